@@ -1,0 +1,215 @@
+//! Every change is an event. This module defines the event payloads; the event type strings
+//! follow ZITADEL's (`user.human.added`, `org.member.added`, ...).
+
+use serde::{Deserialize, Serialize};
+
+/// Aggregate types.
+pub mod agg {
+    pub const INSTANCE: &str = "instance";
+    pub const ORG: &str = "org";
+    pub const USER: &str = "user";
+}
+
+/// An event's payload, tagged by its event type.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "eventType")]
+pub enum Payload {
+    #[serde(rename = "instance.added")]
+    InstanceAdded { name: String },
+    #[serde(rename = "instance.domain.added")]
+    InstanceDomainAdded { domain: String, generated: bool },
+    #[serde(rename = "instance.domain.primary.set")]
+    InstanceDomainPrimarySet { domain: String },
+    #[serde(rename = "instance.default.org.set")]
+    InstanceDefaultOrgSet { org_id: String },
+    #[serde(rename = "instance.member.added")]
+    InstanceMemberAdded { user_id: String, roles: Vec<String> },
+    #[serde(rename = "instance.member.changed")]
+    InstanceMemberChanged { user_id: String, roles: Vec<String> },
+    #[serde(rename = "instance.member.removed")]
+    InstanceMemberRemoved { user_id: String },
+
+    #[serde(rename = "org.added")]
+    OrgAdded { name: String },
+    #[serde(rename = "org.changed")]
+    OrgChanged { name: String },
+    #[serde(rename = "org.deactivated")]
+    OrgDeactivated {},
+    #[serde(rename = "org.reactivated")]
+    OrgReactivated {},
+    #[serde(rename = "org.removed")]
+    OrgRemoved { name: String },
+    #[serde(rename = "org.domain.added")]
+    OrgDomainAdded { domain: String, generated: bool },
+    #[serde(rename = "org.domain.verified")]
+    OrgDomainVerified { domain: String },
+    #[serde(rename = "org.domain.primary.set")]
+    OrgDomainPrimarySet { domain: String },
+    #[serde(rename = "org.domain.removed")]
+    OrgDomainRemoved { domain: String },
+    #[serde(rename = "org.member.added")]
+    OrgMemberAdded { user_id: String, roles: Vec<String> },
+    #[serde(rename = "org.member.changed")]
+    OrgMemberChanged { user_id: String, roles: Vec<String> },
+    #[serde(rename = "org.member.removed")]
+    OrgMemberRemoved { user_id: String },
+    #[serde(rename = "org.metadata.set")]
+    OrgMetadataSet { key: String, value: String },
+    #[serde(rename = "org.metadata.removed")]
+    OrgMetadataRemoved { key: String },
+
+    #[serde(rename = "user.human.added")]
+    HumanAdded(HumanAdded),
+    #[serde(rename = "user.machine.added")]
+    MachineAdded { user_name: String, login_name: String, name: String, description: String, access_token_type: i32 },
+    #[serde(rename = "user.username.changed")]
+    UsernameChanged { user_name: String, login_name: String },
+    #[serde(rename = "user.deactivated")]
+    UserDeactivated {},
+    #[serde(rename = "user.reactivated")]
+    UserReactivated {},
+    #[serde(rename = "user.locked")]
+    UserLocked {},
+    #[serde(rename = "user.unlocked")]
+    UserUnlocked {},
+    #[serde(rename = "user.removed")]
+    UserRemoved { user_name: String },
+    #[serde(rename = "user.human.profile.changed")]
+    ProfileChanged(Profile),
+    #[serde(rename = "user.human.email.changed")]
+    EmailChanged { email: String, verified: bool },
+    #[serde(rename = "user.human.phone.changed")]
+    PhoneChanged { phone: String, verified: bool },
+    #[serde(rename = "user.human.phone.removed")]
+    PhoneRemoved {},
+    #[serde(rename = "user.human.password.changed")]
+    PasswordChanged { hash: String, change_required: bool },
+    #[serde(rename = "user.machine.changed")]
+    MachineChanged { name: String, description: String, access_token_type: i32 },
+    #[serde(rename = "user.machine.secret.set")]
+    MachineSecretSet { hash: String },
+    #[serde(rename = "user.machine.secret.removed")]
+    MachineSecretRemoved {},
+    #[serde(rename = "user.metadata.set")]
+    UserMetadataSet { key: String, value: String },
+    #[serde(rename = "user.metadata.removed")]
+    UserMetadataRemoved { key: String },
+    #[serde(rename = "user.personal.access.token.added")]
+    PatAdded { token_id: String, token_hash: String, expiration: i64, scopes: Vec<String> },
+    #[serde(rename = "user.personal.access.token.removed")]
+    PatRemoved { token_id: String },
+    #[serde(rename = "user.machine.key.added")]
+    MachineKeyAdded { key_id: String, key_type: i32, expiration: i64, public_key: String },
+    #[serde(rename = "user.machine.key.removed")]
+    MachineKeyRemoved { key_id: String },
+}
+
+/// The profile part of a human user.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Profile {
+    pub first_name: String,
+    pub last_name: String,
+    pub nick_name: String,
+    pub display_name: String,
+    pub preferred_language: String,
+    pub gender: i32,
+}
+
+/// Payload of `user.human.added`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct HumanAdded {
+    pub user_name: String,
+    pub login_name: String,
+    #[serde(flatten)]
+    pub profile: Profile,
+    pub email: String,
+    pub email_verified: bool,
+    pub phone: String,
+    pub phone_verified: bool,
+    /// Hash of the initial password, if one was set.
+    pub password_hash: String,
+    pub password_change_required: bool,
+}
+
+impl Payload {
+    /// The event type string (`user.human.added`, ...).
+    pub fn event_type(&self) -> String {
+        self.split().0
+    }
+
+    /// Splits into the event type and the payload JSON without the tag.
+    pub fn split(&self) -> (String, serde_json::Value) {
+        let mut v = serde_json::to_value(self).unwrap_or(serde_json::Value::Null);
+        let t = v
+            .as_object_mut()
+            .and_then(|o| o.remove("eventType"))
+            .and_then(|t| t.as_str().map(str::to_string))
+            .unwrap_or_default();
+        (t, v)
+    }
+
+    /// Rebuilds a payload from its stored event type and JSON.
+    pub fn join(event_type: &str, payload: &serde_json::Value) -> Result<Self, serde_json::Error> {
+        let mut v = payload.clone();
+        if let Some(o) = v.as_object_mut() {
+            o.insert("eventType".into(), event_type.into());
+        }
+        serde_json::from_value(v)
+    }
+
+    /// Whether this event changes who may call the APIs with which rights (users, tokens,
+    /// members, organisations), so that authentication caches must be dropped.
+    pub fn affects_auth(&self) -> bool {
+        use Payload::*;
+        matches!(
+            self,
+            InstanceMemberAdded { .. } | InstanceMemberChanged { .. } | InstanceMemberRemoved { .. }
+                | OrgMemberAdded { .. } | OrgMemberChanged { .. } | OrgMemberRemoved { .. }
+                | OrgDeactivated {} | OrgReactivated {} | OrgRemoved { .. }
+                | UserDeactivated {} | UserReactivated {} | UserLocked {} | UserUnlocked {} | UserRemoved { .. }
+                | PatRemoved { .. } | MachineKeyRemoved { .. } | MachineSecretRemoved {} | MachineSecretSet { .. }
+                | InstanceDomainAdded { .. } | InstanceDomainPrimarySet { .. }
+        )
+    }
+}
+
+/// Every event type, for `ListEventTypes`.
+pub const EVENT_TYPES: &[&str] = &[
+    "instance.added", "instance.domain.added", "instance.domain.primary.set", "instance.default.org.set",
+    "instance.member.added", "instance.member.changed", "instance.member.removed",
+    "org.added", "org.changed", "org.deactivated", "org.reactivated", "org.removed", "org.domain.added",
+    "org.domain.verified", "org.domain.primary.set", "org.domain.removed", "org.member.added",
+    "org.member.changed", "org.member.removed", "org.metadata.set", "org.metadata.removed",
+    "user.human.added", "user.machine.added", "user.username.changed", "user.deactivated",
+    "user.reactivated", "user.locked", "user.unlocked", "user.removed", "user.human.profile.changed",
+    "user.human.email.changed", "user.human.phone.changed", "user.human.phone.removed",
+    "user.human.password.changed", "user.machine.changed", "user.machine.secret.set",
+    "user.machine.secret.removed", "user.metadata.set", "user.metadata.removed",
+    "user.personal.access.token.added", "user.personal.access.token.removed",
+    "user.machine.key.added", "user.machine.key.removed",
+];
+
+/// Every aggregate type, for `ListAggregateTypes`.
+pub const AGGREGATE_TYPES: &[&str] = &[agg::INSTANCE, agg::ORG, agg::USER];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_join_roundtrip() {
+        let p = Payload::HumanAdded(HumanAdded { user_name: "a".into(), email: "a@b.ch".into(), ..Default::default() });
+        let (t, v) = p.split();
+        assert_eq!(t, "user.human.added");
+        assert!(v.get("eventType").is_none());
+        assert_eq!(Payload::join(&t, &v).expect("join"), p);
+        assert_eq!(Payload::OrgDeactivated {}.event_type(), "org.deactivated");
+    }
+
+    #[test]
+    fn every_event_type_is_listed() {
+        for p in [Payload::OrgDeactivated {}, Payload::UserLocked {}, Payload::MachineSecretRemoved {}] {
+            assert!(EVENT_TYPES.contains(&p.event_type().as_str()));
+        }
+    }
+}

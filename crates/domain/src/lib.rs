@@ -1,0 +1,13 @@
+//! Castellan's identity model: ids, typed errors, events, validation, passwords, roles and
+//! permissions. Pure logic; no I/O.
+#![deny(clippy::unwrap_used)]
+
+pub mod error;
+pub mod events;
+pub mod i18n;
+pub mod id;
+pub mod password;
+pub mod roles;
+pub mod validate;
+
+pub use error::{Error, Kind, Result};

@@ -1,0 +1,129 @@
+//! Password complexity rules and password hashing (argon2id for new hashes; argon2 and bcrypt
+//! PHC/modular-crypt hashes verify so that imported users can log in).
+
+use crate::error::{Error, Kind, Result};
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use serde::{Deserialize, Serialize};
+
+/// A password complexity policy.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Complexity {
+    pub min_length: u32,
+    pub has_uppercase: bool,
+    pub has_lowercase: bool,
+    pub has_number: bool,
+    pub has_symbol: bool,
+}
+
+impl Default for Complexity {
+    /// ZITADEL's default: at least 8 characters with upper, lower, number and symbol.
+    fn default() -> Self {
+        Complexity { min_length: 8, has_uppercase: true, has_lowercase: true, has_number: true, has_symbol: true }
+    }
+}
+
+impl Complexity {
+    /// Checks `pw`; the error names the first failed rule.
+    pub fn check(&self, pw: &str) -> Result<()> {
+        let fail = |id, key, rule: String| Err(Error::new(Kind::InvalidArgument, id, key).with(rule));
+        if (pw.chars().count() as u32) < self.min_length {
+            return fail("COMP-HuJf6", "Errors.PasswordComplexityPolicy.MinLength", format!("password must be at least {} characters", self.min_length));
+        }
+        if self.has_lowercase && !pw.chars().any(char::is_lowercase) {
+            return fail("COMP-co3Xw", "Errors.PasswordComplexityPolicy.HasLower", "password must contain a lower case letter".into());
+        }
+        if self.has_uppercase && !pw.chars().any(char::is_uppercase) {
+            return fail("COMP-VoaRj", "Errors.PasswordComplexityPolicy.HasUpper", "password must contain an upper case letter".into());
+        }
+        if self.has_number && !pw.chars().any(|c| c.is_ascii_digit()) {
+            return fail("COMP-ZBv4H", "Errors.PasswordComplexityPolicy.HasNumber", "password must contain a number".into());
+        }
+        if self.has_symbol && !pw.chars().any(|c| !c.is_alphanumeric() && !c.is_whitespace()) {
+            return fail("COMP-ZDLwA", "Errors.PasswordComplexityPolicy.HasSymbol", "password must contain a symbol".into());
+        }
+        Ok(())
+    }
+}
+
+/// Argon2id cost parameters.
+#[derive(Debug, Clone, Copy)]
+pub struct HashParams {
+    pub memory_kib: u32,
+    pub iterations: u32,
+    pub parallelism: u32,
+}
+
+impl Default for HashParams {
+    /// OWASP's recommended argon2id setting (19 MiB, 2 iterations, 1 lane).
+    fn default() -> Self {
+        HashParams { memory_kib: 19 * 1024, iterations: 2, parallelism: 1 }
+    }
+}
+
+/// Hashes `pw` with argon2id into PHC form.
+pub fn hash(pw: &str, p: HashParams) -> Result<String> {
+    let params = Params::new(p.memory_kib, p.iterations, p.parallelism, None)
+        .map_err(|e| Error::internal("PASS-pr4m5", e.to_string()))?;
+    let salt_bytes: [u8; 16] = crate::id::random_bytes();
+    let salt = SaltString::encode_b64(&salt_bytes).map_err(|e| Error::internal("PASS-s4lt0", e.to_string()))?;
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+        .hash_password(pw.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| Error::internal("PASS-h4sh0", e.to_string()))
+}
+
+/// Checks that an imported hash is in a supported format (argon2 PHC or bcrypt).
+pub fn check_importable(hash: &str) -> Result<()> {
+    if is_bcrypt(hash) && hash.parse::<bcrypt::HashParts>().is_ok() {
+        return Ok(());
+    }
+    if hash.starts_with("$argon2") && PasswordHash::new(hash).is_ok() {
+        return Ok(());
+    }
+    Err(Error::new(Kind::InvalidArgument, "PASS-imP0r", "Errors.User.Password.Hash.Unsupported")
+        .with("hashed_password must be a bcrypt ($2a$, $2b$, $2y$) or argon2 PHC ($argon2id$...) hash"))
+}
+
+fn is_bcrypt(h: &str) -> bool {
+    h.starts_with("$2a$") || h.starts_with("$2b$") || h.starts_with("$2y$") || h.starts_with("$2x$")
+}
+
+/// Verifies `pw` against a stored hash of any supported format.
+pub fn verify(pw: &str, hash: &str) -> bool {
+    if is_bcrypt(hash) {
+        return bcrypt::verify(pw, hash).unwrap_or(false);
+    }
+    match PasswordHash::new(hash) {
+        Ok(parsed) => Argon2::default().verify_password(pw.as_bytes(), &parsed).is_ok(),
+        Err(_) => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn complexity_names_rule() {
+        let c = Complexity::default();
+        assert!(c.check("Password1!").is_ok());
+        assert_eq!(c.check("Pa1!").expect_err("short").key, "Errors.PasswordComplexityPolicy.MinLength");
+        assert_eq!(c.check("password1!").expect_err("upper").key, "Errors.PasswordComplexityPolicy.HasUpper");
+        assert_eq!(c.check("Password!!").expect_err("number").key, "Errors.PasswordComplexityPolicy.HasNumber");
+        assert_eq!(c.check("Password11").expect_err("symbol").key, "Errors.PasswordComplexityPolicy.HasSymbol");
+    }
+
+    #[test]
+    fn hash_and_verify() {
+        let p = HashParams { memory_kib: 64, iterations: 1, parallelism: 1 };
+        let h = hash("Secret1!", p).expect("hash");
+        assert!(h.starts_with("$argon2id$"));
+        assert!(verify("Secret1!", &h));
+        assert!(!verify("Secret2!", &h));
+        let b = bcrypt::hash("Secret1!", 4).expect("bcrypt");
+        assert!(check_importable(&b).is_ok());
+        assert!(verify("Secret1!", &b));
+        assert!(check_importable("md5:abc").is_err());
+    }
+}

@@ -1,0 +1,71 @@
+//! The one connection trait both drivers implement. SQL is written once, with `?`
+//! placeholders; the PostgreSQL driver renumbers them to `$n`.
+
+use crate::value::{Row, Value};
+use castellan_domain::{Error, Kind};
+
+/// Which SQL dialect a connection speaks (only DDL and a few functions differ).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+/// A database error, classified so that callers can map constraint violations.
+#[derive(Debug, Clone)]
+pub enum DbError {
+    /// A unique constraint was violated; holds the constraint or index text.
+    Unique(String),
+    /// The connection is unusable (network, closed, I/O).
+    Connection(String),
+    /// Any other error.
+    Other(String),
+}
+
+impl std::fmt::Display for DbError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DbError::Unique(s) => write!(f, "unique violation: {s}"),
+            DbError::Connection(s) => write!(f, "connection: {s}"),
+            DbError::Other(s) => write!(f, "{s}"),
+        }
+    }
+}
+
+impl From<DbError> for Error {
+    fn from(e: DbError) -> Self {
+        match e {
+            DbError::Unique(c) if c.contains("events") => {
+                Error::new(Kind::Aborted, "STORE-c0nfl", "Errors.Concurrent.Modification")
+            }
+            DbError::Unique(c) => Error::new(Kind::AlreadyExists, "STORE-uN1q3", "Errors.Invalid.Argument").with(format!("already exists ({c})")),
+            DbError::Connection(m) => Error::new(Kind::Unavailable, "STORE-c0nn1", "Errors.Unavailable").with(m),
+            DbError::Other(m) => Error::internal("STORE-sq1Er", m),
+        }
+    }
+}
+
+/// A database connection (or transaction on one).
+pub trait Conn: Send {
+    fn dialect(&self) -> Dialect;
+    /// Runs a statement and returns its rows.
+    fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, DbError>;
+    /// Runs a statement and returns the number of affected rows.
+    fn exec(&mut self, sql: &str, params: &[Value]) -> Result<u64, DbError>;
+    /// Runs several statements without parameters (DDL, transaction control).
+    fn batch(&mut self, sql: &str) -> Result<(), DbError>;
+}
+
+impl dyn Conn + '_ {
+    /// The first row, if any.
+    pub fn one(&mut self, sql: &str, params: &[Value]) -> Result<Option<Row>, DbError> {
+        Ok(self.query(sql, params)?.into_iter().next())
+    }
+    /// A single integer (e.g. `COUNT(*)`), 0 when there is no row.
+    pub fn scalar(&mut self, sql: &str, params: &[Value]) -> Result<i64, Error> {
+        match self.one(sql, params)? {
+            Some(r) => r.int(0),
+            None => Ok(0),
+        }
+    }
+}

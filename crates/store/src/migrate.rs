@@ -1,0 +1,57 @@
+//! Versioned schema migrations, applied on start in one transaction each. DDL is written once;
+//! `{blob}`, `{serial}` and `{pattern}` are the only dialect differences.
+
+use crate::conn::{Conn, Dialect};
+use crate::params;
+use castellan_domain::{Error, Result};
+
+/// (version, DDL). Append only: never edit a released migration.
+const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("schema/001_init.sql"))];
+
+fn render(sql: &str, d: Dialect) -> String {
+    let (blob, serial, pattern) = match d {
+        Dialect::Sqlite => ("BLOB", "INTEGER PRIMARY KEY AUTOINCREMENT", ""),
+        Dialect::Postgres => ("BYTEA", "BIGSERIAL PRIMARY KEY", " text_pattern_ops"),
+    };
+    sql.replace("{blob}", blob).replace("{serial}", serial).replace("{pattern}", pattern)
+}
+
+/// Applies every migration not yet applied.
+pub fn run(conn: &mut dyn Conn) -> Result<()> {
+    let d = conn.dialect();
+    if d == Dialect::Postgres {
+        // Several nodes may start at once: one migrates, the others wait.
+        conn.batch("SELECT pg_advisory_lock(7413001)")?;
+    }
+    let res = apply_all(conn, d);
+    if d == Dialect::Postgres {
+        let _ = conn.batch("SELECT pg_advisory_unlock(7413001)");
+    }
+    res
+}
+
+fn apply_all(conn: &mut dyn Conn, d: Dialect) -> Result<()> {
+    conn.batch("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)")?;
+    let done = conn.scalar("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", &[])?;
+    for (v, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > done) {
+        let body = render(sql, d);
+        let res = (|| -> Result<()> {
+            conn.batch("BEGIN")?;
+            conn.batch(&body)?;
+            conn.exec("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)", &params![*v, castellan_domain::id::now_micros()])?;
+            conn.batch("COMMIT")?;
+            Ok(())
+        })();
+        if let Err(e) = res {
+            let _ = conn.batch("ROLLBACK");
+            return Err(Error::internal("STORE-m1gr8", format!("migration {v} failed: {}", e.text())));
+        }
+        tracing::info!(version = v, "applied migration");
+    }
+    Ok(())
+}
+
+/// The read-model tables, in the order a rebuild clears them.
+pub const READ_MODELS: &[&str] = &[
+    "instances", "instance_domains", "orgs", "org_domains", "users", "metadata", "members", "pats", "machine_keys",
+];

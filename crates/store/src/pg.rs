@@ -1,0 +1,152 @@
+//! The PostgreSQL driver (the synchronous `postgres` client, used on blocking threads).
+
+use crate::conn::{Conn, DbError, Dialect};
+use crate::value::{Row, Value};
+use postgres::types::{to_sql_checked, IsNull, ToSql, Type};
+use postgres::{Client, NoTls, Statement};
+use std::collections::HashMap;
+
+/// A PostgreSQL connection with a prepared-statement cache.
+pub struct Pg {
+    client: Client,
+    stmts: HashMap<String, Statement>,
+}
+
+impl ToSql for Value {
+    fn to_sql(&self, ty: &Type, out: &mut bytes_buf::BytesMut) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        match self {
+            Value::Null => Ok(IsNull::Yes),
+            Value::Int(i) => match *ty {
+                Type::INT2 => (*i as i16).to_sql(ty, out),
+                Type::INT4 => (*i as i32).to_sql(ty, out),
+                Type::BOOL => (*i != 0).to_sql(ty, out),
+                _ => i.to_sql(ty, out),
+            },
+            Value::Text(s) => s.as_str().to_sql(ty, out),
+            Value::Blob(b) => b.as_slice().to_sql(ty, out),
+        }
+    }
+    fn accepts(_: &Type) -> bool {
+        true
+    }
+    to_sql_checked!();
+}
+
+mod bytes_buf {
+    pub use postgres::types::private::BytesMut;
+}
+
+/// Rewrites `?` placeholders to `$1, $2, ...` (outside quoted strings).
+pub fn renumber(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len() + 8);
+    let mut n = 0;
+    let mut in_str = false;
+    for c in sql.chars() {
+        match c {
+            '\'' => {
+                in_str = !in_str;
+                out.push(c);
+            }
+            '?' if !in_str => {
+                n += 1;
+                out.push('$');
+                out.push_str(&n.to_string());
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+fn map_err(e: postgres::Error) -> DbError {
+    if let Some(db) = e.as_db_error() {
+        if db.code() == &postgres::error::SqlState::UNIQUE_VIOLATION {
+            return DbError::Unique(format!("{} {}", db.constraint().unwrap_or(""), db.table().unwrap_or("")));
+        }
+        return DbError::Other(format!("{}: {}", db.code().code(), db.message()));
+    }
+    if e.is_closed() {
+        return DbError::Connection(e.to_string());
+    }
+    DbError::Connection(e.to_string())
+}
+
+impl Pg {
+    /// Connects to `url` (`postgres://user:pass@host:port/db`).
+    pub fn connect(url: &str) -> Result<Self, DbError> {
+        let client = Client::connect(url, NoTls).map_err(map_err)?;
+        Ok(Pg { client, stmts: HashMap::new() })
+    }
+
+    /// Whether the connection is closed and must be replaced.
+    pub fn is_closed(&self) -> bool {
+        self.client.is_closed()
+    }
+
+    fn stmt(&mut self, sql: &str) -> Result<Statement, DbError> {
+        if let Some(s) = self.stmts.get(sql) {
+            return Ok(s.clone());
+        }
+        let s = self.client.prepare(&renumber(sql)).map_err(map_err)?;
+        if self.stmts.len() > 512 {
+            self.stmts.clear();
+        }
+        self.stmts.insert(sql.to_string(), s.clone());
+        Ok(s)
+    }
+
+    /// Access to the raw client (LISTEN/NOTIFY).
+    pub fn client(&mut self) -> &mut Client {
+        &mut self.client
+    }
+}
+
+fn refs(params: &[Value]) -> Vec<&(dyn ToSql + Sync)> {
+    params.iter().map(|p| p as &(dyn ToSql + Sync)).collect()
+}
+
+impl Conn for Pg {
+    fn dialect(&self) -> Dialect {
+        Dialect::Postgres
+    }
+
+    fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, DbError> {
+        let st = self.stmt(sql)?;
+        let rows = self.client.query(&st, &refs(params)).map_err(map_err)?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            let mut vals = Vec::with_capacity(r.len());
+            for (i, col) in r.columns().iter().enumerate() {
+                let v = match *col.type_() {
+                    Type::INT8 => r.try_get::<_, Option<i64>>(i).map(|v| v.map_or(Value::Null, Value::Int)),
+                    Type::INT4 => r.try_get::<_, Option<i32>>(i).map(|v| v.map_or(Value::Null, |v| Value::Int(v.into()))),
+                    Type::INT2 => r.try_get::<_, Option<i16>>(i).map(|v| v.map_or(Value::Null, |v| Value::Int(v.into()))),
+                    Type::BOOL => r.try_get::<_, Option<bool>>(i).map(|v| v.map_or(Value::Null, |v| Value::Int(v.into()))),
+                    Type::BYTEA => r.try_get::<_, Option<Vec<u8>>>(i).map(|v| v.map_or(Value::Null, Value::Blob)),
+                    _ => r.try_get::<_, Option<String>>(i).map(|v| v.map_or(Value::Null, Value::Text)),
+                }
+                .map_err(map_err)?;
+                vals.push(v);
+            }
+            out.push(Row(vals));
+        }
+        Ok(out)
+    }
+
+    fn exec(&mut self, sql: &str, params: &[Value]) -> Result<u64, DbError> {
+        let st = self.stmt(sql)?;
+        self.client.execute(&st, &refs(params)).map_err(map_err)
+    }
+
+    fn batch(&mut self, sql: &str) -> Result<(), DbError> {
+        self.client.batch_execute(sql).map_err(map_err)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn renumbers_outside_strings() {
+        assert_eq!(super::renumber("a = ? AND b LIKE '?%' AND c = ?"), "a = $1 AND b LIKE '?%' AND c = $2");
+    }
+}

@@ -1,0 +1,253 @@
+//! Read-model projections: a pure function from one event to SQL on the read-model tables.
+//! Used for every live push and for `castellan projections rebuild`, so both give the same rows.
+
+use crate::conn::Conn;
+use crate::params;
+use crate::tx::Event;
+use crate::value::Value;
+use base64::Engine;
+use castellan_domain::events::{agg, Payload};
+use castellan_domain::{Error, Result};
+
+/// User kinds as stored.
+pub const HUMAN: i64 = 1;
+pub const MACHINE: i64 = 2;
+
+/// User states (numbers of `zitadel.user.v1.UserState`).
+pub mod user_state {
+    pub const ACTIVE: i64 = 1;
+    pub const INACTIVE: i64 = 2;
+    pub const LOCKED: i64 = 4;
+    pub const INITIAL: i64 = 6;
+}
+
+/// Organisation states (numbers of `zitadel.org.v1.OrgState`).
+pub mod org_state {
+    pub const ACTIVE: i64 = 1;
+    pub const INACTIVE: i64 = 2;
+}
+
+fn roles_text(roles: &[String]) -> String {
+    roles.join(",")
+}
+
+/// Applies one event to the read models.
+pub fn apply(c: &mut dyn Conn, e: &Event, p: &Payload) -> Result<()> {
+    let i = e.instance_id.as_str();
+    let id = e.aggregate_id.as_str();
+    let (t, s) = (e.created_at, e.seq);
+    use Payload::*;
+    match p {
+        InstanceAdded { name } => {
+            c.exec("INSERT INTO instances (id, name, created_at, changed_at, seq) VALUES (?, ?, ?, ?, ?)", &params![id, name, t, t, s])?;
+        }
+        InstanceDomainAdded { domain, generated } => {
+            c.exec("INSERT INTO instance_domains (instance_id, domain, is_generated, created_at) VALUES (?, ?, ?, ?)", &params![i, domain, *generated, t])?;
+            touch_instance(c, id, t, s)?;
+        }
+        InstanceDomainPrimarySet { domain } => {
+            c.exec("UPDATE instance_domains SET is_primary = CASE WHEN domain = ? THEN 1 ELSE 0 END WHERE instance_id = ?", &params![domain, i])?;
+            c.exec("UPDATE instances SET primary_domain = ?, changed_at = ?, seq = ? WHERE id = ?", &params![domain, t, s, id])?;
+        }
+        InstanceDefaultOrgSet { org_id } => {
+            c.exec("UPDATE instances SET default_org_id = ?, changed_at = ?, seq = ? WHERE id = ?", &params![org_id, t, s, id])?;
+        }
+        InstanceMemberAdded { user_id, roles } => add_member(c, e, "instance", user_id, roles)?,
+        InstanceMemberChanged { user_id, roles } => change_member(c, e, "instance", user_id, roles)?,
+        InstanceMemberRemoved { user_id } => remove_member(c, e, "instance", user_id)?,
+
+        OrgAdded { name } => {
+            c.exec(
+                "INSERT INTO orgs (instance_id, id, name, name_lower, state, created_at, changed_at, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                &params![i, id, name, name.to_lowercase(), org_state::ACTIVE, t, t, s],
+            )?;
+        }
+        OrgChanged { name } => {
+            c.exec("UPDATE orgs SET name = ?, name_lower = ?, changed_at = ?, seq = ? WHERE instance_id = ? AND id = ?", &params![name, name.to_lowercase(), t, s, i, id])?;
+        }
+        OrgDeactivated {} => org_state(c, e, org_state::INACTIVE)?,
+        OrgReactivated {} => org_state(c, e, org_state::ACTIVE)?,
+        OrgRemoved { .. } => {
+            for sql in [
+                "DELETE FROM metadata WHERE instance_id = ? AND owner = ?",
+                "DELETE FROM members WHERE instance_id = ? AND owner = ?",
+                "DELETE FROM pats WHERE instance_id = ? AND owner = ?",
+                "DELETE FROM machine_keys WHERE instance_id = ? AND owner = ?",
+                "DELETE FROM users WHERE instance_id = ? AND org_id = ?",
+                "DELETE FROM org_domains WHERE instance_id = ? AND org_id = ?",
+                "DELETE FROM orgs WHERE instance_id = ? AND id = ?",
+            ] {
+                c.exec(sql, &params![i, id])?;
+            }
+            // Memberships of users of other orgs in this org, and of this org's users elsewhere.
+            c.exec("DELETE FROM members WHERE instance_id = ? AND level = 'org' AND object_id = ?", &params![i, id])?;
+            c.exec("DELETE FROM members WHERE instance_id = ? AND user_id NOT IN (SELECT id FROM users WHERE instance_id = ?)", &params![i, i])?;
+        }
+        OrgDomainAdded { domain, generated } => {
+            c.exec(
+                "INSERT INTO org_domains (instance_id, org_id, domain, is_verified, created_at, changed_at) VALUES (?, ?, ?, ?, ?, ?)",
+                &params![i, id, domain, *generated, t, t],
+            )?;
+            touch_org(c, e)?;
+        }
+        OrgDomainVerified { domain } => {
+            c.exec("UPDATE org_domains SET is_verified = 1, changed_at = ? WHERE instance_id = ? AND org_id = ? AND domain = ?", &params![t, i, id, domain])?;
+            touch_org(c, e)?;
+        }
+        OrgDomainPrimarySet { domain } => {
+            c.exec("UPDATE org_domains SET is_primary = CASE WHEN domain = ? THEN 1 ELSE 0 END, changed_at = ? WHERE instance_id = ? AND org_id = ?", &params![domain, t, i, id])?;
+            c.exec("UPDATE orgs SET primary_domain = ?, changed_at = ?, seq = ? WHERE instance_id = ? AND id = ?", &params![domain, t, s, i, id])?;
+        }
+        OrgDomainRemoved { domain } => {
+            c.exec("DELETE FROM org_domains WHERE instance_id = ? AND org_id = ? AND domain = ?", &params![i, id, domain])?;
+            touch_org(c, e)?;
+        }
+        OrgMemberAdded { user_id, roles } => add_member(c, e, "org", user_id, roles)?,
+        OrgMemberChanged { user_id, roles } => change_member(c, e, "org", user_id, roles)?,
+        OrgMemberRemoved { user_id } => remove_member(c, e, "org", user_id)?,
+        OrgMetadataSet { key, value } | UserMetadataSet { key, value } => {
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(value)
+                .map_err(|e| Error::internal("PROJ-m3t4b", e.to_string()))?;
+            c.exec(
+                "INSERT INTO metadata (instance_id, aggregate_id, key, value, owner, created_at, changed_at, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?) \
+                 ON CONFLICT (instance_id, aggregate_id, key) DO UPDATE SET value = excluded.value, changed_at = excluded.changed_at, seq = excluded.seq",
+                &params![i, id, key, bytes, &e.owner, t, t, s],
+            )?;
+        }
+        OrgMetadataRemoved { key } | UserMetadataRemoved { key } => {
+            c.exec("DELETE FROM metadata WHERE instance_id = ? AND aggregate_id = ? AND key = ?", &params![i, id, key])?;
+        }
+
+        HumanAdded(h) => {
+            let state = if h.password_hash.is_empty() { user_state::INITIAL } else { user_state::ACTIVE };
+            c.exec(
+                "INSERT INTO users (instance_id, id, org_id, kind, state, username, login_key, login_name, first_name, last_name, nick_name, display_name, \
+                 preferred_language, gender, email, email_verified, phone, phone_verified, password_hash, password_change_required, password_changed_at, created_at, changed_at, seq) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                &params![
+                    i, id, &e.owner, HUMAN, state, &h.user_name, login_key(&h.user_name, &h.login_name, &e.owner), &h.login_name,
+                    &h.profile.first_name, &h.profile.last_name, &h.profile.nick_name, &h.profile.display_name,
+                    &h.profile.preferred_language, h.profile.gender, &h.email, h.email_verified, &h.phone, h.phone_verified,
+                    &h.password_hash, h.password_change_required, if h.password_hash.is_empty() { 0 } else { t }, t, t, s
+                ],
+            )?;
+        }
+        MachineAdded { user_name, login_name, name, description, access_token_type } => {
+            c.exec(
+                "INSERT INTO users (instance_id, id, org_id, kind, state, username, login_key, login_name, machine_name, machine_description, access_token_type, created_at, changed_at, seq) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                &params![i, id, &e.owner, MACHINE, user_state::ACTIVE, user_name, login_key(user_name, login_name, &e.owner), login_name, name, description, *access_token_type, t, t, s],
+            )?;
+        }
+        UsernameChanged { user_name, login_name } => {
+            user_update(c, e, "username = ?, login_key = ?, login_name = ?", params![user_name, login_key(user_name, login_name, &e.owner), login_name])?;
+        }
+        UserDeactivated {} => user_update(c, e, "state = ?", params![user_state::INACTIVE])?,
+        UserReactivated {} | UserUnlocked {} => user_update(c, e, "state = ?", params![user_state::ACTIVE])?,
+        UserLocked {} => user_update(c, e, "state = ?", params![user_state::LOCKED])?,
+        UserRemoved { .. } => {
+            c.exec("DELETE FROM users WHERE instance_id = ? AND id = ?", &params![i, id])?;
+            c.exec("DELETE FROM metadata WHERE instance_id = ? AND aggregate_id = ?", &params![i, id])?;
+            c.exec("DELETE FROM members WHERE instance_id = ? AND user_id = ?", &params![i, id])?;
+            c.exec("DELETE FROM pats WHERE instance_id = ? AND user_id = ?", &params![i, id])?;
+            c.exec("DELETE FROM machine_keys WHERE instance_id = ? AND user_id = ?", &params![i, id])?;
+        }
+        ProfileChanged(pr) => user_update(
+            c,
+            e,
+            "first_name = ?, last_name = ?, nick_name = ?, display_name = ?, preferred_language = ?, gender = ?",
+            params![&pr.first_name, &pr.last_name, &pr.nick_name, &pr.display_name, &pr.preferred_language, pr.gender],
+        )?,
+        EmailChanged { email, verified } => user_update(c, e, "email = ?, email_verified = ?", params![email, *verified])?,
+        PhoneChanged { phone, verified } => user_update(c, e, "phone = ?, phone_verified = ?", params![phone, *verified])?,
+        PhoneRemoved {} => user_update(c, e, "phone = '', phone_verified = 0", params![])?,
+        PasswordChanged { hash, change_required } => user_update(
+            c,
+            e,
+            "password_hash = ?, password_change_required = ?, password_changed_at = ?, state = CASE WHEN state = 6 THEN 1 ELSE state END",
+            params![hash, *change_required, t],
+        )?,
+        MachineChanged { name, description, access_token_type } => user_update(
+            c,
+            e,
+            "machine_name = ?, machine_description = ?, access_token_type = ?",
+            params![name, description, *access_token_type],
+        )?,
+        MachineSecretSet { hash } => user_update(c, e, "secret_hash = ?", params![hash])?,
+        MachineSecretRemoved {} => user_update(c, e, "secret_hash = ''", params![])?,
+        PatAdded { token_id, token_hash, expiration, scopes } => {
+            c.exec(
+                "INSERT INTO pats (instance_id, id, user_id, token_hash, expiration, scopes, owner, created_at, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                &params![i, token_id, id, token_hash, *expiration, scopes.join(" "), &e.owner, t, s],
+            )?;
+        }
+        PatRemoved { token_id } => {
+            c.exec("DELETE FROM pats WHERE instance_id = ? AND id = ? AND user_id = ?", &params![i, token_id, id])?;
+        }
+        MachineKeyAdded { key_id, key_type, expiration, public_key } => {
+            c.exec(
+                "INSERT INTO machine_keys (instance_id, id, user_id, key_type, expiration, public_key, owner, created_at, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                &params![i, key_id, id, *key_type, *expiration, public_key, &e.owner, t, s],
+            )?;
+        }
+        MachineKeyRemoved { key_id } => {
+            c.exec("DELETE FROM machine_keys WHERE instance_id = ? AND id = ? AND user_id = ?", &params![i, key_id, id])?;
+        }
+    }
+    debug_assert!(matches!(e.aggregate_type.as_str(), agg::INSTANCE | agg::ORG | agg::USER));
+    Ok(())
+}
+
+/// The uniqueness key of a login: the login name when it carries an org domain (usernames are
+/// then unique per organisation), else the user name (unique in the instance).
+fn login_key(user_name: &str, login_name: &str, org_id: &str) -> String {
+    if login_name != user_name {
+        format!("{}@{org_id}", user_name.to_lowercase())
+    } else {
+        user_name.to_lowercase()
+    }
+}
+
+fn user_update(c: &mut dyn Conn, e: &Event, set: &str, mut p: Vec<Value>) -> Result<()> {
+    let sql = format!("UPDATE users SET {set}, changed_at = ?, seq = ? WHERE instance_id = ? AND id = ?");
+    p.extend(params![e.created_at, e.seq, &e.instance_id, &e.aggregate_id]);
+    c.exec(&sql, &p)?;
+    Ok(())
+}
+
+fn org_state(c: &mut dyn Conn, e: &Event, state: i64) -> Result<()> {
+    c.exec("UPDATE orgs SET state = ?, changed_at = ?, seq = ? WHERE instance_id = ? AND id = ?", &params![state, e.created_at, e.seq, &e.instance_id, &e.aggregate_id])?;
+    Ok(())
+}
+
+fn touch_org(c: &mut dyn Conn, e: &Event) -> Result<()> {
+    c.exec("UPDATE orgs SET changed_at = ?, seq = ? WHERE instance_id = ? AND id = ?", &params![e.created_at, e.seq, &e.instance_id, &e.aggregate_id])?;
+    Ok(())
+}
+
+fn touch_instance(c: &mut dyn Conn, id: &str, t: i64, s: i64) -> Result<()> {
+    c.exec("UPDATE instances SET changed_at = ?, seq = ? WHERE id = ?", &params![t, s, id])?;
+    Ok(())
+}
+
+fn add_member(c: &mut dyn Conn, e: &Event, level: &str, user_id: &str, roles: &[String]) -> Result<()> {
+    c.exec(
+        "INSERT INTO members (instance_id, level, object_id, user_id, roles, owner, created_at, changed_at, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        &params![&e.instance_id, level, &e.aggregate_id, user_id, roles_text(roles), &e.owner, e.created_at, e.created_at, e.seq],
+    )?;
+    Ok(())
+}
+
+fn change_member(c: &mut dyn Conn, e: &Event, level: &str, user_id: &str, roles: &[String]) -> Result<()> {
+    c.exec(
+        "UPDATE members SET roles = ?, changed_at = ?, seq = ? WHERE instance_id = ? AND level = ? AND object_id = ? AND user_id = ?",
+        &params![roles_text(roles), e.created_at, e.seq, &e.instance_id, level, &e.aggregate_id, user_id],
+    )?;
+    Ok(())
+}
+
+fn remove_member(c: &mut dyn Conn, e: &Event, level: &str, user_id: &str) -> Result<()> {
+    c.exec("DELETE FROM members WHERE instance_id = ? AND level = ? AND object_id = ? AND user_id = ?", &params![&e.instance_id, level, &e.aggregate_id, user_id])?;
+    Ok(())
+}

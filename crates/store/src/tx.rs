@@ -1,0 +1,114 @@
+//! A command's view of the open transaction: queries on the read models, and `push`, which
+//! appends events (optimistic concurrency on the per-aggregate sequence) and applies them to
+//! the read models in the same transaction.
+
+use crate::conn::{Conn, DbError, Dialect};
+use crate::value::{Row, Value};
+use crate::{params, projection};
+use castellan_domain::events::Payload;
+use castellan_domain::{Error, Result};
+use serde::Serialize;
+
+/// A stored event.
+#[derive(Debug, Clone, Serialize)]
+pub struct Event {
+    pub position: i64,
+    pub instance_id: String,
+    pub aggregate_type: String,
+    pub aggregate_id: String,
+    pub seq: i64,
+    pub event_type: String,
+    pub payload: serde_json::Value,
+    pub creator: String,
+    pub owner: String,
+    pub created_at: i64,
+}
+
+impl Event {
+    pub fn payload(&self) -> Result<Payload> {
+        Payload::join(&self.event_type, &self.payload)
+            .map_err(|e| Error::internal("STORE-ev0De", format!("event {} cannot be decoded: {e}", self.event_type)))
+    }
+}
+
+/// Who is changing what, at which time.
+#[derive(Debug, Clone)]
+pub struct Author {
+    pub instance_id: String,
+    /// The calling user's id, or `SYSTEM`.
+    pub creator: String,
+}
+
+/// The open transaction of one command.
+pub struct Tx<'a> {
+    pub conn: &'a mut dyn Conn,
+    pub author: Author,
+    pub now: i64,
+    pub pushed: Vec<Event>,
+}
+
+impl<'a> Tx<'a> {
+    pub fn new(conn: &'a mut dyn Conn, author: Author) -> Self {
+        let now = castellan_domain::id::now_micros();
+        Tx { conn, author, now, pushed: Vec::new() }
+    }
+
+    pub fn instance(&self) -> &str {
+        &self.author.instance_id
+    }
+
+    pub fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
+        Ok(self.conn.query(sql, params)?)
+    }
+    pub fn one(&mut self, sql: &str, params: &[Value]) -> Result<Option<Row>> {
+        Ok(self.conn.one(sql, params)?)
+    }
+    pub fn exec(&mut self, sql: &str, params: &[Value]) -> Result<u64> {
+        Ok(self.conn.exec(sql, params)?)
+    }
+
+    /// Appends `payloads` to the aggregate and applies them to the read models.
+    pub fn push(&mut self, aggregate_type: &str, aggregate_id: &str, owner: &str, payloads: Vec<Payload>) -> Result<Vec<Event>> {
+        let inst = self.author.instance_id.clone();
+        let mut seq = self.conn.scalar(
+            "SELECT COALESCE(MAX(seq), 0) FROM events WHERE instance_id = ? AND aggregate_type = ? AND aggregate_id = ?",
+            &params![&inst, aggregate_type, aggregate_id],
+        )?;
+        let mut out = Vec::with_capacity(payloads.len());
+        for p in payloads {
+            seq += 1;
+            let (event_type, payload) = p.split();
+            let text = payload.to_string();
+            let row = self.conn.one(
+                "INSERT INTO events (instance_id, aggregate_type, aggregate_id, seq, event_type, payload, creator, owner, created_at) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING position",
+                &params![&inst, aggregate_type, aggregate_id, seq, &event_type, text, &self.author.creator, owner, self.now],
+            )?;
+            let position = row.map(|r| r.int(0)).transpose()?.unwrap_or(0);
+            let ev = Event {
+                position,
+                instance_id: inst.clone(),
+                aggregate_type: aggregate_type.to_string(),
+                aggregate_id: aggregate_id.to_string(),
+                seq,
+                event_type,
+                payload,
+                creator: self.author.creator.clone(),
+                owner: owner.to_string(),
+                created_at: self.now,
+            };
+            projection::apply(self.conn, &ev, &p)?;
+            if p.affects_auth() && self.conn.dialect() == Dialect::Postgres {
+                self.conn.exec("SELECT pg_notify('castellan_auth', ?)", &params![&inst]).map_err(|e: DbError| Error::from(e))?;
+            }
+            out.push(ev.clone());
+            self.pushed.push(ev);
+        }
+        Ok(out)
+    }
+
+    /// Whether anything pushed so far invalidates authentication caches.
+    pub fn touches_auth(&self) -> bool {
+        self.pushed.iter().any(|e| e.payload().map(|p| p.affects_auth()).unwrap_or(true))
+    }
+}
