@@ -201,7 +201,7 @@ pub fn apply(c: &mut dyn Conn, e: &Event, p: &Payload) -> Result<()> {
 
 /// The uniqueness key of a login: the login name when it carries an org domain (usernames are
 /// then unique per organisation), else the user name (unique in the instance).
-fn login_key(user_name: &str, login_name: &str, org_id: &str) -> String {
+pub fn login_key(user_name: &str, login_name: &str, org_id: &str) -> String {
     if login_name != user_name {
         format!("{}@{org_id}", user_name.to_lowercase())
     } else {

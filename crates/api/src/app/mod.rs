@@ -1,0 +1,12 @@
+//! Application services: each operation validates its input, runs one command (a transaction
+//! that checks the read models, pushes events and updates the read models) or one query, and
+//! returns domain results. Handlers map them to and from messages.
+
+pub mod events;
+pub mod members;
+pub mod metadata;
+pub mod orgs;
+pub mod query;
+pub mod setup;
+pub mod tokens;
+pub mod users;

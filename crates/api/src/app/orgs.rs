@@ -1,0 +1,278 @@
+//! Organisations: commands and queries.
+
+use super::query::{text, Filter, Page};
+use crate::convert::{details, mutation};
+use crate::ctx::Ctx;
+use crate::error::{invalid, R};
+use crate::state::St;
+use castellan_domain::events::{agg, Payload};
+use castellan_domain::{validate, Error, Result};
+use castellan_proto::zitadel::org::v1 as pb;
+use castellan_proto::zitadel::v1::ObjectDetails;
+use castellan_store::projection::org_state;
+use castellan_store::{params, Conn, Event, Row, Tx};
+
+/// An organisation as stored.
+#[derive(Debug, Clone)]
+pub struct OrgRow {
+    pub id: String,
+    pub name: String,
+    pub state: i64,
+    pub primary_domain: String,
+    pub created_at: i64,
+    pub changed_at: i64,
+    pub seq: i64,
+}
+
+const COLS: &str = "id, name, state, primary_domain, created_at, changed_at, seq";
+
+impl OrgRow {
+    fn from_row(r: &Row) -> Result<Self> {
+        Ok(OrgRow { id: r.text(0)?, name: r.text(1)?, state: r.int(2)?, primary_domain: r.text(3)?, created_at: r.int(4)?, changed_at: r.int(5)?, seq: r.int(6)? })
+    }
+    pub fn to_pb(&self) -> pb::Org {
+        pb::Org {
+            id: self.id.clone(),
+            details: details(self.seq, self.created_at, self.changed_at, &self.id),
+            state: self.state as i32,
+            name: self.name.clone(),
+            primary_domain: self.primary_domain.clone(),
+        }
+    }
+}
+
+fn not_found() -> Error {
+    Error::not_found("QUERY-Mmb3e", "Errors.Org.NotFound")
+}
+
+/// Loads an organisation of the instance.
+pub fn load(c: &mut dyn Conn, instance: &str, id: &str) -> Result<OrgRow> {
+    let r = c.one(&format!("SELECT {COLS} FROM orgs WHERE instance_id = ? AND id = ?"), &params![instance, id])?;
+    r.as_ref().map(OrgRow::from_row).transpose()?.ok_or_else(not_found)
+}
+
+/// The generated primary domain of an organisation: `<name>.<external domain>`, with the
+/// name lower-cased, whitespace turned into dashes and other characters dropped.
+pub fn generated_domain(name: &str, external: &str) -> String {
+    let label: String = name
+        .trim()
+        .to_lowercase()
+        .chars()
+        .map(|c| if c.is_whitespace() { '-' } else { c })
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '.')
+        .collect();
+    let label = label.trim_matches(|c| c == '-' || c == '.');
+    format!("{}.{}", if label.is_empty() { "org" } else { label }, external)
+}
+
+fn ensure_name_free(c: &mut dyn Conn, instance: &str, name: &str, domain: &str) -> Result<()> {
+    if c.one("SELECT 1 FROM orgs WHERE instance_id = ? AND name_lower = ?", &params![instance, name.to_lowercase()])?.is_some() {
+        return Err(Error::exists("ORG-lapo2n", "Errors.Org.AlreadyExists").with(format!("an organisation named \"{name}\" exists")));
+    }
+    if c.one("SELECT 1 FROM org_domains WHERE instance_id = ? AND domain = ? AND is_verified = 1", &params![instance, domain])?.is_some() {
+        return Err(Error::exists("ORG-dom41n", "Errors.Org.Domain.AlreadyExists").with(format!("the domain {domain} is taken")));
+    }
+    Ok(())
+}
+
+/// Creates an organisation inside an open command; `owner` (if any) becomes its ORG_OWNER
+/// (or gets `owner_roles`).
+pub fn create(tx: &mut Tx<'_>, id: &str, name: &str, external_domain: &str, owner: Option<(&str, Vec<String>)>) -> Result<Vec<Event>> {
+    let inst = tx.instance().to_string();
+    let domain = generated_domain(name, external_domain);
+    ensure_name_free(tx.conn, &inst, name, &domain)?;
+    let mut evs = vec![
+        Payload::OrgAdded { name: name.to_string() },
+        Payload::OrgDomainAdded { domain: domain.clone(), generated: true },
+        Payload::OrgDomainPrimarySet { domain },
+    ];
+    if let Some((user, roles)) = owner {
+        evs.push(Payload::OrgMemberAdded { user_id: user.to_string(), roles });
+    }
+    tx.push(agg::ORG, id, id, evs)
+}
+
+/// AddOrg: a new organisation with the caller as ORG_OWNER.
+pub async fn add(st: &St, ctx: &Ctx, name: &str) -> R<(String, ObjectDetails)> {
+    let name = validate::required("name", name, validate::MAX_NAME)?;
+    let id = st.ids.next();
+    let caller = ctx.caller()?.user_id.clone();
+    let (oid, ext) = (id.clone(), st.cfg.external_domain.clone());
+    let evs = st.db.command(ctx.author(), move |tx| create(tx, &oid, &name, &ext, Some((&caller, vec!["ORG_OWNER".into()])))).await?;
+    Ok((id, mutation(&evs, true).unwrap_or_default()))
+}
+
+async fn change<F>(st: &St, ctx: &Ctx, id: &str, f: F) -> R<ObjectDetails>
+where
+    F: Fn(&mut Tx<'_>, &OrgRow) -> Result<Vec<Payload>> + Send + Sync + 'static,
+{
+    let id = id.to_string();
+    let evs = st
+        .db
+        .command(ctx.author(), move |tx| {
+            let inst = tx.instance().to_string();
+            let o = load(tx.conn, &inst, &id)?;
+            let payloads = f(tx, &o)?;
+            tx.push(agg::ORG, &id, &id, payloads)
+        })
+        .await?;
+    Ok(mutation(&evs, false).unwrap_or_default())
+}
+
+pub async fn update(st: &St, ctx: &Ctx, id: &str, name: &str) -> R<ObjectDetails> {
+    let name = validate::required("name", name, validate::MAX_NAME)?;
+    let ext = st.cfg.external_domain.clone();
+    change(st, ctx, id, move |tx, o| {
+        if o.name == name {
+            return Err(Error::precondition("ORG-4M9fs", "Errors.Org.NotChanged").with("the name is unchanged"));
+        }
+        let inst = tx.instance().to_string();
+        let old_generated = generated_domain(&o.name, &ext);
+        let new_domain = generated_domain(&name, &ext);
+        if o.name.to_lowercase() != name.to_lowercase() {
+            let domain_check = if new_domain == old_generated { String::new() } else { new_domain.clone() };
+            ensure_name_free(tx.conn, &inst, &name, &domain_check)?;
+        }
+        let mut evs = vec![Payload::OrgChanged { name: name.clone() }];
+        if new_domain != old_generated {
+            evs.push(Payload::OrgDomainAdded { domain: new_domain.clone(), generated: true });
+            if o.primary_domain == old_generated {
+                evs.push(Payload::OrgDomainPrimarySet { domain: new_domain });
+            }
+            evs.push(Payload::OrgDomainRemoved { domain: old_generated });
+        }
+        Ok(evs)
+    })
+    .await
+}
+
+pub async fn deactivate(st: &St, ctx: &Ctx, id: &str) -> R<ObjectDetails> {
+    change(st, ctx, id, |_, o| match o.state {
+        org_state::ACTIVE => Ok(vec![Payload::OrgDeactivated {}]),
+        _ => Err(Error::precondition("ORG-Dbs2g", "Errors.Org.NotActive")),
+    })
+    .await
+}
+
+pub async fn reactivate(st: &St, ctx: &Ctx, id: &str) -> R<ObjectDetails> {
+    change(st, ctx, id, |_, o| match o.state {
+        org_state::INACTIVE => Ok(vec![Payload::OrgReactivated {}]),
+        _ => Err(Error::precondition("ORG-bqXmf", "Errors.Org.NotInactive")),
+    })
+    .await
+}
+
+pub async fn remove(st: &St, ctx: &Ctx, id: &str) -> R<ObjectDetails> {
+    change(st, ctx, id, |tx, o| {
+        let inst = tx.instance().to_string();
+        let default = tx.one("SELECT default_org_id FROM instances WHERE id = ?", &params![&inst])?.map(|r| r.text(0)).transpose()?;
+        if default.as_deref() == Some(o.id.as_str()) {
+            return Err(Error::precondition("ORG-wG9p1", "Errors.Org.DefaultOrgNotDeletable"));
+        }
+        Ok(vec![Payload::OrgRemoved { name: o.name.clone() }])
+    })
+    .await
+}
+
+pub async fn get(st: &St, instance: &str, id: &str) -> R<OrgRow> {
+    let (inst, id) = (instance.to_string(), id.to_string());
+    Ok(st.db.read(move |c| load(c, &inst, &id)).await?)
+}
+
+/// The organisation owning the verified domain `domain`.
+pub async fn by_domain(st: &St, ctx: &Ctx, domain: &str) -> R<OrgRow> {
+    let (inst, domain) = (ctx.instance_id.clone(), domain.trim().to_lowercase());
+    if domain.is_empty() {
+        return Err(invalid("domain must not be empty"));
+    }
+    Ok(st
+        .db
+        .read(move |c| {
+            let r = c.one(
+                &format!("SELECT {} FROM orgs o JOIN org_domains d ON d.instance_id = o.instance_id AND d.org_id = o.id WHERE o.instance_id = ? AND d.domain = ? AND d.is_verified = 1", COLS.split(", ").map(|c| format!("o.{c}")).collect::<Vec<_>>().join(", ")),
+                &params![&inst, &domain],
+            )?;
+            r.as_ref().map(OrgRow::from_row).transpose()?.ok_or_else(not_found)
+        })
+        .await?)
+}
+
+/// Lists organisations of the instance.
+pub async fn list(st: &St, ctx: &Ctx, page: Page, sorting: i32, queries: &[pb::OrgQuery]) -> R<(i64, i64, Vec<OrgRow>)> {
+    use pb::org_query::Query as Q;
+    let mut f = Filter::new();
+    f.and("instance_id = ?", params![&ctx.instance_id]);
+    for q in queries {
+        match q.query.as_ref().ok_or_else(|| invalid("a query must set one of its fields"))? {
+            Q::NameQuery(x) => {
+                let (sql, v) = text("name", x.method, &x.name)?;
+                f.and(sql, vec![v]);
+            }
+            Q::DomainQuery(x) => {
+                let (sql, v) = text("d.domain", x.method, &x.domain)?;
+                f.and(format!("EXISTS (SELECT 1 FROM org_domains d WHERE d.instance_id = orgs.instance_id AND d.org_id = orgs.id AND {sql})"), vec![v]);
+            }
+            Q::StateQuery(x) => {
+                f.and("state = ?", params![x.state]);
+            }
+            Q::IdQuery(x) => {
+                f.and("id = ?", params![&x.id]);
+            }
+        }
+    }
+    let order = match sorting {
+        0 => "created_at",
+        1 => "name",
+        _ => return Err(invalid("sortingColumn is unknown")),
+    };
+    let tail = page.tail(order, "id");
+    Ok(st
+        .db
+        .read(move |c| {
+            let clause = f.clause();
+            let total = c.scalar(&format!("SELECT COUNT(*) FROM orgs WHERE {clause}"), &f.params)?;
+            let rows = c.query(&format!("SELECT {COLS} FROM orgs WHERE {clause}{tail}"), &f.params)?;
+            let orgs = rows.iter().map(OrgRow::from_row).collect::<Result<Vec<_>>>()?;
+            let pos = c.scalar("SELECT COALESCE(MAX(position), 0) FROM events", &[])?;
+            Ok((total, pos, orgs))
+        })
+        .await?)
+}
+
+/// Whether no organisation has this name and no organisation has verified this domain.
+pub async fn is_unique(st: &St, ctx: &Ctx, name: &str, domain: &str) -> R<bool> {
+    let (inst, name, domain) = (ctx.instance_id.clone(), name.trim().to_lowercase(), domain.trim().to_lowercase());
+    Ok(st
+        .db
+        .read(move |c| {
+            let n = !name.is_empty() && c.one("SELECT 1 FROM orgs WHERE instance_id = ? AND name_lower = ?", &params![&inst, &name])?.is_some();
+            let d = !domain.is_empty() && c.one("SELECT 1 FROM org_domains WHERE instance_id = ? AND domain = ? AND is_verified = 1", &params![&inst, &domain])?.is_some();
+            Ok(!n && !d)
+        })
+        .await?)
+}
+
+/// The instance's default organisation.
+pub async fn default_org(st: &St, ctx: &Ctx) -> R<OrgRow> {
+    let inst = ctx.instance_id.clone();
+    Ok(st
+        .db
+        .read(move |c| {
+            let id = c.one("SELECT default_org_id FROM instances WHERE id = ?", &params![&inst])?.map(|r| r.text(0)).transpose()?.unwrap_or_default();
+            load(c, &inst, &id)
+        })
+        .await?)
+}
+
+pub async fn set_default(st: &St, ctx: &Ctx, org_id: &str) -> R<ObjectDetails> {
+    let org_id = validate::required("orgId", org_id, validate::MAX_NAME)?;
+    let evs = st
+        .db
+        .command(ctx.author(), move |tx| {
+            let inst = tx.instance().to_string();
+            let o = load(tx.conn, &inst, &org_id)?;
+            tx.push(agg::INSTANCE, &inst, &inst, vec![Payload::InstanceDefaultOrgSet { org_id: o.id }])
+        })
+        .await?;
+    Ok(mutation(&evs, false).unwrap_or_default())
+}

@@ -1,0 +1,178 @@
+//! Authentication: instance by host, and bearer token → principal. Results are cached in
+//! memory and dropped whenever the store's auth epoch moves (a commit on this node or, via
+//! LISTEN/NOTIFY, on another node changed users, tokens, members or domains).
+//!
+//! Accepted tokens: personal access tokens of machine users (opaque, ≥ 256 random bits,
+//! stored as SHA-256). OIDC access tokens plug in at `authenticate` when the provider lands.
+
+use crate::ctx::Principal;
+use crate::error::{ApiErr, R};
+use castellan_domain::{Error, Kind};
+use castellan_store::{params, Db};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+
+/// PATs without an expiry expire at 9999-12-31.
+pub const NO_EXPIRY: i64 = 253_402_300_799_000_000;
+
+struct Entry<T> {
+    value: T,
+    epoch: u64,
+}
+
+/// The authentication caches.
+pub struct Cache {
+    epoch: Arc<AtomicU64>,
+    hosts: RwLock<HashMap<String, Entry<Option<String>>>>,
+    tokens: RwLock<HashMap<String, Entry<Arc<Principal>>>>,
+}
+
+const MAX_ENTRIES: usize = 100_000;
+
+impl Cache {
+    pub fn new(epoch: Arc<AtomicU64>) -> Self {
+        Cache { epoch, hosts: RwLock::default(), tokens: RwLock::default() }
+    }
+
+    fn now_epoch(&self) -> u64 {
+        self.epoch.load(Ordering::SeqCst)
+    }
+
+    fn get<T: Clone>(map: &RwLock<HashMap<String, Entry<T>>>, key: &str, epoch: u64) -> Option<T> {
+        let m = map.read().unwrap_or_else(|e| e.into_inner());
+        m.get(key).filter(|e| e.epoch == epoch).map(|e| e.value.clone())
+    }
+
+    fn put<T>(map: &RwLock<HashMap<String, Entry<T>>>, key: String, value: T, epoch: u64) {
+        let mut m = map.write().unwrap_or_else(|e| e.into_inner());
+        if m.len() >= MAX_ENTRIES {
+            m.clear();
+        }
+        m.insert(key, Entry { value, epoch });
+    }
+}
+
+/// SHA-256 of a secret, hex encoded: how tokens and secrets are stored.
+pub fn hash_secret(secret: &str) -> String {
+    let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, secret.as_bytes());
+    d.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Strips the port from a host header value and lower-cases it.
+pub fn host_only(host: &str) -> String {
+    let h = host.trim();
+    let h = if let Some(rest) = h.strip_prefix('[') {
+        rest.split(']').next().unwrap_or(rest)
+    } else {
+        h.rsplit_once(':').filter(|(_, p)| p.chars().all(|c| c.is_ascii_digit())).map_or(h, |(a, _)| a)
+    };
+    h.to_ascii_lowercase()
+}
+
+/// The instance serving `host`; NOT_FOUND naming the host when none does.
+pub async fn instance_by_host(db: &Db, cache: &Cache, host: &str) -> R<String> {
+    let host = host_only(host);
+    let epoch = cache.now_epoch();
+    let found = match Cache::get(&cache.hosts, &host, epoch) {
+        Some(v) => v,
+        None => {
+            let h = host.clone();
+            let v = db
+                .read(move |c| {
+                    Ok(c.one("SELECT instance_id FROM instance_domains WHERE domain = ?", &params![&h])?.map(|r| r.text(0)).transpose()?)
+                })
+                .await?;
+            Cache::put(&cache.hosts, host.clone(), v.clone(), epoch);
+            v
+        }
+    };
+    found.ok_or_else(|| ApiErr(Error::not_found("INST-n0tF0", "Errors.IAM.NotFound").with(format!("no instance serves the host \"{host}\""))))
+}
+
+fn unauthenticated(id: &'static str, key: &'static str) -> ApiErr {
+    ApiErr(Error::new(Kind::Unauthenticated, id, key))
+}
+
+/// Resolves the bearer token in an `Authorization` header value to a principal.
+pub async fn authenticate(db: &Db, cache: &Cache, instance_id: &str, header: Option<&str>) -> R<Arc<Principal>> {
+    let header = header.ok_or_else(|| unauthenticated("AUTH-7fs1e", "Errors.Token.Missing"))?;
+    let token = header
+        .strip_prefix("Bearer ")
+        .or_else(|| header.strip_prefix("bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty() && t.len() <= 4096)
+        .ok_or_else(|| unauthenticated("AUTH-Ss4rf", "Errors.Token.Invalid"))?;
+    let hash = hash_secret(token);
+    let key = format!("{instance_id}/{hash}");
+    let epoch = cache.now_epoch();
+    let now = castellan_domain::id::now_micros();
+    if let Some(p) = Cache::get(&cache.tokens, &key, epoch) {
+        if p.expires > now {
+            return Ok(p);
+        }
+        return Err(unauthenticated("AUTH-3xp1r", "Errors.Token.Expired"));
+    }
+    let inst = instance_id.to_string();
+    let p = db.read(move |c| load_principal(c, &inst, &hash)).await?;
+    let p = Arc::new(p.ok_or_else(|| unauthenticated("AUTH-k3Y0n", "Errors.Token.Invalid"))?);
+    Cache::put(&cache.tokens, key, p.clone(), epoch);
+    if p.expires <= now {
+        return Err(unauthenticated("AUTH-3xp1r", "Errors.Token.Expired"));
+    }
+    Ok(p)
+}
+
+/// Loads the principal of a token hash: only active users of active organisations.
+fn load_principal(c: &mut dyn castellan_store::Conn, instance_id: &str, hash: &str) -> castellan_domain::Result<Option<Principal>> {
+    use castellan_store::projection::{org_state, user_state};
+    let Some(r) = c.one(
+        "SELECT p.user_id, p.expiration, u.org_id, u.state, u.login_name, u.display_name, u.machine_name, o.state \
+         FROM pats p JOIN users u ON u.instance_id = p.instance_id AND u.id = p.user_id \
+         JOIN orgs o ON o.instance_id = u.instance_id AND o.id = u.org_id \
+         WHERE p.token_hash = ? AND p.instance_id = ?",
+        &params![hash, instance_id],
+    )?
+    else {
+        return Ok(None);
+    };
+    if r.int(3)? != user_state::ACTIVE || r.int(7)? != org_state::ACTIVE {
+        return Ok(None);
+    }
+    let user_id = r.text(0)?;
+    let mut p = Principal {
+        instance_id: instance_id.to_string(),
+        user_id: user_id.clone(),
+        org_id: r.text(2)?,
+        login_name: r.text(4)?,
+        display_name: {
+            let d = r.text(5)?;
+            if d.is_empty() { r.text(6)? } else { d }
+        },
+        instance_roles: Vec::new(),
+        org_roles: HashMap::new(),
+        expires: r.int(1)?,
+    };
+    for m in c.query("SELECT level, object_id, roles FROM members WHERE instance_id = ? AND user_id = ?", &params![instance_id, &user_id])? {
+        let roles: Vec<String> = m.text(2)?.split(',').filter(|s| !s.is_empty()).map(str::to_string).collect();
+        match m.text(0)?.as_str() {
+            "instance" => p.instance_roles.extend(roles),
+            "org" => p.org_roles.entry(m.text(1)?).or_default().extend(roles),
+            _ => {}
+        }
+    }
+    Ok(Some(p))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hosts() {
+        assert_eq!(host_only("Example.COM:8080"), "example.com");
+        assert_eq!(host_only("localhost"), "localhost");
+        assert_eq!(host_only("[::1]:80"), "::1");
+        assert_eq!(hash_secret("abc").len(), 64);
+    }
+}

@@ -1,0 +1,89 @@
+//! The per-request context the gate puts into every request: instance, caller and org.
+
+use crate::error::{ApiErr, R};
+use castellan_domain::{Error, Kind};
+use castellan_store::Author;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// The authenticated caller.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub instance_id: String,
+    pub user_id: String,
+    /// The caller's own organisation (resource owner).
+    pub org_id: String,
+    pub login_name: String,
+    pub display_name: String,
+    /// Roles on the instance.
+    pub instance_roles: Vec<String>,
+    /// Roles per organisation id.
+    pub org_roles: HashMap<String, Vec<String>>,
+    /// Expiry of the token, microseconds.
+    pub expires: i64,
+}
+
+impl Principal {
+    /// Whether the caller holds `permission` on the instance.
+    pub fn has_instance(&self, permission: &str) -> bool {
+        castellan_domain::roles::any_grants(self.instance_roles.iter().map(String::as_str), permission)
+    }
+    /// Whether the caller holds `permission` in `org` (directly or through the instance).
+    pub fn has_in_org(&self, permission: &str, org: &str) -> bool {
+        self.has_instance(permission)
+            || self.org_roles.get(org).is_some_and(|r| castellan_domain::roles::any_grants(r.iter().map(String::as_str), permission))
+    }
+    /// Every permission the caller holds in `org`.
+    pub fn permissions_in(&self, org: &str) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        let roles = self.instance_roles.iter().chain(self.org_roles.get(org).into_iter().flatten());
+        for r in roles.filter_map(|r| castellan_domain::roles::role(r)) {
+            for p in r.permissions() {
+                if !out.iter().any(|x| x == p) {
+                    out.push(p.to_string());
+                }
+            }
+        }
+        out
+    }
+}
+
+/// What a handler knows about its request.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    pub instance_id: String,
+    pub principal: Option<Arc<Principal>>,
+    /// The organisation in context: `x-zitadel-orgid`, else the caller's own.
+    pub org_id: String,
+    pub request_id: String,
+}
+
+impl Ctx {
+    /// The caller; handlers of methods with a permission always have one.
+    pub fn caller(&self) -> R<&Principal> {
+        self.principal.as_deref().ok_or_else(|| ApiErr(Error::new(Kind::Unauthenticated, "AUTH-n0Pr1", "Errors.Token.Missing")))
+    }
+    /// The author of commands issued by this request.
+    pub fn author(&self) -> Author {
+        Author {
+            instance_id: self.instance_id.clone(),
+            creator: self.principal.as_ref().map(|p| p.user_id.clone()).unwrap_or_else(|| "SYSTEM".into()),
+        }
+    }
+    /// Checks `permission` in `org` for the caller.
+    pub fn require_in_org(&self, permission: &str, org: &str) -> R<()> {
+        if self.caller()?.has_in_org(permission, org) {
+            Ok(())
+        } else {
+            Err(ApiErr(Error::denied()))
+        }
+    }
+}
+
+/// Reads the context from a tonic request.
+pub fn of<T>(req: &tonic::Request<T>) -> R<Ctx> {
+    req.extensions()
+        .get::<Ctx>()
+        .cloned()
+        .ok_or_else(|| ApiErr(Error::internal("CTX-m1ss1", "request context missing")))
+}

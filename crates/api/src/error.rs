@@ -1,0 +1,104 @@
+//! The one place where domain errors become gRPC statuses and REST error bodies.
+
+use castellan_domain::{Error, Kind};
+use prost::Message;
+use tonic::{Code, Status};
+
+/// An API error: a domain error on its way out. Converts into `tonic::Status`.
+#[derive(Debug, Clone)]
+pub struct ApiErr(pub Error);
+
+/// Result of API operations.
+pub type R<T> = Result<T, ApiErr>;
+
+impl From<Error> for ApiErr {
+    fn from(e: Error) -> Self {
+        ApiErr(e)
+    }
+}
+
+/// `google.rpc.Status`, the payload of `grpc-status-details-bin`.
+#[derive(Clone, PartialEq, Message)]
+pub struct RpcStatus {
+    #[prost(int32, tag = "1")]
+    pub code: i32,
+    #[prost(string, tag = "2")]
+    pub message: String,
+    #[prost(message, repeated, tag = "3")]
+    pub details: Vec<prost_types::Any>,
+}
+
+pub const ERROR_DETAIL_TYPE: &str = "type.googleapis.com/zitadel.v1.ErrorDetail";
+
+/// gRPC code of a domain error kind.
+pub fn code(kind: Kind) -> Code {
+    match kind {
+        Kind::InvalidArgument => Code::InvalidArgument,
+        Kind::NotFound => Code::NotFound,
+        Kind::AlreadyExists => Code::AlreadyExists,
+        Kind::PermissionDenied => Code::PermissionDenied,
+        Kind::Unauthenticated => Code::Unauthenticated,
+        Kind::FailedPrecondition => Code::FailedPrecondition,
+        Kind::Aborted => Code::Aborted,
+        Kind::ResourceExhausted => Code::ResourceExhausted,
+        Kind::Unimplemented => Code::Unimplemented,
+        Kind::Unavailable => Code::Unavailable,
+        Kind::Internal => Code::Internal,
+    }
+}
+
+/// HTTP status of a gRPC code (grpc-gateway's table).
+pub fn http_status(code: i32) -> u16 {
+    match code {
+        0 => 200,
+        1 => 499,
+        3 | 9 | 11 => 400,
+        4 => 504,
+        5 => 404,
+        6 | 10 => 409,
+        7 => 403,
+        8 => 429,
+        12 => 501,
+        14 => 503,
+        16 => 401,
+        _ => 500,
+    }
+}
+
+impl From<ApiErr> for Status {
+    fn from(ApiErr(e): ApiErr) -> Self {
+        if e.kind == Kind::Internal {
+            tracing::error!(id = e.id, detail = ?e.detail, "internal error");
+        }
+        let text = e.text();
+        let detail = castellan_proto::zitadel::v1::ErrorDetail { id: e.id.to_string(), message: text.clone() };
+        let c = code(e.kind);
+        let status = RpcStatus {
+            code: c as i32,
+            message: format!("{text} ({})", e.id),
+            details: vec![prost_types::Any { type_url: ERROR_DETAIL_TYPE.into(), value: detail.encode_to_vec() }],
+        };
+        Status::with_details(c, status.message.clone(), status.encode_to_vec().into())
+    }
+}
+
+/// The REST error body `{code, message, details: [{@type, id, message}]}`.
+pub fn rest_body(code: i32, message: &str, detail: Option<(&str, &str)>) -> serde_json::Value {
+    let details: Vec<serde_json::Value> = detail
+        .map(|(id, msg)| serde_json::json!({"@type": ERROR_DETAIL_TYPE, "id": id, "message": msg}))
+        .into_iter()
+        .collect();
+    serde_json::json!({"code": code, "message": message, "details": details})
+}
+
+/// REST body and HTTP status of a domain error.
+pub fn rest_error(e: &Error) -> (u16, serde_json::Value) {
+    let c = code(e.kind) as i32;
+    let text = e.text();
+    (http_status(c), rest_body(c, &format!("{text} ({})", e.id), Some((e.id, &text))))
+}
+
+/// Shorthands for errors raised in the API layer itself.
+pub fn invalid(detail: impl Into<std::borrow::Cow<'static, str>>) -> ApiErr {
+    ApiErr(Error::invalid("API-1nv4l", "Errors.Invalid.Argument", detail))
+}

@@ -1,0 +1,132 @@
+//! `zitadel.admin.v1.AdminService`: the instance.
+
+use super::{ok, split, Res, Svc};
+use crate::app::events::EventFilter;
+use crate::app::members::Scope;
+use crate::app::users::{required, NewHuman};
+use crate::app::{events, members, orgs, setup};
+use crate::convert::{list_details, micros};
+use castellan_domain::events::{Profile, AGGREGATE_TYPES, EVENT_TYPES};
+use castellan_domain::roles::{roles_of_level, Level};
+use castellan_proto::zitadel::admin::v1::{admin_service_server::AdminService, *};
+use castellan_proto::zitadel::event::v1::{AggregateType, EventType};
+use castellan_proto::zitadel::v1::LocalizedMessage;
+use tonic::Request;
+
+fn localized(s: &str) -> Option<LocalizedMessage> {
+    Some(LocalizedMessage { key: s.to_string(), localized_message: s.to_string() })
+}
+
+#[tonic::async_trait]
+impl AdminService for Svc {
+    async fn healthz(&self, _: Request<HealthzRequest>) -> Res<HealthzResponse> {
+        ok(HealthzResponse {})
+    }
+
+    async fn is_org_unique(&self, req: Request<IsOrgUniqueRequest>) -> Res<IsOrgUniqueResponse> {
+        let (ctx, r) = split(req)?;
+        ok(IsOrgUniqueResponse { is_unique: orgs::is_unique(&self.st, &ctx, &r.name, &r.domain).await? })
+    }
+
+    async fn get_org_by_id(&self, req: Request<GetOrgByIdRequest>) -> Res<GetOrgByIdResponse> {
+        let (ctx, r) = split(req)?;
+        ok(GetOrgByIdResponse { org: Some(orgs::get(&self.st, &ctx.instance_id, &r.id).await?.to_pb()) })
+    }
+
+    async fn list_orgs(&self, req: Request<ListOrgsRequest>) -> Res<ListOrgsResponse> {
+        let (ctx, r) = split(req)?;
+        let page = self.page(r.query.as_ref())?;
+        let (total, pos, rows) = orgs::list(&self.st, &ctx, page, r.sorting_column, &r.queries).await?;
+        ok(ListOrgsResponse { details: list_details(total, pos), sorting_column: r.sorting_column, result: rows.iter().map(|o| o.to_pb()).collect() })
+    }
+
+    async fn set_up_org(&self, req: Request<SetUpOrgRequest>) -> Res<SetUpOrgResponse> {
+        let (ctx, r) = split(req)?;
+        let org = required(r.org, "org")?;
+        let set_up_org_request::User::Human(h) = required(r.user, "user")?;
+        let p = required(h.profile, "user.human.profile")?;
+        let e = required(h.email, "user.human.email")?;
+        let ph = h.phone.unwrap_or_default();
+        let human = NewHuman {
+            username: h.user_name,
+            profile: Profile { first_name: p.first_name, last_name: p.last_name, nick_name: p.nick_name, display_name: p.display_name, preferred_language: p.preferred_language, gender: p.gender },
+            email: e.email,
+            email_verified: e.is_email_verified,
+            phone: ph.phone,
+            phone_verified: ph.is_phone_verified,
+            password: h.password,
+            ..Default::default()
+        };
+        let (org_id, user_id, details) = setup::setup_org(&self.st, &ctx, &org.name, human, r.roles).await?;
+        ok(SetUpOrgResponse { details: Some(details), org_id, user_id })
+    }
+
+    async fn get_default_org(&self, req: Request<GetDefaultOrgRequest>) -> Res<GetDefaultOrgResponse> {
+        let (ctx, _) = split(req)?;
+        ok(GetDefaultOrgResponse { org: Some(orgs::default_org(&self.st, &ctx).await?.to_pb()) })
+    }
+
+    async fn set_default_org(&self, req: Request<SetDefaultOrgRequest>) -> Res<SetDefaultOrgResponse> {
+        let (ctx, r) = split(req)?;
+        ok(SetDefaultOrgResponse { details: Some(orgs::set_default(&self.st, &ctx, &r.org_id).await?) })
+    }
+
+    async fn list_iam_member_roles(&self, _: Request<ListIamMemberRolesRequest>) -> Res<ListIamMemberRolesResponse> {
+        let roles: Vec<String> = roles_of_level(Level::Instance).into_iter().map(str::to_string).collect();
+        ok(ListIamMemberRolesResponse { details: list_details(roles.len() as i64, 0), roles })
+    }
+
+    async fn list_iam_members(&self, req: Request<ListIamMembersRequest>) -> Res<ListIamMembersResponse> {
+        let (ctx, r) = split(req)?;
+        let page = self.page(r.query.as_ref())?;
+        let (total, pos, result) = members::list(&self.st, &ctx, Scope::Instance, page, &r.queries).await?;
+        ok(ListIamMembersResponse { details: list_details(total, pos), result })
+    }
+
+    async fn add_iam_member(&self, req: Request<AddIamMemberRequest>) -> Res<AddIamMemberResponse> {
+        let (ctx, r) = split(req)?;
+        ok(AddIamMemberResponse { details: Some(members::write(&self.st, &ctx, Scope::Instance, &r.user_id, Some(r.roles), true).await?) })
+    }
+
+    async fn update_iam_member(&self, req: Request<UpdateIamMemberRequest>) -> Res<UpdateIamMemberResponse> {
+        let (ctx, r) = split(req)?;
+        ok(UpdateIamMemberResponse { details: Some(members::write(&self.st, &ctx, Scope::Instance, &r.user_id, Some(r.roles), false).await?) })
+    }
+
+    async fn remove_iam_member(&self, req: Request<RemoveIamMemberRequest>) -> Res<RemoveIamMemberResponse> {
+        let (ctx, r) = split(req)?;
+        ok(RemoveIamMemberResponse { details: Some(members::write(&self.st, &ctx, Scope::Instance, &r.user_id, None, false).await?) })
+    }
+
+    async fn list_events(&self, req: Request<ListEventsRequest>) -> Res<ListEventsResponse> {
+        let (ctx, r) = split(req)?;
+        #[allow(deprecated)]
+        let legacy_from = r.creation_date.as_ref().map(micros);
+        let (since, until) = match &r.creation_date_filter {
+            Some(list_events_request::CreationDateFilter::Range(x)) => (x.since.as_ref().map(micros), x.until.as_ref().map(micros)),
+            Some(list_events_request::CreationDateFilter::From(t)) => (Some(micros(t)), None),
+            None => (legacy_from, None),
+        };
+        let f = EventFilter {
+            after_position: r.sequence.min(i64::MAX as u64) as i64,
+            limit: u64::from(r.limit),
+            asc: r.asc,
+            editor: r.editor_user_id,
+            event_types: r.event_types,
+            aggregate_id: r.aggregate_id,
+            aggregate_types: r.aggregate_types,
+            resource_owner: r.resource_owner,
+            since,
+            until,
+        };
+        ok(ListEventsResponse { events: events::list(&self.st, &ctx, f).await? })
+    }
+
+    async fn list_event_types(&self, _: Request<ListEventTypesRequest>) -> Res<ListEventTypesResponse> {
+        ok(ListEventTypesResponse { event_types: EVENT_TYPES.iter().map(|t| EventType { r#type: t.to_string(), localized: localized(t) }).collect() })
+    }
+
+    async fn list_aggregate_types(&self, _: Request<ListAggregateTypesRequest>) -> Res<ListAggregateTypesResponse> {
+        ok(ListAggregateTypesResponse { aggregate_types: AGGREGATE_TYPES.iter().map(|t| AggregateType { r#type: t.to_string(), localized: localized(t) }).collect() })
+    }
+}

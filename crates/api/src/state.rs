@@ -1,0 +1,92 @@
+//! Shared state of the API layer.
+
+use crate::metrics::Metrics;
+use castellan_domain::id::IdGenerator;
+use castellan_domain::password::{Complexity, HashParams};
+use castellan_store::Db;
+use std::sync::Arc;
+use tokio::sync::Semaphore;
+
+/// Settings the API layer needs.
+#[derive(Debug, Clone)]
+pub struct ApiConfig {
+    pub external_domain: String,
+    pub external_port: u16,
+    pub external_secure: bool,
+    /// Largest `limit` a list request may ask for.
+    pub max_query_limit: u64,
+    /// Limit applied when a list request asks for none (0).
+    pub default_query_limit: u64,
+    pub hash: HashParams,
+    /// Headers that carry the instance host when set by a trusted proxy.
+    pub instance_host_headers: Vec<String>,
+    /// Largest accepted REST body.
+    pub max_body_bytes: usize,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        ApiConfig {
+            external_domain: "localhost".into(),
+            external_port: 8080,
+            external_secure: false,
+            max_query_limit: 1000,
+            default_query_limit: 100,
+            hash: HashParams::default(),
+            instance_host_headers: vec!["x-zitadel-instance-host".into()],
+            max_body_bytes: 1024 * 1024,
+        }
+    }
+}
+
+/// Everything handlers share.
+pub struct AppState {
+    pub db: Db,
+    pub ids: IdGenerator,
+    pub cfg: ApiConfig,
+    pub cache: crate::authn::Cache,
+    pub metrics: Metrics,
+    /// Bounds concurrent password hashing so that it never starves the runtime.
+    pub hashers: Semaphore,
+}
+
+pub type St = Arc<AppState>;
+
+impl AppState {
+    pub fn new(db: Db, cfg: ApiConfig, node: u16) -> St {
+        let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        Arc::new(AppState {
+            cache: crate::authn::Cache::new(db.auth_epoch().clone()),
+            db,
+            ids: IdGenerator::new(node),
+            cfg,
+            metrics: Metrics::new(),
+            hashers: Semaphore::new(workers),
+        })
+    }
+
+    /// Hashes a password with argon2id on the bounded blocking pool.
+    pub async fn hash_password(&self, pw: String) -> castellan_domain::Result<String> {
+        let _permit = self.hashers.acquire().await.map_err(|_| castellan_domain::Error::internal("HASH-p00l", "hasher pool closed"))?;
+        let params = self.cfg.hash;
+        tokio::task::spawn_blocking(move || castellan_domain::password::hash(&pw, params))
+            .await
+            .map_err(|e| castellan_domain::Error::internal("HASH-j01n", e.to_string()))?
+    }
+
+    /// The password complexity policy in force (instance default for now).
+    pub fn complexity(&self) -> Complexity {
+        Complexity::default()
+    }
+
+    /// The instance's external origin, e.g. `https://auth.example.com`.
+    pub fn origin(&self) -> String {
+        let scheme = if self.cfg.external_secure { "https" } else { "http" };
+        let default_port = if self.cfg.external_secure { 443 } else { 80 };
+        if self.cfg.external_port == default_port {
+            format!("{scheme}://{}", self.cfg.external_domain)
+        } else {
+            format!("{scheme}://{}:{}", self.cfg.external_domain, self.cfg.external_port)
+        }
+    }
+}
