@@ -32,7 +32,11 @@ const MAX_ENTRIES: usize = 100_000;
 
 impl Cache {
     pub fn new(epoch: Arc<AtomicU64>) -> Self {
-        Cache { epoch, hosts: RwLock::default(), tokens: RwLock::default() }
+        Cache {
+            epoch,
+            hosts: RwLock::default(),
+            tokens: RwLock::default(),
+        }
     }
 
     fn now_epoch(&self) -> u64 {
@@ -41,7 +45,9 @@ impl Cache {
 
     fn get<T: Clone>(map: &RwLock<HashMap<String, Entry<T>>>, key: &str, epoch: u64) -> Option<T> {
         let m = map.read().unwrap_or_else(|e| e.into_inner());
-        m.get(key).filter(|e| e.epoch == epoch).map(|e| e.value.clone())
+        m.get(key)
+            .filter(|e| e.epoch == epoch)
+            .map(|e| e.value.clone())
     }
 
     fn put<T>(map: &RwLock<HashMap<String, Entry<T>>>, key: String, value: T, epoch: u64) {
@@ -65,7 +71,9 @@ pub fn host_only(host: &str) -> String {
     let h = if let Some(rest) = h.strip_prefix('[') {
         rest.split(']').next().unwrap_or(rest)
     } else {
-        h.rsplit_once(':').filter(|(_, p)| p.chars().all(|c| c.is_ascii_digit())).map_or(h, |(a, _)| a)
+        h.rsplit_once(':')
+            .filter(|(_, p)| p.chars().all(|c| c.is_ascii_digit()))
+            .map_or(h, |(a, _)| a)
     };
     h.to_ascii_lowercase()
 }
@@ -80,14 +88,24 @@ pub async fn instance_by_host(db: &Db, cache: &Cache, host: &str) -> R<String> {
             let h = host.clone();
             let v = db
                 .read(move |c| {
-                    Ok(c.one("SELECT instance_id FROM instance_domains WHERE domain = ?", &params![&h])?.map(|r| r.text(0)).transpose()?)
+                    Ok(c.one(
+                        "SELECT instance_id FROM instance_domains WHERE domain = ?",
+                        &params![&h],
+                    )?
+                    .map(|r| r.text(0))
+                    .transpose()?)
                 })
                 .await?;
             Cache::put(&cache.hosts, host.clone(), v.clone(), epoch);
             v
         }
     };
-    found.ok_or_else(|| ApiErr(Error::not_found("INST-n0tF0", "Errors.IAM.NotFound").with(format!("no instance serves the host \"{host}\""))))
+    found.ok_or_else(|| {
+        ApiErr(
+            Error::not_found("INST-n0tF0", "Errors.IAM.NotFound")
+                .with(format!("no instance serves the host \"{host}\"")),
+        )
+    })
 }
 
 fn unauthenticated(id: &'static str, key: &'static str) -> ApiErr {
@@ -95,7 +113,12 @@ fn unauthenticated(id: &'static str, key: &'static str) -> ApiErr {
 }
 
 /// Resolves the bearer token in an `Authorization` header value to a principal.
-pub async fn authenticate(db: &Db, cache: &Cache, instance_id: &str, header: Option<&str>) -> R<Arc<Principal>> {
+pub async fn authenticate(
+    db: &Db,
+    cache: &Cache,
+    instance_id: &str,
+    header: Option<&str>,
+) -> R<Arc<Principal>> {
     let header = header.ok_or_else(|| unauthenticated("AUTH-7fs1e", "Errors.Token.Missing"))?;
     let token = header
         .strip_prefix("Bearer ")
@@ -124,7 +147,11 @@ pub async fn authenticate(db: &Db, cache: &Cache, instance_id: &str, header: Opt
 }
 
 /// Loads the principal of a token hash: only active users of active organisations.
-fn load_principal(c: &mut dyn castellan_store::Conn, instance_id: &str, hash: &str) -> castellan_domain::Result<Option<Principal>> {
+fn load_principal(
+    c: &mut dyn castellan_store::Conn,
+    instance_id: &str,
+    hash: &str,
+) -> castellan_domain::Result<Option<Principal>> {
     use castellan_store::projection::{org_state, user_state};
     let Some(r) = c.one(
         "SELECT p.user_id, p.expiration, u.org_id, u.state, u.login_name, u.display_name, u.machine_name, o.state \
@@ -147,14 +174,26 @@ fn load_principal(c: &mut dyn castellan_store::Conn, instance_id: &str, hash: &s
         login_name: r.text(4)?,
         display_name: {
             let d = r.text(5)?;
-            if d.is_empty() { r.text(6)? } else { d }
+            if d.is_empty() {
+                r.text(6)?
+            } else {
+                d
+            }
         },
         instance_roles: Vec::new(),
         org_roles: HashMap::new(),
         expires: r.int(1)?,
     };
-    for m in c.query("SELECT level, object_id, roles FROM members WHERE instance_id = ? AND user_id = ?", &params![instance_id, &user_id])? {
-        let roles: Vec<String> = m.text(2)?.split(',').filter(|s| !s.is_empty()).map(str::to_string).collect();
+    for m in c.query(
+        "SELECT level, object_id, roles FROM members WHERE instance_id = ? AND user_id = ?",
+        &params![instance_id, &user_id],
+    )? {
+        let roles: Vec<String> = m
+            .text(2)?
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect();
         match m.text(0)?.as_str() {
             "instance" => p.instance_roles.extend(roles),
             "org" => p.org_roles.entry(m.text(1)?).or_default().extend(roles),

@@ -26,17 +26,25 @@ pub struct Principal {
 impl Principal {
     /// Whether the caller holds `permission` on the instance.
     pub fn has_instance(&self, permission: &str) -> bool {
-        castellan_domain::roles::any_grants(self.instance_roles.iter().map(String::as_str), permission)
+        castellan_domain::roles::any_grants(
+            self.instance_roles.iter().map(String::as_str),
+            permission,
+        )
     }
     /// Whether the caller holds `permission` in `org` (directly or through the instance).
     pub fn has_in_org(&self, permission: &str, org: &str) -> bool {
         self.has_instance(permission)
-            || self.org_roles.get(org).is_some_and(|r| castellan_domain::roles::any_grants(r.iter().map(String::as_str), permission))
+            || self.org_roles.get(org).is_some_and(|r| {
+                castellan_domain::roles::any_grants(r.iter().map(String::as_str), permission)
+            })
     }
     /// Every permission the caller holds in `org`.
     pub fn permissions_in(&self, org: &str) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
-        let roles = self.instance_roles.iter().chain(self.org_roles.get(org).into_iter().flatten());
+        let roles = self
+            .instance_roles
+            .iter()
+            .chain(self.org_roles.get(org).into_iter().flatten());
         for r in roles.filter_map(|r| castellan_domain::roles::role(r)) {
             for p in r.permissions() {
                 if !out.iter().any(|x| x == p) {
@@ -61,13 +69,23 @@ pub struct Ctx {
 impl Ctx {
     /// The caller; handlers of methods with a permission always have one.
     pub fn caller(&self) -> R<&Principal> {
-        self.principal.as_deref().ok_or_else(|| ApiErr(Error::new(Kind::Unauthenticated, "AUTH-n0Pr1", "Errors.Token.Missing")))
+        self.principal.as_deref().ok_or_else(|| {
+            ApiErr(Error::new(
+                Kind::Unauthenticated,
+                "AUTH-n0Pr1",
+                "Errors.Token.Missing",
+            ))
+        })
     }
     /// The author of commands issued by this request.
     pub fn author(&self) -> Author {
         Author {
             instance_id: self.instance_id.clone(),
-            creator: self.principal.as_ref().map(|p| p.user_id.clone()).unwrap_or_else(|| "SYSTEM".into()),
+            creator: self
+                .principal
+                .as_ref()
+                .map(|p| p.user_id.clone())
+                .unwrap_or_else(|| "SYSTEM".into()),
         }
     }
     /// Checks `permission` in `org` for the caller.

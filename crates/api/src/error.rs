@@ -71,12 +71,18 @@ impl From<ApiErr> for Status {
             tracing::error!(id = e.id, detail = ?e.detail, "internal error");
         }
         let text = e.text();
-        let detail = castellan_proto::zitadel::v1::ErrorDetail { id: e.id.to_string(), message: text.clone() };
+        let detail = castellan_proto::zitadel::v1::ErrorDetail {
+            id: e.id.to_string(),
+            message: text.clone(),
+        };
         let c = code(e.kind);
         let status = RpcStatus {
             code: c as i32,
             message: format!("{text} ({})", e.id),
-            details: vec![prost_types::Any { type_url: ERROR_DETAIL_TYPE.into(), value: detail.encode_to_vec() }],
+            details: vec![prost_types::Any {
+                type_url: ERROR_DETAIL_TYPE.into(),
+                value: detail.encode_to_vec(),
+            }],
         };
         Status::with_details(c, status.message.clone(), status.encode_to_vec().into())
     }
@@ -95,10 +101,17 @@ pub fn rest_body(code: i32, message: &str, detail: Option<(&str, &str)>) -> serd
 pub fn rest_error(e: &Error) -> (u16, serde_json::Value) {
     let c = code(e.kind) as i32;
     let text = e.text();
-    (http_status(c), rest_body(c, &format!("{text} ({})", e.id), Some((e.id, &text))))
+    (
+        http_status(c),
+        rest_body(c, &format!("{text} ({})", e.id), Some((e.id, &text))),
+    )
 }
 
 /// Shorthands for errors raised in the API layer itself.
 pub fn invalid(detail: impl Into<std::borrow::Cow<'static, str>>) -> ApiErr {
-    ApiErr(Error::invalid("API-1nv4l", "Errors.Invalid.Argument", detail))
+    ApiErr(Error::invalid(
+        "API-1nv4l",
+        "Errors.Invalid.Argument",
+        detail,
+    ))
 }

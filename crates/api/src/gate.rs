@@ -24,7 +24,13 @@ pub fn request_id(headers: &HeaderMap) -> String {
         .and_then(|v| v.to_str().ok())
         .filter(|v| !v.is_empty() && v.len() <= 128)
         .map(str::to_string)
-        .unwrap_or_else(|| format!("{:x}-{:x}", std::process::id(), REQUESTS.fetch_add(1, Ordering::Relaxed)))
+        .unwrap_or_else(|| {
+            format!(
+                "{:x}-{:x}",
+                std::process::id(),
+                REQUESTS.fetch_add(1, Ordering::Relaxed)
+            )
+        })
 }
 
 /// The host a request is addressed to: a trusted instance-host header, else `Host`, else the
@@ -44,14 +50,31 @@ pub fn host(st: &St, headers: &HeaderMap, uri: &http::Uri) -> String {
 }
 
 /// Resolves and authorises a call of `m`.
-pub async fn authorize(st: &St, m: &Method, headers: &HeaderMap, uri: &http::Uri, request_id: String) -> R<Ctx> {
+pub async fn authorize(
+    st: &St,
+    m: &Method,
+    headers: &HeaderMap,
+    uri: &http::Uri,
+    request_id: String,
+) -> R<Ctx> {
     if m.permission == "none" {
-        return Ok(Ctx { instance_id: String::new(), principal: None, org_id: String::new(), request_id });
+        return Ok(Ctx {
+            instance_id: String::new(),
+            principal: None,
+            org_id: String::new(),
+            request_id,
+        });
     }
     let instance_id = authn::instance_by_host(&st.db, &st.cache, &host(st, headers, uri)).await?;
-    let auth = headers.get(http::header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    let auth = headers
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
     let p = authn::authenticate(&st.db, &st.cache, &instance_id, auth).await?;
-    let org_header = headers.get("x-zitadel-orgid").and_then(|v| v.to_str().ok()).map(str::trim).filter(|s| !s.is_empty());
+    let org_header = headers
+        .get("x-zitadel-orgid")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|s| !s.is_empty());
     let org_id = org_header.map_or_else(|| p.org_id.clone(), str::to_string);
     let allowed = match (m.api, m.permission.as_str()) {
         (_, "authenticated") => true,
@@ -63,7 +86,12 @@ pub async fn authorize(st: &St, m: &Method, headers: &HeaderMap, uri: &http::Uri
     if !allowed {
         return Err(ApiErr(Error::denied()));
     }
-    Ok(Ctx { instance_id, principal: Some(p), org_id, request_id })
+    Ok(Ctx {
+        instance_id,
+        principal: Some(p),
+        org_id,
+        request_id,
+    })
 }
 
 /// The axum middleware wrapping the gRPC services.

@@ -21,8 +21,14 @@ use axum::extract::{Path, Request, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use castellan_proto::zitadel::{admin::v1::admin_service_server::AdminServiceServer, auth::v1::auth_service_server::AuthServiceServer};
-use castellan_proto::zitadel::{management::v1::management_service_server::ManagementServiceServer, system::v1::system_service_server::SystemServiceServer};
+use castellan_proto::zitadel::{
+    admin::v1::admin_service_server::AdminServiceServer,
+    auth::v1::auth_service_server::AuthServiceServer,
+};
+use castellan_proto::zitadel::{
+    management::v1::management_service_server::ManagementServiceServer,
+    system::v1::system_service_server::SystemServiceServer,
+};
 use http::{HeaderValue, StatusCode};
 use state::St;
 use std::collections::HashMap;
@@ -37,9 +43,18 @@ fn grpc_router(st: &St) -> Router {
     let web = tonic_web::GrpcWebLayer::new;
     let mut routes = tonic::service::Routes::default();
     routes = routes
-        .add_service(tower::Layer::layer(&web(), AuthServiceServer::new(svc.clone())))
-        .add_service(tower::Layer::layer(&web(), ManagementServiceServer::new(svc.clone())))
-        .add_service(tower::Layer::layer(&web(), AdminServiceServer::new(svc.clone())))
+        .add_service(tower::Layer::layer(
+            &web(),
+            AuthServiceServer::new(svc.clone()),
+        ))
+        .add_service(tower::Layer::layer(
+            &web(),
+            ManagementServiceServer::new(svc.clone()),
+        ))
+        .add_service(tower::Layer::layer(
+            &web(),
+            AdminServiceServer::new(svc.clone()),
+        ))
         .add_service(tower::Layer::layer(&web(), SystemServiceServer::new(svc)));
     if let Ok(reflection) = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(castellan_proto::DESCRIPTOR_SET)
@@ -47,7 +62,9 @@ fn grpc_router(st: &St) -> Router {
     {
         routes = routes.add_service(reflection);
     }
-    routes.into_axum_router().layer(axum::middleware::from_fn_with_state(st.clone(), gate::gate))
+    routes
+        .into_axum_router()
+        .layer(axum::middleware::from_fn_with_state(st.clone(), gate::gate))
 }
 
 #[derive(Clone)]
@@ -60,7 +77,10 @@ struct Shared {
 /// The whole HTTP surface of one node: APIs, OpenAPI, and the `/debug` endpoints.
 pub fn router(st: St) -> Router {
     let grpc = grpc_router(&st);
-    let rest = Arc::new(rest::Rest { grpc: grpc.clone(), max_body: st.cfg.max_body_bytes });
+    let rest = Arc::new(rest::Rest {
+        grpc: grpc.clone(),
+        max_body: st.cfg.max_body_bytes,
+    });
     let shared = Shared { st, grpc, rest };
     Router::new()
         .route("/debug/healthz", get(|| async { "ok" }))
@@ -73,7 +93,11 @@ pub fn router(st: St) -> Router {
 
 /// gRPC and gRPC-Web go to the services; everything else is REST.
 async fn dispatch(State(s): State<Shared>, req: Request) -> Response {
-    let is_grpc = req.headers().get(http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|ct| ct.starts_with("application/grpc"));
+    let is_grpc = req
+        .headers()
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/grpc"));
     if is_grpc {
         return match s.grpc.oneshot(req).await {
             Ok(r) => r,
@@ -95,13 +119,32 @@ async fn metrics(State(s): State<Shared>) -> Response {
     use std::sync::atomic::Ordering::Relaxed;
     let stats = s.st.db.stats();
     let body = s.st.metrics.render(&[
-        ("castellan_db_commits_total", "Group commits written.", stats.commits.load(Relaxed)),
-        ("castellan_db_commands_total", "Commands submitted to the writer.", stats.commands.load(Relaxed)),
-        ("castellan_db_reads_total", "Read operations.", stats.reads.load(Relaxed)),
-        ("castellan_db_max_readers", "Size of the reader pool.", s.st.db.max_readers() as u64),
+        (
+            "castellan_db_commits_total",
+            "Group commits written.",
+            stats.commits.load(Relaxed),
+        ),
+        (
+            "castellan_db_commands_total",
+            "Commands submitted to the writer.",
+            stats.commands.load(Relaxed),
+        ),
+        (
+            "castellan_db_reads_total",
+            "Read operations.",
+            stats.reads.load(Relaxed),
+        ),
+        (
+            "castellan_db_max_readers",
+            "Size of the reader pool.",
+            s.st.db.max_readers() as u64,
+        ),
     ]);
     let mut r = body.into_response();
-    r.headers_mut().insert(http::header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4"));
+    r.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4"),
+    );
     r
 }
 
@@ -112,15 +155,28 @@ async fn swagger(Path(file): Path<String>) -> Response {
         let m = methods::Methods::get();
         methods::Api::ALL
             .iter()
-            .filter_map(|(_, svc, base, short)| openapi::swagger(&m.pool, svc, base).map(|d| (format!("{short}.swagger.json"), d.to_string())))
+            .filter_map(|(_, svc, base, short)| {
+                openapi::swagger(&m.pool, svc, base)
+                    .map(|d| (format!("{short}.swagger.json"), d.to_string()))
+            })
             .collect()
     });
     match docs.get(&file) {
         Some(d) => {
             let mut r = d.clone().into_response();
-            r.headers_mut().insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            r.headers_mut().insert(
+                http::header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
             r
         }
-        None => rest::error_response(&castellan_domain::Error::new(castellan_domain::Kind::NotFound, "OAPI-n0tF0", "Errors.Request.Route.NotFound").with(format!("no OpenAPI document named {file}"))),
+        None => rest::error_response(
+            &castellan_domain::Error::new(
+                castellan_domain::Kind::NotFound,
+                "OAPI-n0tF0",
+                "Errors.Request.Route.NotFound",
+            )
+            .with(format!("no OpenAPI document named {file}")),
+        ),
     }
 }

@@ -19,9 +19,24 @@ impl Api {
     /// Full proto service name and REST base path.
     pub const ALL: [(Api, &'static str, &'static str, &'static str); 4] = [
         (Api::Auth, "zitadel.auth.v1.AuthService", "/auth/v1", "auth"),
-        (Api::Management, "zitadel.management.v1.ManagementService", "/management/v1", "management"),
-        (Api::Admin, "zitadel.admin.v1.AdminService", "/admin/v1", "admin"),
-        (Api::System, "zitadel.system.v1.SystemService", "/system/v1", "system"),
+        (
+            Api::Management,
+            "zitadel.management.v1.ManagementService",
+            "/management/v1",
+            "management",
+        ),
+        (
+            Api::Admin,
+            "zitadel.admin.v1.AdminService",
+            "/admin/v1",
+            "admin",
+        ),
+        (
+            Api::System,
+            "zitadel.system.v1.SystemService",
+            "/system/v1",
+            "system",
+        ),
     ];
 }
 
@@ -61,23 +76,35 @@ impl Methods {
     /// The process-wide table (the descriptor set is compiled in and validated by tests).
     pub fn get() -> &'static Methods {
         static M: OnceLock<Methods> = OnceLock::new();
-        M.get_or_init(|| Methods::load(castellan_proto::DESCRIPTOR_SET).unwrap_or_else(|e| panic!("embedded descriptor set is invalid: {e}")))
+        M.get_or_init(|| {
+            Methods::load(castellan_proto::DESCRIPTOR_SET)
+                .unwrap_or_else(|e| panic!("embedded descriptor set is invalid: {e}"))
+        })
     }
 
     /// Reads the table from an encoded descriptor set.
     pub fn load(bytes: &[u8]) -> Result<Methods, String> {
         let pool = DescriptorPool::decode(bytes).map_err(|e| e.to_string())?;
-        let http_ext = pool.get_extension_by_name("google.api.http").ok_or("google.api.http missing")?;
-        let auth_ext = pool.get_extension_by_name("zitadel.v1.auth_option").ok_or("zitadel.v1.auth_option missing")?;
+        let http_ext = pool
+            .get_extension_by_name("google.api.http")
+            .ok_or("google.api.http missing")?;
+        let auth_ext = pool
+            .get_extension_by_name("zitadel.v1.auth_option")
+            .ok_or("zitadel.v1.auth_option missing")?;
         let mut all = Vec::new();
         for (api, svc_name, base, _) in Api::ALL {
-            let svc = pool.get_service_by_name(svc_name).ok_or_else(|| format!("service {svc_name} missing"))?;
+            let svc = pool
+                .get_service_by_name(svc_name)
+                .ok_or_else(|| format!("service {svc_name} missing"))?;
             for m in svc.methods() {
                 let opts = m.options();
                 let (permission, check_field) = if opts.has_extension(&auth_ext) {
                     let v = opts.get_extension(&auth_ext);
                     let msg = v.as_message().cloned();
-                    (field_str(msg.as_ref(), "permission"), field_str(msg.as_ref(), "check_field_name"))
+                    (
+                        field_str(msg.as_ref(), "permission"),
+                        field_str(msg.as_ref(), "check_field_name"),
+                    )
                 } else {
                     (String::new(), String::new())
                 };
@@ -90,7 +117,10 @@ impl Methods {
                 all.push(Arc::new(method(api, &m, permission, check_field, bindings)));
             }
         }
-        let by_path = all.iter().map(|m| (m.grpc_path.clone(), m.clone())).collect();
+        let by_path = all
+            .iter()
+            .map(|m| (m.grpc_path.clone(), m.clone()))
+            .collect();
         Ok(Methods { pool, all, by_path })
     }
 
@@ -100,7 +130,13 @@ impl Methods {
     }
 }
 
-fn method(api: Api, m: &MethodDescriptor, permission: String, check_field: String, bindings: Vec<Binding>) -> Method {
+fn method(
+    api: Api,
+    m: &MethodDescriptor,
+    permission: String,
+    check_field: String,
+    bindings: Vec<Binding>,
+) -> Method {
     Method {
         api,
         name: m.name().to_string(),
@@ -114,7 +150,9 @@ fn method(api: Api, m: &MethodDescriptor, permission: String, check_field: Strin
 }
 
 fn field_str(msg: Option<&DynamicMessage>, name: &str) -> String {
-    msg.and_then(|m| m.get_field_by_name(name)).and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+    msg.and_then(|m| m.get_field_by_name(name))
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
 }
 
 fn collect_bindings(rule: &DynamicMessage, base: &str, out: &mut Vec<Binding>) {
@@ -128,10 +166,17 @@ fn collect_bindings(rule: &DynamicMessage, base: &str, out: &mut Vec<Binding>) {
     ] {
         let path = field_str(Some(rule), field);
         if !path.is_empty() {
-            out.push(Binding { verb, template: format!("{base}{path}"), body: body.clone() });
+            out.push(Binding {
+                verb,
+                template: format!("{base}{path}"),
+                body: body.clone(),
+            });
         }
     }
-    if let Some(Value::List(extra)) = rule.get_field_by_name("additional_bindings").map(|c| c.into_owned()) {
+    if let Some(Value::List(extra)) = rule
+        .get_field_by_name("additional_bindings")
+        .map(|c| c.into_owned())
+    {
         for b in extra.iter().filter_map(Value::as_message) {
             collect_bindings(b, base, out);
         }
@@ -147,10 +192,20 @@ mod tests {
         let m = Methods::get();
         assert!(m.all.len() > 50);
         for x in &m.all {
-            assert!(!x.permission.is_empty(), "{} declares no permission", x.grpc_path);
-            assert!(!x.bindings.is_empty(), "{} has no REST binding", x.grpc_path);
+            assert!(
+                !x.permission.is_empty(),
+                "{} declares no permission",
+                x.grpc_path
+            );
+            assert!(
+                !x.bindings.is_empty(),
+                "{} has no REST binding",
+                x.grpc_path
+            );
         }
-        let get_user = m.by_path("/zitadel.management.v1.ManagementService/GetUserByID").expect("GetUserByID");
+        let get_user = m
+            .by_path("/zitadel.management.v1.ManagementService/GetUserByID")
+            .expect("GetUserByID");
         assert_eq!(get_user.permission, "user.read");
         assert_eq!(get_user.bindings[0].template, "/management/v1/users/{id}");
     }

@@ -6,7 +6,9 @@ use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::RwLock;
 
-const BUCKETS_MS: [f64; 12] = [0.5, 1.0, 2.5, 5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 500.0, 1000.0, 5000.0];
+const BUCKETS_MS: [f64; 12] = [
+    0.5, 1.0, 2.5, 5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 500.0, 1000.0, 5000.0,
+];
 
 #[derive(Default)]
 struct Series {
@@ -35,7 +37,13 @@ impl Metrics {
         };
         let s = match s {
             Some(s) => s,
-            None => self.series.write().unwrap_or_else(|e| e.into_inner()).entry(method.to_string()).or_default().clone(),
+            None => self
+                .series
+                .write()
+                .unwrap_or_else(|e| e.into_inner())
+                .entry(method.to_string())
+                .or_default()
+                .clone(),
         };
         s.codes[code.min(16)].fetch_add(1, Ordering::Relaxed);
         let ms = micros as f64 / 1000.0;
@@ -59,7 +67,10 @@ impl Metrics {
             for (code, c) in series[*n].codes.iter().enumerate() {
                 let v = c.load(Ordering::Relaxed);
                 if v > 0 {
-                    let _ = writeln!(out, "castellan_requests_total{{method=\"{n}\",code=\"{code}\"}} {v}");
+                    let _ = writeln!(
+                        out,
+                        "castellan_requests_total{{method=\"{n}\",code=\"{code}\"}} {v}"
+                    );
                 }
             }
         }
@@ -67,12 +78,27 @@ impl Metrics {
         for n in &names {
             let s = &series[*n];
             for (i, b) in BUCKETS_MS.iter().enumerate() {
-                let _ = writeln!(out, "castellan_request_duration_seconds_bucket{{method=\"{n}\",le=\"{}\"}} {}", b / 1000.0, s.buckets[i].load(Ordering::Relaxed));
+                let _ = writeln!(
+                    out,
+                    "castellan_request_duration_seconds_bucket{{method=\"{n}\",le=\"{}\"}} {}",
+                    b / 1000.0,
+                    s.buckets[i].load(Ordering::Relaxed)
+                );
             }
             let count = s.count.load(Ordering::Relaxed);
-            let _ = writeln!(out, "castellan_request_duration_seconds_bucket{{method=\"{n}\",le=\"+Inf\"}} {count}");
-            let _ = writeln!(out, "castellan_request_duration_seconds_sum{{method=\"{n}\"}} {}", s.sum_micros.load(Ordering::Relaxed) as f64 / 1e6);
-            let _ = writeln!(out, "castellan_request_duration_seconds_count{{method=\"{n}\"}} {count}");
+            let _ = writeln!(
+                out,
+                "castellan_request_duration_seconds_bucket{{method=\"{n}\",le=\"+Inf\"}} {count}"
+            );
+            let _ = writeln!(
+                out,
+                "castellan_request_duration_seconds_sum{{method=\"{n}\"}} {}",
+                s.sum_micros.load(Ordering::Relaxed) as f64 / 1e6
+            );
+            let _ = writeln!(
+                out,
+                "castellan_request_duration_seconds_count{{method=\"{n}\"}} {count}"
+            );
         }
         for (name, help, v) in extra {
             let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {v}");

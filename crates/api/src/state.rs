@@ -54,7 +54,9 @@ pub type St = Arc<AppState>;
 
 impl AppState {
     pub fn new(db: Db, cfg: ApiConfig, node: u16) -> St {
-        let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        let workers = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2);
         Arc::new(AppState {
             cache: crate::authn::Cache::new(db.auth_epoch().clone()),
             db,
@@ -67,7 +69,10 @@ impl AppState {
 
     /// Hashes a password with argon2id on the bounded blocking pool.
     pub async fn hash_password(&self, pw: String) -> castellan_domain::Result<String> {
-        let _permit = self.hashers.acquire().await.map_err(|_| castellan_domain::Error::internal("HASH-p00l", "hasher pool closed"))?;
+        let _permit =
+            self.hashers.acquire().await.map_err(|_| {
+                castellan_domain::Error::internal("HASH-p00l", "hasher pool closed")
+            })?;
         let params = self.cfg.hash;
         tokio::task::spawn_blocking(move || castellan_domain::password::hash(&pw, params))
             .await
@@ -81,12 +86,19 @@ impl AppState {
 
     /// The instance's external origin, e.g. `https://auth.example.com`.
     pub fn origin(&self) -> String {
-        let scheme = if self.cfg.external_secure { "https" } else { "http" };
+        let scheme = if self.cfg.external_secure {
+            "https"
+        } else {
+            "http"
+        };
         let default_port = if self.cfg.external_secure { 443 } else { 80 };
         if self.cfg.external_port == default_port {
             format!("{scheme}://{}", self.cfg.external_domain)
         } else {
-            format!("{scheme}://{}:{}", self.cfg.external_domain, self.cfg.external_port)
+            format!(
+                "{scheme}://{}:{}",
+                self.cfg.external_domain, self.cfg.external_port
+            )
         }
     }
 }

@@ -35,14 +35,23 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
     pub const fn new(kind: Kind, id: &'static str, key: &'static str) -> Self {
-        Error { kind, id, key, detail: None }
+        Error {
+            kind,
+            id,
+            key,
+            detail: None,
+        }
     }
     /// Adds a detail (e.g. the field name and rule) to the message.
     pub fn with(mut self, detail: impl Into<Cow<'static, str>>) -> Self {
         self.detail = Some(detail.into());
         self
     }
-    pub fn invalid(id: &'static str, key: &'static str, detail: impl Into<Cow<'static, str>>) -> Self {
+    pub fn invalid(
+        id: &'static str,
+        key: &'static str,
+        detail: impl Into<Cow<'static, str>>,
+    ) -> Self {
         Self::new(Kind::InvalidArgument, id, key).with(detail)
     }
     pub fn not_found(id: &'static str, key: &'static str) -> Self {
@@ -58,7 +67,11 @@ impl Error {
         Self::new(Kind::Internal, id, "Errors.Internal").with(detail)
     }
     pub fn denied() -> Self {
-        Self::new(Kind::PermissionDenied, "AUTHZ-HKJD33", "Errors.Token.Permission.Denied")
+        Self::new(
+            Kind::PermissionDenied,
+            "AUTHZ-HKJD33",
+            "Errors.Token.Permission.Denied",
+        )
     }
     pub fn unauthenticated(id: &'static str) -> Self {
         Self::new(Kind::Unauthenticated, id, "Errors.Token.Invalid")

@@ -61,9 +61,18 @@ pub enum Payload {
     #[serde(rename = "user.human.added")]
     HumanAdded(HumanAdded),
     #[serde(rename = "user.machine.added")]
-    MachineAdded { user_name: String, login_name: String, name: String, description: String, access_token_type: i32 },
+    MachineAdded {
+        user_name: String,
+        login_name: String,
+        name: String,
+        description: String,
+        access_token_type: i32,
+    },
     #[serde(rename = "user.username.changed")]
-    UsernameChanged { user_name: String, login_name: String },
+    UsernameChanged {
+        user_name: String,
+        login_name: String,
+    },
     #[serde(rename = "user.deactivated")]
     UserDeactivated {},
     #[serde(rename = "user.reactivated")]
@@ -85,7 +94,11 @@ pub enum Payload {
     #[serde(rename = "user.human.password.changed")]
     PasswordChanged { hash: String, change_required: bool },
     #[serde(rename = "user.machine.changed")]
-    MachineChanged { name: String, description: String, access_token_type: i32 },
+    MachineChanged {
+        name: String,
+        description: String,
+        access_token_type: i32,
+    },
     #[serde(rename = "user.machine.secret.set")]
     MachineSecretSet { hash: String },
     #[serde(rename = "user.machine.secret.removed")]
@@ -95,11 +108,21 @@ pub enum Payload {
     #[serde(rename = "user.metadata.removed")]
     UserMetadataRemoved { key: String },
     #[serde(rename = "user.personal.access.token.added")]
-    PatAdded { token_id: String, token_hash: String, expiration: i64, scopes: Vec<String> },
+    PatAdded {
+        token_id: String,
+        token_hash: String,
+        expiration: i64,
+        scopes: Vec<String>,
+    },
     #[serde(rename = "user.personal.access.token.removed")]
     PatRemoved { token_id: String },
     #[serde(rename = "user.machine.key.added")]
-    MachineKeyAdded { key_id: String, key_type: i32, expiration: i64, public_key: String },
+    MachineKeyAdded {
+        key_id: String,
+        key_type: i32,
+        expiration: i64,
+        public_key: String,
+    },
     #[serde(rename = "user.machine.key.removed")]
     MachineKeyRemoved { key_id: String },
 }
@@ -163,30 +186,75 @@ impl Payload {
         use Payload::*;
         matches!(
             self,
-            InstanceMemberAdded { .. } | InstanceMemberChanged { .. } | InstanceMemberRemoved { .. }
-                | OrgMemberAdded { .. } | OrgMemberChanged { .. } | OrgMemberRemoved { .. }
-                | OrgDeactivated {} | OrgReactivated {} | OrgRemoved { .. }
-                | UserDeactivated {} | UserReactivated {} | UserLocked {} | UserUnlocked {} | UserRemoved { .. }
-                | PatRemoved { .. } | MachineKeyRemoved { .. } | MachineSecretRemoved {} | MachineSecretSet { .. }
-                | InstanceDomainAdded { .. } | InstanceDomainPrimarySet { .. }
+            InstanceMemberAdded { .. }
+                | InstanceMemberChanged { .. }
+                | InstanceMemberRemoved { .. }
+                | OrgMemberAdded { .. }
+                | OrgMemberChanged { .. }
+                | OrgMemberRemoved { .. }
+                | OrgDeactivated {}
+                | OrgReactivated {}
+                | OrgRemoved { .. }
+                | UserDeactivated {}
+                | UserReactivated {}
+                | UserLocked {}
+                | UserUnlocked {}
+                | UserRemoved { .. }
+                | PatRemoved { .. }
+                | MachineKeyRemoved { .. }
+                | MachineSecretRemoved {}
+                | MachineSecretSet { .. }
+                | InstanceDomainAdded { .. }
+                | InstanceDomainPrimarySet { .. }
         )
     }
 }
 
 /// Every event type, for `ListEventTypes`.
 pub const EVENT_TYPES: &[&str] = &[
-    "instance.added", "instance.domain.added", "instance.domain.primary.set", "instance.default.org.set",
-    "instance.member.added", "instance.member.changed", "instance.member.removed",
-    "org.added", "org.changed", "org.deactivated", "org.reactivated", "org.removed", "org.domain.added",
-    "org.domain.verified", "org.domain.primary.set", "org.domain.removed", "org.member.added",
-    "org.member.changed", "org.member.removed", "org.metadata.set", "org.metadata.removed",
-    "user.human.added", "user.machine.added", "user.username.changed", "user.deactivated",
-    "user.reactivated", "user.locked", "user.unlocked", "user.removed", "user.human.profile.changed",
-    "user.human.email.changed", "user.human.phone.changed", "user.human.phone.removed",
-    "user.human.password.changed", "user.machine.changed", "user.machine.secret.set",
-    "user.machine.secret.removed", "user.metadata.set", "user.metadata.removed",
-    "user.personal.access.token.added", "user.personal.access.token.removed",
-    "user.machine.key.added", "user.machine.key.removed",
+    "instance.added",
+    "instance.domain.added",
+    "instance.domain.primary.set",
+    "instance.default.org.set",
+    "instance.member.added",
+    "instance.member.changed",
+    "instance.member.removed",
+    "org.added",
+    "org.changed",
+    "org.deactivated",
+    "org.reactivated",
+    "org.removed",
+    "org.domain.added",
+    "org.domain.verified",
+    "org.domain.primary.set",
+    "org.domain.removed",
+    "org.member.added",
+    "org.member.changed",
+    "org.member.removed",
+    "org.metadata.set",
+    "org.metadata.removed",
+    "user.human.added",
+    "user.machine.added",
+    "user.username.changed",
+    "user.deactivated",
+    "user.reactivated",
+    "user.locked",
+    "user.unlocked",
+    "user.removed",
+    "user.human.profile.changed",
+    "user.human.email.changed",
+    "user.human.phone.changed",
+    "user.human.phone.removed",
+    "user.human.password.changed",
+    "user.machine.changed",
+    "user.machine.secret.set",
+    "user.machine.secret.removed",
+    "user.metadata.set",
+    "user.metadata.removed",
+    "user.personal.access.token.added",
+    "user.personal.access.token.removed",
+    "user.machine.key.added",
+    "user.machine.key.removed",
 ];
 
 /// Every aggregate type, for `ListAggregateTypes`.
@@ -198,7 +266,11 @@ mod tests {
 
     #[test]
     fn split_join_roundtrip() {
-        let p = Payload::HumanAdded(HumanAdded { user_name: "a".into(), email: "a@b.ch".into(), ..Default::default() });
+        let p = Payload::HumanAdded(HumanAdded {
+            user_name: "a".into(),
+            email: "a@b.ch".into(),
+            ..Default::default()
+        });
         let (t, v) = p.split();
         assert_eq!(t, "user.human.added");
         assert!(v.get("eventType").is_none());
@@ -208,7 +280,11 @@ mod tests {
 
     #[test]
     fn every_event_type_is_listed() {
-        for p in [Payload::OrgDeactivated {}, Payload::UserLocked {}, Payload::MachineSecretRemoved {}] {
+        for p in [
+            Payload::OrgDeactivated {},
+            Payload::UserLocked {},
+            Payload::MachineSecretRemoved {},
+        ] {
             assert!(EVENT_TYPES.contains(&p.event_type().as_str()));
         }
     }

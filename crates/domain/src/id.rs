@@ -15,12 +15,18 @@ pub struct IdGenerator {
 impl IdGenerator {
     /// A generator for node `node` (only the low 10 bits are used).
     pub fn new(node: u16) -> Self {
-        IdGenerator { node: u64::from(node) & 0x3ff, state: Mutex::new((0, 0)) }
+        IdGenerator {
+            node: u64::from(node) & 0x3ff,
+            state: Mutex::new((0, 0)),
+        }
     }
 
     /// The next id; strictly increasing within this generator.
     pub fn next(&self) -> String {
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0);
         let ms = now.saturating_sub(EPOCH_MS);
         let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
         let (last, seq) = *st;
@@ -38,7 +44,10 @@ impl IdGenerator {
 
 /// Microseconds since the Unix epoch, the time unit of every stored timestamp.
 pub fn now_micros() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_micros() as i64).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_micros() as i64)
+        .unwrap_or(0)
 }
 
 /// Random bytes from the system's secure generator.

@@ -19,28 +19,59 @@ pub struct Complexity {
 impl Default for Complexity {
     /// ZITADEL's default: at least 8 characters with upper, lower, number and symbol.
     fn default() -> Self {
-        Complexity { min_length: 8, has_uppercase: true, has_lowercase: true, has_number: true, has_symbol: true }
+        Complexity {
+            min_length: 8,
+            has_uppercase: true,
+            has_lowercase: true,
+            has_number: true,
+            has_symbol: true,
+        }
     }
 }
 
 impl Complexity {
     /// Checks `pw`; the error names the first failed rule.
     pub fn check(&self, pw: &str) -> Result<()> {
-        let fail = |id, key, rule: String| Err(Error::new(Kind::InvalidArgument, id, key).with(rule));
+        let fail =
+            |id, key, rule: String| Err(Error::new(Kind::InvalidArgument, id, key).with(rule));
         if (pw.chars().count() as u32) < self.min_length {
-            return fail("COMP-HuJf6", "Errors.PasswordComplexityPolicy.MinLength", format!("password must be at least {} characters", self.min_length));
+            return fail(
+                "COMP-HuJf6",
+                "Errors.PasswordComplexityPolicy.MinLength",
+                format!("password must be at least {} characters", self.min_length),
+            );
         }
         if self.has_lowercase && !pw.chars().any(char::is_lowercase) {
-            return fail("COMP-co3Xw", "Errors.PasswordComplexityPolicy.HasLower", "password must contain a lower case letter".into());
+            return fail(
+                "COMP-co3Xw",
+                "Errors.PasswordComplexityPolicy.HasLower",
+                "password must contain a lower case letter".into(),
+            );
         }
         if self.has_uppercase && !pw.chars().any(char::is_uppercase) {
-            return fail("COMP-VoaRj", "Errors.PasswordComplexityPolicy.HasUpper", "password must contain an upper case letter".into());
+            return fail(
+                "COMP-VoaRj",
+                "Errors.PasswordComplexityPolicy.HasUpper",
+                "password must contain an upper case letter".into(),
+            );
         }
         if self.has_number && !pw.chars().any(|c| c.is_ascii_digit()) {
-            return fail("COMP-ZBv4H", "Errors.PasswordComplexityPolicy.HasNumber", "password must contain a number".into());
+            return fail(
+                "COMP-ZBv4H",
+                "Errors.PasswordComplexityPolicy.HasNumber",
+                "password must contain a number".into(),
+            );
         }
-        if self.has_symbol && !pw.chars().any(|c| !c.is_alphanumeric() && !c.is_whitespace()) {
-            return fail("COMP-ZDLwA", "Errors.PasswordComplexityPolicy.HasSymbol", "password must contain a symbol".into());
+        if self.has_symbol
+            && !pw
+                .chars()
+                .any(|c| !c.is_alphanumeric() && !c.is_whitespace())
+        {
+            return fail(
+                "COMP-ZDLwA",
+                "Errors.PasswordComplexityPolicy.HasSymbol",
+                "password must contain a symbol".into(),
+            );
         }
         Ok(())
     }
@@ -57,7 +88,11 @@ pub struct HashParams {
 impl Default for HashParams {
     /// OWASP's recommended argon2id setting (19 MiB, 2 iterations, 1 lane).
     fn default() -> Self {
-        HashParams { memory_kib: 19 * 1024, iterations: 2, parallelism: 1 }
+        HashParams {
+            memory_kib: 19 * 1024,
+            iterations: 2,
+            parallelism: 1,
+        }
     }
 }
 
@@ -66,7 +101,8 @@ pub fn hash(pw: &str, p: HashParams) -> Result<String> {
     let params = Params::new(p.memory_kib, p.iterations, p.parallelism, None)
         .map_err(|e| Error::internal("PASS-pr4m5", e.to_string()))?;
     let salt_bytes: [u8; 16] = crate::id::random_bytes();
-    let salt = SaltString::encode_b64(&salt_bytes).map_err(|e| Error::internal("PASS-s4lt0", e.to_string()))?;
+    let salt = SaltString::encode_b64(&salt_bytes)
+        .map_err(|e| Error::internal("PASS-s4lt0", e.to_string()))?;
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
         .hash_password(pw.as_bytes(), &salt)
         .map(|h| h.to_string())
@@ -81,8 +117,12 @@ pub fn check_importable(hash: &str) -> Result<()> {
     if hash.starts_with("$argon2") && PasswordHash::new(hash).is_ok() {
         return Ok(());
     }
-    Err(Error::new(Kind::InvalidArgument, "PASS-imP0r", "Errors.User.Password.Hash.Unsupported")
-        .with("hashed_password must be a bcrypt ($2a$, $2b$, $2y$) or argon2 PHC ($argon2id$...) hash"))
+    Err(Error::new(
+        Kind::InvalidArgument,
+        "PASS-imP0r",
+        "Errors.User.Password.Hash.Unsupported",
+    )
+    .with("hashed_password must be a bcrypt ($2a$, $2b$, $2y$) or argon2 PHC ($argon2id$...) hash"))
 }
 
 fn is_bcrypt(h: &str) -> bool {
@@ -95,7 +135,9 @@ pub fn verify(pw: &str, hash: &str) -> bool {
         return bcrypt::verify(pw, hash).unwrap_or(false);
     }
     match PasswordHash::new(hash) {
-        Ok(parsed) => Argon2::default().verify_password(pw.as_bytes(), &parsed).is_ok(),
+        Ok(parsed) => Argon2::default()
+            .verify_password(pw.as_bytes(), &parsed)
+            .is_ok(),
         Err(_) => false,
     }
 }
@@ -108,15 +150,31 @@ mod tests {
     fn complexity_names_rule() {
         let c = Complexity::default();
         assert!(c.check("Password1!").is_ok());
-        assert_eq!(c.check("Pa1!").expect_err("short").key, "Errors.PasswordComplexityPolicy.MinLength");
-        assert_eq!(c.check("password1!").expect_err("upper").key, "Errors.PasswordComplexityPolicy.HasUpper");
-        assert_eq!(c.check("Password!!").expect_err("number").key, "Errors.PasswordComplexityPolicy.HasNumber");
-        assert_eq!(c.check("Password11").expect_err("symbol").key, "Errors.PasswordComplexityPolicy.HasSymbol");
+        assert_eq!(
+            c.check("Pa1!").expect_err("short").key,
+            "Errors.PasswordComplexityPolicy.MinLength"
+        );
+        assert_eq!(
+            c.check("password1!").expect_err("upper").key,
+            "Errors.PasswordComplexityPolicy.HasUpper"
+        );
+        assert_eq!(
+            c.check("Password!!").expect_err("number").key,
+            "Errors.PasswordComplexityPolicy.HasNumber"
+        );
+        assert_eq!(
+            c.check("Password11").expect_err("symbol").key,
+            "Errors.PasswordComplexityPolicy.HasSymbol"
+        );
     }
 
     #[test]
     fn hash_and_verify() {
-        let p = HashParams { memory_kib: 64, iterations: 1, parallelism: 1 };
+        let p = HashParams {
+            memory_kib: 64,
+            iterations: 1,
+            parallelism: 1,
+        };
         let h = hash("Secret1!", p).expect("hash");
         assert!(h.starts_with("$argon2id$"));
         assert!(verify("Secret1!", &h));

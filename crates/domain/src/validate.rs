@@ -9,7 +9,11 @@ pub const MAX_NAME: usize = 200;
 pub fn required(field: &'static str, value: &str, max: usize) -> Result<String> {
     let v = value.trim();
     if v.is_empty() {
-        return Err(Error::invalid("VALID-r1q0a", "Errors.Invalid.Argument", format!("{field} must not be empty")));
+        return Err(Error::invalid(
+            "VALID-r1q0a",
+            "Errors.Invalid.Argument",
+            format!("{field} must not be empty"),
+        ));
     }
     optional(field, v, max)
 }
@@ -18,7 +22,11 @@ pub fn required(field: &'static str, value: &str, max: usize) -> Result<String> 
 pub fn optional(field: &'static str, value: &str, max: usize) -> Result<String> {
     let v = value.trim();
     if v.chars().count() > max {
-        return Err(Error::invalid("VALID-l3nG7", "Errors.Invalid.Argument", format!("{field} must be at most {max} characters")));
+        return Err(Error::invalid(
+            "VALID-l3nG7",
+            "Errors.Invalid.Argument",
+            format!("{field} must be at most {max} characters"),
+        ));
     }
     Ok(v.to_string())
 }
@@ -27,7 +35,11 @@ pub fn optional(field: &'static str, value: &str, max: usize) -> Result<String> 
 pub fn username(field: &'static str, value: &str) -> Result<String> {
     let v = required(field, value, MAX_NAME)?;
     if v.chars().any(char::is_whitespace) {
-        return Err(Error::invalid("VALID-uSr2w", "Errors.Invalid.Argument", format!("{field} must not contain whitespace")));
+        return Err(Error::invalid(
+            "VALID-uSr2w",
+            "Errors.Invalid.Argument",
+            format!("{field} must not contain whitespace"),
+        ));
     }
     Ok(v)
 }
@@ -35,7 +47,14 @@ pub fn username(field: &'static str, value: &str) -> Result<String> {
 /// A syntactically valid email address (local@domain.tld, no spaces), lower-cased domain.
 pub fn email(field: &'static str, value: &str) -> Result<String> {
     let v = value.trim();
-    let bad = || Error::new(crate::error::Kind::InvalidArgument, "EMAIL-599BI", "Errors.User.Email.Invalid").with(format!("{field} is not a valid email address"));
+    let bad = || {
+        Error::new(
+            crate::error::Kind::InvalidArgument,
+            "EMAIL-599BI",
+            "Errors.User.Email.Invalid",
+        )
+        .with(format!("{field} is not a valid email address"))
+    };
     if v.is_empty() || v.len() > 254 || v.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(bad());
     }
@@ -45,8 +64,12 @@ pub fn email(field: &'static str, value: &str) -> Result<String> {
     }
     let labels: Vec<&str> = domain.split('.').collect();
     if labels.len() < 2
-        || labels.iter().any(|l| l.is_empty() || l.len() > 63 || l.starts_with('-') || l.ends_with('-'))
-        || !domain.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '.')
+        || labels
+            .iter()
+            .any(|l| l.is_empty() || l.len() > 63 || l.starts_with('-') || l.ends_with('-'))
+        || !domain
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '-' || c == '.')
     {
         return Err(bad());
     }
@@ -56,8 +79,21 @@ pub fn email(field: &'static str, value: &str) -> Result<String> {
 /// A phone number normalised to E.164 (`+` and 7 to 15 digits); spaces, dashes, dots and
 /// parentheses are removed, a leading `00` becomes `+`.
 pub fn phone(field: &'static str, value: &str) -> Result<String> {
-    let bad = || Error::new(crate::error::Kind::InvalidArgument, "PHONE-so0wa", "Errors.User.Phone.Invalid").with(format!("{field} must be an international number such as +41 71 123 45 67"));
-    let cleaned: String = value.trim().chars().filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')')).collect();
+    let bad = || {
+        Error::new(
+            crate::error::Kind::InvalidArgument,
+            "PHONE-so0wa",
+            "Errors.User.Phone.Invalid",
+        )
+        .with(format!(
+            "{field} must be an international number such as +41 71 123 45 67"
+        ))
+    };
+    let cleaned: String = value
+        .trim()
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')'))
+        .collect();
     let digits = if let Some(d) = cleaned.strip_prefix('+') {
         d.to_string()
     } else if let Some(d) = cleaned.strip_prefix("00") {
@@ -65,7 +101,10 @@ pub fn phone(field: &'static str, value: &str) -> Result<String> {
     } else {
         return Err(bad());
     };
-    if !(7..=15).contains(&digits.len()) || !digits.chars().all(|c| c.is_ascii_digit()) || digits.starts_with('0') {
+    if !(7..=15).contains(&digits.len())
+        || !digits.chars().all(|c| c.is_ascii_digit())
+        || digits.starts_with('0')
+    {
         return Err(bad());
     }
     Ok(format!("+{digits}"))
@@ -75,7 +114,11 @@ pub fn phone(field: &'static str, value: &str) -> Result<String> {
 pub fn metadata_key(value: &str) -> Result<String> {
     let k = value.trim();
     if k.is_empty() || k.chars().count() > MAX_NAME {
-        return Err(Error::invalid("META-2ml0f", "Errors.Metadata.Invalid", "key must be 1 to 200 characters"));
+        return Err(Error::invalid(
+            "META-2ml0f",
+            "Errors.Metadata.Invalid",
+            "key must be 1 to 200 characters",
+        ));
     }
     Ok(k.to_string())
 }
@@ -83,7 +126,11 @@ pub fn metadata_key(value: &str) -> Result<String> {
 /// Metadata values: non-empty, at most 500 KiB.
 pub fn metadata_value(value: &[u8]) -> Result<()> {
     if value.is_empty() || value.len() > 500 * 1024 {
-        return Err(Error::invalid("META-ad9f2", "Errors.Metadata.Invalid", "value must be 1 byte to 500 KiB"));
+        return Err(Error::invalid(
+            "META-ad9f2",
+            "Errors.Metadata.Invalid",
+            "value must be 1 byte to 500 KiB",
+        ));
     }
     Ok(())
 }
@@ -94,17 +141,35 @@ mod tests {
 
     #[test]
     fn emails() {
-        assert_eq!(email("email", " a.b@Example.COM ").ok().as_deref(), Some("a.b@example.com"));
-        for bad in ["", "a", "a@b", "a b@c.de", "@c.de", "a@.de", "a@c..de", "a@-c.de"] {
+        assert_eq!(
+            email("email", " a.b@Example.COM ").ok().as_deref(),
+            Some("a.b@example.com")
+        );
+        for bad in [
+            "", "a", "a@b", "a b@c.de", "@c.de", "a@.de", "a@c..de", "a@-c.de",
+        ] {
             assert!(email("email", bad).is_err(), "{bad}");
         }
     }
 
     #[test]
     fn phones() {
-        assert_eq!(phone("phone", "+41 (71) 123-45-67").ok().as_deref(), Some("+41711234567"));
-        assert_eq!(phone("phone", "0041711234567").ok().as_deref(), Some("+41711234567"));
-        for bad in ["", "12345", "+12", "+41abc1234567", "071 123 45 67", "+1234567890123456"] {
+        assert_eq!(
+            phone("phone", "+41 (71) 123-45-67").ok().as_deref(),
+            Some("+41711234567")
+        );
+        assert_eq!(
+            phone("phone", "0041711234567").ok().as_deref(),
+            Some("+41711234567")
+        );
+        for bad in [
+            "",
+            "12345",
+            "+12",
+            "+41abc1234567",
+            "071 123 45 67",
+            "+1234567890123456",
+        ] {
             assert!(phone("phone", bad).is_err(), "{bad}");
         }
     }

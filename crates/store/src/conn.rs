@@ -35,11 +35,20 @@ impl std::fmt::Display for DbError {
 impl From<DbError> for Error {
     fn from(e: DbError) -> Self {
         match e {
-            DbError::Unique(c) if c.contains("events") => {
-                Error::new(Kind::Aborted, "STORE-c0nfl", "Errors.Concurrent.Modification")
+            DbError::Unique(c) if c.contains("events") => Error::new(
+                Kind::Aborted,
+                "STORE-c0nfl",
+                "Errors.Concurrent.Modification",
+            ),
+            DbError::Unique(c) => Error::new(
+                Kind::AlreadyExists,
+                "STORE-uN1q3",
+                "Errors.Invalid.Argument",
+            )
+            .with(format!("already exists ({c})")),
+            DbError::Connection(m) => {
+                Error::new(Kind::Unavailable, "STORE-c0nn1", "Errors.Unavailable").with(m)
             }
-            DbError::Unique(c) => Error::new(Kind::AlreadyExists, "STORE-uN1q3", "Errors.Invalid.Argument").with(format!("already exists ({c})")),
-            DbError::Connection(m) => Error::new(Kind::Unavailable, "STORE-c0nn1", "Errors.Unavailable").with(m),
             DbError::Other(m) => Error::internal("STORE-sq1Er", m),
         }
     }

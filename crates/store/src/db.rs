@@ -26,7 +26,11 @@ impl Target {
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             Ok(Target::Postgres(url.to_string()))
         } else {
-            Err(Error::invalid("STORE-uRl01", "Errors.Invalid.Argument", "Database.URL must start with sqlite:// or postgres://"))
+            Err(Error::invalid(
+                "STORE-uRl01",
+                "Errors.Invalid.Argument",
+                "Database.URL must start with sqlite:// or postgres://",
+            ))
         }
     }
 
@@ -76,7 +80,12 @@ impl Db {
     pub fn open(target: Target, max_readers: usize) -> Result<Db> {
         if let Target::Sqlite(p) = &target {
             if let Some(dir) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir).map_err(|e| Error::internal("STORE-d1rCr", format!("cannot create {}: {e}", dir.display())))?;
+                std::fs::create_dir_all(dir).map_err(|e| {
+                    Error::internal(
+                        "STORE-d1rCr",
+                        format!("cannot create {}: {e}", dir.display()),
+                    )
+                })?;
             }
         }
         let mut writer = target.connect(true)?;
@@ -134,11 +143,20 @@ impl Db {
         T: Send + 'static,
         F: FnOnce(&mut dyn Conn) -> Result<T> + Send + 'static,
     {
-        let _permit = self.inner.permits.acquire().await.map_err(|_| Error::new(Kind::Unavailable, "STORE-p00lC", "Errors.Unavailable"))?;
+        let _permit = self
+            .inner
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| Error::new(Kind::Unavailable, "STORE-p00lC", "Errors.Unavailable"))?;
         let inner = self.inner.clone();
         self.inner.stats.reads.fetch_add(1, Ordering::Relaxed);
         tokio::task::spawn_blocking(move || {
-            let pooled = inner.readers.lock().unwrap_or_else(|e| e.into_inner()).pop();
+            let pooled = inner
+                .readers
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .pop();
             let mut conn = match pooled {
                 Some(c) => c,
                 None => inner.target.connect(false)?,
@@ -146,7 +164,11 @@ impl Db {
             let out = f(conn.as_mut());
             let broken = matches!(&out, Err(e) if e.kind == Kind::Unavailable);
             if !broken {
-                inner.readers.lock().unwrap_or_else(|e| e.into_inner()).push(conn);
+                inner
+                    .readers
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(conn);
             }
             out
         })
@@ -178,18 +200,33 @@ impl Db {
                 (ok, fin)
             });
             self.inner.stats.commands.fetch_add(1, Ordering::Relaxed);
-            self.inner.writer.send(job).map_err(|_| Error::new(Kind::Unavailable, "STORE-wr1tr", "Errors.Unavailable").with("the writer has stopped"))?;
-            let out = rx.await.map_err(|_| Error::new(Kind::Unavailable, "STORE-wr2tr", "Errors.Unavailable").with("the writer has stopped"))?;
+            self.inner.writer.send(job).map_err(|_| {
+                Error::new(Kind::Unavailable, "STORE-wr1tr", "Errors.Unavailable")
+                    .with("the writer has stopped")
+            })?;
+            let out = rx.await.map_err(|_| {
+                Error::new(Kind::Unavailable, "STORE-wr2tr", "Errors.Unavailable")
+                    .with("the writer has stopped")
+            })?;
             match out {
                 Err(e) if e.id == "STORE-c0nfl" && attempt < 4 => continue,
                 other => return other,
             }
         }
-        Err(Error::new(Kind::Aborted, "STORE-c0nfl", "Errors.Concurrent.Modification"))
+        Err(Error::new(
+            Kind::Aborted,
+            "STORE-c0nfl",
+            "Errors.Concurrent.Modification",
+        ))
     }
 }
 
-fn writer_loop(mut conn: Box<dyn Conn>, target: Target, rx: std::sync::mpsc::Receiver<Job>, stats: Arc<Stats>) {
+fn writer_loop(
+    mut conn: Box<dyn Conn>,
+    target: Target,
+    rx: std::sync::mpsc::Receiver<Job>,
+    stats: Arc<Stats>,
+) {
     let begin = match conn.dialect() {
         Dialect::Sqlite => "BEGIN IMMEDIATE",
         Dialect::Postgres => "BEGIN",
@@ -218,7 +255,11 @@ fn writer_loop(mut conn: Box<dyn Conn>, target: Target, rx: std::sync::mpsc::Rec
                 continue;
             }
             let (ok, fin) = job(conn.as_mut());
-            let end = if ok { "RELEASE SAVEPOINT cmd" } else { "ROLLBACK TO SAVEPOINT cmd; RELEASE SAVEPOINT cmd" };
+            let end = if ok {
+                "RELEASE SAVEPOINT cmd"
+            } else {
+                "ROLLBACK TO SAVEPOINT cmd; RELEASE SAVEPOINT cmd"
+            };
             if let Err(e) = conn.batch(end) {
                 tracing::error!(error = %e, "savepoint release failed");
             }
@@ -259,29 +300,33 @@ impl Db {
 
     /// On PostgreSQL, listens for other nodes' auth-relevant commits and bumps the epoch.
     pub fn spawn_listener(&self) {
-        let Target::Postgres(url) = self.inner.target.clone() else { return };
+        let Target::Postgres(url) = self.inner.target.clone() else {
+            return;
+        };
         let epoch = self.inner.auth_epoch.clone();
-        let _ = std::thread::Builder::new().name("castellan-listen".into()).spawn(move || loop {
-            match Pg::connect(&url) {
-                Ok(mut pg) => {
-                    if pg.client().batch_execute("LISTEN castellan_auth").is_ok() {
-                        let mut n = pg.client().notifications();
-                        use postgres::fallible_iterator::FallibleIterator;
-                        let mut it = n.blocking_iter();
-                        loop {
-                            match it.next() {
-                                Ok(Some(_)) => {
-                                    epoch.fetch_add(1, Ordering::SeqCst);
+        let _ = std::thread::Builder::new()
+            .name("castellan-listen".into())
+            .spawn(move || loop {
+                match Pg::connect(&url) {
+                    Ok(mut pg) => {
+                        if pg.client().batch_execute("LISTEN castellan_auth").is_ok() {
+                            let mut n = pg.client().notifications();
+                            use postgres::fallible_iterator::FallibleIterator;
+                            let mut it = n.blocking_iter();
+                            loop {
+                                match it.next() {
+                                    Ok(Some(_)) => {
+                                        epoch.fetch_add(1, Ordering::SeqCst);
+                                    }
+                                    Ok(None) | Err(_) => break,
                                 }
-                                Ok(None) | Err(_) => break,
                             }
                         }
                     }
+                    Err(e) => tracing::warn!(error = %e, "cannot listen for cache invalidations"),
                 }
-                Err(e) => tracing::warn!(error = %e, "cannot listen for cache invalidations"),
-            }
-            epoch.fetch_add(1, Ordering::SeqCst);
-            std::thread::sleep(std::time::Duration::from_secs(1));
-        });
+                epoch.fetch_add(1, Ordering::SeqCst);
+                std::thread::sleep(std::time::Duration::from_secs(1));
+            });
     }
 }

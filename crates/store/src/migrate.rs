@@ -13,7 +13,9 @@ fn render(sql: &str, d: Dialect) -> String {
         Dialect::Sqlite => ("BLOB", "INTEGER PRIMARY KEY AUTOINCREMENT", ""),
         Dialect::Postgres => ("BYTEA", "BIGSERIAL PRIMARY KEY", " text_pattern_ops"),
     };
-    sql.replace("{blob}", blob).replace("{serial}", serial).replace("{pattern}", pattern)
+    sql.replace("{blob}", blob)
+        .replace("{serial}", serial)
+        .replace("{pattern}", pattern)
 }
 
 /// Applies every migration not yet applied.
@@ -32,19 +34,28 @@ pub fn run(conn: &mut dyn Conn) -> Result<()> {
 
 fn apply_all(conn: &mut dyn Conn, d: Dialect) -> Result<()> {
     conn.batch("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)")?;
-    let done = conn.scalar("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", &[])?;
+    let done = conn.scalar(
+        "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+        &[],
+    )?;
     for (v, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > done) {
         let body = render(sql, d);
         let res = (|| -> Result<()> {
             conn.batch("BEGIN")?;
             conn.batch(&body)?;
-            conn.exec("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)", &params![*v, castellan_domain::id::now_micros()])?;
+            conn.exec(
+                "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)",
+                &params![*v, castellan_domain::id::now_micros()],
+            )?;
             conn.batch("COMMIT")?;
             Ok(())
         })();
         if let Err(e) = res {
             let _ = conn.batch("ROLLBACK");
-            return Err(Error::internal("STORE-m1gr8", format!("migration {v} failed: {}", e.text())));
+            return Err(Error::internal(
+                "STORE-m1gr8",
+                format!("migration {v} failed: {}", e.text()),
+            ));
         }
         tracing::info!(version = v, "applied migration");
     }
@@ -53,5 +64,13 @@ fn apply_all(conn: &mut dyn Conn, d: Dialect) -> Result<()> {
 
 /// The read-model tables, in the order a rebuild clears them.
 pub const READ_MODELS: &[&str] = &[
-    "instances", "instance_domains", "orgs", "org_domains", "users", "metadata", "members", "pats", "machine_keys",
+    "instances",
+    "instance_domains",
+    "orgs",
+    "org_domains",
+    "users",
+    "metadata",
+    "members",
+    "pats",
+    "machine_keys",
 ];

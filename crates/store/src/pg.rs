@@ -13,7 +13,11 @@ pub struct Pg {
 }
 
 impl ToSql for Value {
-    fn to_sql(&self, ty: &Type, out: &mut bytes_buf::BytesMut) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
+    fn to_sql(
+        &self,
+        ty: &Type,
+        out: &mut bytes_buf::BytesMut,
+    ) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
         match self {
             Value::Null => Ok(IsNull::Yes),
             Value::Int(i) => match *ty {
@@ -61,7 +65,11 @@ pub fn renumber(sql: &str) -> String {
 fn map_err(e: postgres::Error) -> DbError {
     if let Some(db) = e.as_db_error() {
         if db.code() == &postgres::error::SqlState::UNIQUE_VIOLATION {
-            return DbError::Unique(format!("{} {}", db.constraint().unwrap_or(""), db.table().unwrap_or("")));
+            return DbError::Unique(format!(
+                "{} {}",
+                db.constraint().unwrap_or(""),
+                db.table().unwrap_or("")
+            ));
         }
         return DbError::Other(format!("{}: {}", db.code().code(), db.message()));
     }
@@ -75,7 +83,10 @@ impl Pg {
     /// Connects to `url` (`postgres://user:pass@host:port/db`).
     pub fn connect(url: &str) -> Result<Self, DbError> {
         let client = Client::connect(url, NoTls).map_err(map_err)?;
-        Ok(Pg { client, stmts: HashMap::new() })
+        Ok(Pg {
+            client,
+            stmts: HashMap::new(),
+        })
     }
 
     /// Whether the connection is closed and must be replaced.
@@ -118,12 +129,24 @@ impl Conn for Pg {
             let mut vals = Vec::with_capacity(r.len());
             for (i, col) in r.columns().iter().enumerate() {
                 let v = match *col.type_() {
-                    Type::INT8 => r.try_get::<_, Option<i64>>(i).map(|v| v.map_or(Value::Null, Value::Int)),
-                    Type::INT4 => r.try_get::<_, Option<i32>>(i).map(|v| v.map_or(Value::Null, |v| Value::Int(v.into()))),
-                    Type::INT2 => r.try_get::<_, Option<i16>>(i).map(|v| v.map_or(Value::Null, |v| Value::Int(v.into()))),
-                    Type::BOOL => r.try_get::<_, Option<bool>>(i).map(|v| v.map_or(Value::Null, |v| Value::Int(v.into()))),
-                    Type::BYTEA => r.try_get::<_, Option<Vec<u8>>>(i).map(|v| v.map_or(Value::Null, Value::Blob)),
-                    _ => r.try_get::<_, Option<String>>(i).map(|v| v.map_or(Value::Null, Value::Text)),
+                    Type::INT8 => r
+                        .try_get::<_, Option<i64>>(i)
+                        .map(|v| v.map_or(Value::Null, Value::Int)),
+                    Type::INT4 => r
+                        .try_get::<_, Option<i32>>(i)
+                        .map(|v| v.map_or(Value::Null, |v| Value::Int(v.into()))),
+                    Type::INT2 => r
+                        .try_get::<_, Option<i16>>(i)
+                        .map(|v| v.map_or(Value::Null, |v| Value::Int(v.into()))),
+                    Type::BOOL => r
+                        .try_get::<_, Option<bool>>(i)
+                        .map(|v| v.map_or(Value::Null, |v| Value::Int(v.into()))),
+                    Type::BYTEA => r
+                        .try_get::<_, Option<Vec<u8>>>(i)
+                        .map(|v| v.map_or(Value::Null, Value::Blob)),
+                    _ => r
+                        .try_get::<_, Option<String>>(i)
+                        .map(|v| v.map_or(Value::Null, Value::Text)),
                 }
                 .map_err(map_err)?;
                 vals.push(v);
@@ -147,6 +170,9 @@ impl Conn for Pg {
 mod tests {
     #[test]
     fn renumbers_outside_strings() {
-        assert_eq!(super::renumber("a = ? AND b LIKE '?%' AND c = ?"), "a = $1 AND b LIKE '?%' AND c = $2");
+        assert_eq!(
+            super::renumber("a = ? AND b LIKE '?%' AND c = ?"),
+            "a = $1 AND b LIKE '?%' AND c = $2"
+        );
     }
 }

@@ -195,7 +195,10 @@ pub fn apply(c: &mut dyn Conn, e: &Event, p: &Payload) -> Result<()> {
             c.exec("DELETE FROM machine_keys WHERE instance_id = ? AND id = ? AND user_id = ?", &params![i, key_id, id])?;
         }
     }
-    debug_assert!(matches!(e.aggregate_type.as_str(), agg::INSTANCE | agg::ORG | agg::USER));
+    debug_assert!(matches!(
+        e.aggregate_type.as_str(),
+        agg::INSTANCE | agg::ORG | agg::USER
+    ));
     Ok(())
 }
 
@@ -210,28 +213,49 @@ pub fn login_key(user_name: &str, login_name: &str, org_id: &str) -> String {
 }
 
 fn user_update(c: &mut dyn Conn, e: &Event, set: &str, mut p: Vec<Value>) -> Result<()> {
-    let sql = format!("UPDATE users SET {set}, changed_at = ?, seq = ? WHERE instance_id = ? AND id = ?");
-    p.extend(params![e.created_at, e.seq, &e.instance_id, &e.aggregate_id]);
+    let sql =
+        format!("UPDATE users SET {set}, changed_at = ?, seq = ? WHERE instance_id = ? AND id = ?");
+    p.extend(params![
+        e.created_at,
+        e.seq,
+        &e.instance_id,
+        &e.aggregate_id
+    ]);
     c.exec(&sql, &p)?;
     Ok(())
 }
 
 fn org_state(c: &mut dyn Conn, e: &Event, state: i64) -> Result<()> {
-    c.exec("UPDATE orgs SET state = ?, changed_at = ?, seq = ? WHERE instance_id = ? AND id = ?", &params![state, e.created_at, e.seq, &e.instance_id, &e.aggregate_id])?;
+    c.exec(
+        "UPDATE orgs SET state = ?, changed_at = ?, seq = ? WHERE instance_id = ? AND id = ?",
+        &params![state, e.created_at, e.seq, &e.instance_id, &e.aggregate_id],
+    )?;
     Ok(())
 }
 
 fn touch_org(c: &mut dyn Conn, e: &Event) -> Result<()> {
-    c.exec("UPDATE orgs SET changed_at = ?, seq = ? WHERE instance_id = ? AND id = ?", &params![e.created_at, e.seq, &e.instance_id, &e.aggregate_id])?;
+    c.exec(
+        "UPDATE orgs SET changed_at = ?, seq = ? WHERE instance_id = ? AND id = ?",
+        &params![e.created_at, e.seq, &e.instance_id, &e.aggregate_id],
+    )?;
     Ok(())
 }
 
 fn touch_instance(c: &mut dyn Conn, id: &str, t: i64, s: i64) -> Result<()> {
-    c.exec("UPDATE instances SET changed_at = ?, seq = ? WHERE id = ?", &params![t, s, id])?;
+    c.exec(
+        "UPDATE instances SET changed_at = ?, seq = ? WHERE id = ?",
+        &params![t, s, id],
+    )?;
     Ok(())
 }
 
-fn add_member(c: &mut dyn Conn, e: &Event, level: &str, user_id: &str, roles: &[String]) -> Result<()> {
+fn add_member(
+    c: &mut dyn Conn,
+    e: &Event,
+    level: &str,
+    user_id: &str,
+    roles: &[String],
+) -> Result<()> {
     c.exec(
         "INSERT INTO members (instance_id, level, object_id, user_id, roles, owner, created_at, changed_at, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         &params![&e.instance_id, level, &e.aggregate_id, user_id, roles_text(roles), &e.owner, e.created_at, e.created_at, e.seq],
@@ -239,7 +263,13 @@ fn add_member(c: &mut dyn Conn, e: &Event, level: &str, user_id: &str, roles: &[
     Ok(())
 }
 
-fn change_member(c: &mut dyn Conn, e: &Event, level: &str, user_id: &str, roles: &[String]) -> Result<()> {
+fn change_member(
+    c: &mut dyn Conn,
+    e: &Event,
+    level: &str,
+    user_id: &str,
+    roles: &[String],
+) -> Result<()> {
     c.exec(
         "UPDATE members SET roles = ?, changed_at = ?, seq = ? WHERE instance_id = ? AND level = ? AND object_id = ? AND user_id = ?",
         &params![roles_text(roles), e.created_at, e.seq, &e.instance_id, level, &e.aggregate_id, user_id],
@@ -248,6 +278,9 @@ fn change_member(c: &mut dyn Conn, e: &Event, level: &str, user_id: &str, roles:
 }
 
 fn remove_member(c: &mut dyn Conn, e: &Event, level: &str, user_id: &str) -> Result<()> {
-    c.exec("DELETE FROM members WHERE instance_id = ? AND level = ? AND object_id = ? AND user_id = ?", &params![&e.instance_id, level, &e.aggregate_id, user_id])?;
+    c.exec(
+        "DELETE FROM members WHERE instance_id = ? AND level = ? AND object_id = ? AND user_id = ?",
+        &params![&e.instance_id, level, &e.aggregate_id, user_id],
+    )?;
     Ok(())
 }

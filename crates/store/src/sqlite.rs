@@ -24,11 +24,18 @@ impl rusqlite::ToSql for Value {
 
 fn map_err(e: rusqlite::Error) -> DbError {
     match &e {
-        rusqlite::Error::SqliteFailure(f, msg) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
+        rusqlite::Error::SqliteFailure(f, msg)
+            if f.code == rusqlite::ErrorCode::ConstraintViolation =>
+        {
             DbError::Unique(msg.clone().unwrap_or_else(|| e.to_string()))
         }
         rusqlite::Error::SqliteFailure(f, _)
-            if matches!(f.code, rusqlite::ErrorCode::CannotOpen | rusqlite::ErrorCode::SystemIoFailure | rusqlite::ErrorCode::DiskFull) =>
+            if matches!(
+                f.code,
+                rusqlite::ErrorCode::CannotOpen
+                    | rusqlite::ErrorCode::SystemIoFailure
+                    | rusqlite::ErrorCode::DiskFull
+            ) =>
         {
             DbError::Connection(e.to_string())
         }
@@ -40,12 +47,15 @@ impl Sqlite {
     /// Opens `path` (created if missing) for reading and writing.
     pub fn open(path: &Path, writer: bool) -> Result<Self, DbError> {
         let flags = if writer {
-            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX
         } else {
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX
         };
         let conn = Connection::open_with_flags(path, flags).map_err(map_err)?;
-        conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(map_err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(map_err)?;
         let pragmas = if writer {
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA case_sensitive_like=ON; PRAGMA foreign_keys=OFF;"
         } else {
@@ -65,7 +75,9 @@ impl Conn for Sqlite {
     fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, DbError> {
         let mut stmt = self.conn.prepare_cached(sql).map_err(map_err)?;
         let n = stmt.column_count();
-        let mut rows = stmt.query(rusqlite::params_from_iter(params.iter())).map_err(map_err)?;
+        let mut rows = stmt
+            .query(rusqlite::params_from_iter(params.iter()))
+            .map_err(map_err)?;
         let mut out = Vec::new();
         while let Some(r) = rows.next().map_err(map_err)? {
             let mut vals = Vec::with_capacity(n);
@@ -85,7 +97,9 @@ impl Conn for Sqlite {
 
     fn exec(&mut self, sql: &str, params: &[Value]) -> Result<u64, DbError> {
         let mut stmt = self.conn.prepare_cached(sql).map_err(map_err)?;
-        stmt.execute(rusqlite::params_from_iter(params.iter())).map(|n| n as u64).map_err(map_err)
+        stmt.execute(rusqlite::params_from_iter(params.iter()))
+            .map(|n| n as u64)
+            .map_err(map_err)
     }
 
     fn batch(&mut self, sql: &str) -> Result<(), DbError> {

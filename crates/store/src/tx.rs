@@ -26,8 +26,12 @@ pub struct Event {
 
 impl Event {
     pub fn payload(&self) -> Result<Payload> {
-        Payload::join(&self.event_type, &self.payload)
-            .map_err(|e| Error::internal("STORE-ev0De", format!("event {} cannot be decoded: {e}", self.event_type)))
+        Payload::join(&self.event_type, &self.payload).map_err(|e| {
+            Error::internal(
+                "STORE-ev0De",
+                format!("event {} cannot be decoded: {e}", self.event_type),
+            )
+        })
     }
 }
 
@@ -50,7 +54,12 @@ pub struct Tx<'a> {
 impl<'a> Tx<'a> {
     pub fn new(conn: &'a mut dyn Conn, author: Author) -> Self {
         let now = castellan_domain::id::now_micros();
-        Tx { conn, author, now, pushed: Vec::new() }
+        Tx {
+            conn,
+            author,
+            now,
+            pushed: Vec::new(),
+        }
     }
 
     pub fn instance(&self) -> &str {
@@ -68,7 +77,13 @@ impl<'a> Tx<'a> {
     }
 
     /// Appends `payloads` to the aggregate and applies them to the read models.
-    pub fn push(&mut self, aggregate_type: &str, aggregate_id: &str, owner: &str, payloads: Vec<Payload>) -> Result<Vec<Event>> {
+    pub fn push(
+        &mut self,
+        aggregate_type: &str,
+        aggregate_id: &str,
+        owner: &str,
+        payloads: Vec<Payload>,
+    ) -> Result<Vec<Event>> {
         let inst = self.author.instance_id.clone();
         let mut seq = self.conn.scalar(
             "SELECT COALESCE(MAX(seq), 0) FROM events WHERE instance_id = ? AND aggregate_type = ? AND aggregate_id = ?",
@@ -99,7 +114,9 @@ impl<'a> Tx<'a> {
             };
             projection::apply(self.conn, &ev, &p)?;
             if p.affects_auth() && self.conn.dialect() == Dialect::Postgres {
-                self.conn.exec("SELECT pg_notify('castellan_auth', ?)", &params![&inst]).map_err(|e: DbError| Error::from(e))?;
+                self.conn
+                    .exec("SELECT pg_notify('castellan_auth', ?)", &params![&inst])
+                    .map_err(|e: DbError| Error::from(e))?;
             }
             out.push(ev.clone());
             self.pushed.push(ev);
@@ -109,6 +126,8 @@ impl<'a> Tx<'a> {
 
     /// Whether anything pushed so far invalidates authentication caches.
     pub fn touches_auth(&self) -> bool {
-        self.pushed.iter().any(|e| e.payload().map(|p| p.affects_auth()).unwrap_or(true))
+        self.pushed
+            .iter()
+            .any(|e| e.payload().map(|p| p.affects_auth()).unwrap_or(true))
     }
 }

@@ -22,14 +22,18 @@ pub fn json_value(v: &serde_json::Value) -> prost_types::Value {
         serde_json::Value::Bool(b) => Kind::BoolValue(*b),
         serde_json::Value::Number(n) => Kind::NumberValue(n.as_f64().unwrap_or(0.0)),
         serde_json::Value::String(s) => Kind::StringValue(s.clone()),
-        serde_json::Value::Array(a) => Kind::ListValue(prost_types::ListValue { values: a.iter().map(json_value).collect() }),
+        serde_json::Value::Array(a) => Kind::ListValue(prost_types::ListValue {
+            values: a.iter().map(json_value).collect(),
+        }),
         serde_json::Value::Object(o) => Kind::StructValue(json_struct(o)),
     };
     prost_types::Value { kind: Some(kind) }
 }
 
 fn json_struct(o: &serde_json::Map<String, serde_json::Value>) -> prost_types::Struct {
-    prost_types::Struct { fields: o.iter().map(|(k, v)| (k.clone(), json_value(v))).collect() }
+    prost_types::Struct {
+        fields: o.iter().map(|(k, v)| (k.clone(), json_value(v))).collect(),
+    }
 }
 
 /// Secrets never leave through the audit trail.
@@ -45,7 +49,10 @@ fn redact(mut p: serde_json::Value) -> serde_json::Value {
 }
 
 fn localized(s: &str) -> Option<LocalizedMessage> {
-    Some(LocalizedMessage { key: s.to_string(), localized_message: s.to_string() })
+    Some(LocalizedMessage {
+        key: s.to_string(),
+        localized_message: s.to_string(),
+    })
 }
 
 fn event_pb(e: &Event, editor: String) -> epb::Event {
@@ -54,16 +61,26 @@ fn event_pb(e: &Event, editor: String) -> epb::Event {
         _ => None,
     };
     epb::Event {
-        editor: Some(epb::Editor { user_id: e.creator.clone(), display_name: editor, service: String::new() }),
+        editor: Some(epb::Editor {
+            user_id: e.creator.clone(),
+            display_name: editor,
+            service: String::new(),
+        }),
         aggregate: Some(epb::Aggregate {
             id: e.aggregate_id.clone(),
-            r#type: Some(epb::AggregateType { r#type: e.aggregate_type.clone(), localized: localized(&e.aggregate_type) }),
+            r#type: Some(epb::AggregateType {
+                r#type: e.aggregate_type.clone(),
+                localized: localized(&e.aggregate_type),
+            }),
             resource_owner: e.owner.clone(),
         }),
         sequence: e.position as u64,
         creation_date: ts(e.created_at),
         payload,
-        r#type: Some(epb::EventType { r#type: e.event_type.clone(), localized: localized(&e.event_type) }),
+        r#type: Some(epb::EventType {
+            r#type: e.event_type.clone(),
+            localized: localized(&e.event_type),
+        }),
     }
 }
 
@@ -91,14 +108,30 @@ fn editor_name(r: &Row, base: usize) -> Result<String> {
 pub async fn list(st: &St, ctx: &Ctx, q: EventFilter) -> R<Vec<epb::Event>> {
     if q.limit > st.cfg.max_query_limit {
         return Err(crate::error::ApiErr(
-            castellan_domain::Error::new(castellan_domain::Kind::InvalidArgument, "QUERY-4M0fs", "Errors.Query.LimitExceeded").with(format!("limit must be at most {}", st.cfg.max_query_limit)),
+            castellan_domain::Error::new(
+                castellan_domain::Kind::InvalidArgument,
+                "QUERY-4M0fs",
+                "Errors.Query.LimitExceeded",
+            )
+            .with(format!("limit must be at most {}", st.cfg.max_query_limit)),
         ));
     }
-    let limit = if q.limit == 0 { st.cfg.default_query_limit } else { q.limit };
+    let limit = if q.limit == 0 {
+        st.cfg.default_query_limit
+    } else {
+        q.limit
+    };
     let mut f = Filter::new();
     f.and("e.instance_id = ?", params![&ctx.instance_id]);
     if q.after_position > 0 {
-        f.and(if q.asc { "e.position > ?" } else { "e.position < ?" }, params![q.after_position]);
+        f.and(
+            if q.asc {
+                "e.position > ?"
+            } else {
+                "e.position < ?"
+            },
+            params![q.after_position],
+        );
     }
     if !q.editor.is_empty() {
         f.and("e.creator = ?", params![&q.editor]);
@@ -139,12 +172,25 @@ pub async fn list(st: &St, ctx: &Ctx, q: EventFilter) -> R<Vec<epb::Event>> {
 }
 
 /// The change history of one aggregate.
-pub async fn changes(st: &St, ctx: &Ctx, aggregate_type: &'static str, id: &str, q: Option<&cpb::ChangeQuery>) -> R<Vec<cpb::Change>> {
+pub async fn changes(
+    st: &St,
+    ctx: &Ctx,
+    aggregate_type: &'static str,
+    id: &str,
+    q: Option<&cpb::ChangeQuery>,
+) -> R<Vec<cpb::Change>> {
     let (seq, limit, asc) = q.map_or((0, 0, false), |q| (q.sequence, u64::from(q.limit), q.asc));
     if limit > st.cfg.max_query_limit {
-        return Err(invalid(format!("limit must be at most {}", st.cfg.max_query_limit)));
+        return Err(invalid(format!(
+            "limit must be at most {}",
+            st.cfg.max_query_limit
+        )));
     }
-    let limit = if limit == 0 { st.cfg.default_query_limit } else { limit };
+    let limit = if limit == 0 {
+        st.cfg.default_query_limit
+    } else {
+        limit
+    };
     let (inst, id) = (ctx.instance_id.clone(), id.to_string());
     let dir = if asc { "ASC" } else { "DESC" };
     let cmp = if asc { ">" } else { "<" };

@@ -38,14 +38,25 @@ impl Scope {
 /// Checks that `roles` is non-empty, without duplicates and all of the scope's level.
 pub fn check_roles(level: Level, roles: &[String]) -> Result<Vec<String>> {
     if roles.is_empty() {
-        return Err(Error::invalid("MEMBER-3m9ds", "Errors.Member.Invalid", "roles must contain at least one role"));
+        return Err(Error::invalid(
+            "MEMBER-3m9ds",
+            "Errors.Member.Invalid",
+            "roles must contain at least one role",
+        ));
     }
     let allowed = roles::roles_of_level(level);
     let mut out: Vec<String> = Vec::new();
     for r in roles {
         let r = r.trim().to_string();
         if !allowed.contains(&r.as_str()) {
-            return Err(Error::invalid("MEMBER-4m0fS", "Errors.Member.Invalid", format!("role \"{r}\" does not exist on this level; allowed: {}", allowed.join(", "))));
+            return Err(Error::invalid(
+                "MEMBER-4m0fS",
+                "Errors.Member.Invalid",
+                format!(
+                    "role \"{r}\" does not exist on this level; allowed: {}",
+                    allowed.join(", ")
+                ),
+            ));
         }
         if !out.contains(&r) {
             out.push(r);
@@ -66,7 +77,14 @@ fn payload(scope: &Scope, user_id: String, roles: Option<Vec<String>>, added: bo
 }
 
 /// Adds (`Some(roles)`, new), changes (`Some(roles)`, existing) or removes (`None`) a member.
-pub async fn write(st: &St, ctx: &Ctx, scope: Scope, user_id: &str, roles: Option<Vec<String>>, add: bool) -> R<ObjectDetails> {
+pub async fn write(
+    st: &St,
+    ctx: &Ctx,
+    scope: Scope,
+    user_id: &str,
+    roles: Option<Vec<String>>,
+    add: bool,
+) -> R<ObjectDetails> {
     let user_id = user_id.trim().to_string();
     if user_id.is_empty() {
         return Err(invalid("userId must not be empty"));
@@ -103,12 +121,21 @@ const MEMBER_COLS: &str = "m.user_id, m.roles, m.seq, m.created_at, m.changed_at
 fn member_pb(r: &Row) -> Result<pb::Member> {
     let display = {
         let d = r.text(10)?;
-        if d.is_empty() { r.text(13)? } else { d }
+        if d.is_empty() {
+            r.text(13)?
+        } else {
+            d
+        }
     };
     Ok(pb::Member {
         user_id: r.text(0)?,
         details: details(r.int(2)?, r.int(3)?, r.int(4)?, &r.text(5)?),
-        roles: r.text(1)?.split(',').filter(|s| !s.is_empty()).map(str::to_string).collect(),
+        roles: r
+            .text(1)?
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect(),
         preferred_login_name: r.text(6)?,
         email: r.text(7)?,
         first_name: r.text(8)?,
@@ -121,12 +148,29 @@ fn member_pb(r: &Row) -> Result<pb::Member> {
 }
 
 /// Lists the members of a scope.
-pub async fn list(st: &St, ctx: &Ctx, scope: Scope, page: Page, queries: &[pb::SearchQuery]) -> R<(i64, i64, Vec<pb::Member>)> {
+pub async fn list(
+    st: &St,
+    ctx: &Ctx,
+    scope: Scope,
+    page: Page,
+    queries: &[pb::SearchQuery],
+) -> R<(i64, i64, Vec<pb::Member>)> {
     use pb::search_query::Query as Q;
     let mut f = Filter::new();
-    f.and("m.instance_id = ? AND m.level = ? AND m.object_id = ?", params![&ctx.instance_id, scope.level().as_str(), scope.object(&ctx.instance_id)]);
+    f.and(
+        "m.instance_id = ? AND m.level = ? AND m.object_id = ?",
+        params![
+            &ctx.instance_id,
+            scope.level().as_str(),
+            scope.object(&ctx.instance_id)
+        ],
+    );
     for q in queries {
-        let (sql, v) = match q.query.as_ref().ok_or_else(|| invalid("a query must set one of its fields"))? {
+        let (sql, v) = match q
+            .query
+            .as_ref()
+            .ok_or_else(|| invalid("a query must set one of its fields"))?
+        {
             Q::FirstNameQuery(x) => text("u.first_name", x.method, &x.first_name)?,
             Q::LastNameQuery(x) => text("u.last_name", x.method, &x.last_name)?,
             Q::EmailQuery(x) => text("u.email", x.method, &x.email)?,
@@ -134,10 +178,13 @@ pub async fn list(st: &St, ctx: &Ctx, scope: Scope, page: Page, queries: &[pb::S
         };
         f.and(sql, vec![v]);
     }
-    let (inst, org_check) = (ctx.instance_id.clone(), match &scope {
-        Scope::Org(o) => Some(o.clone()),
-        Scope::Instance => None,
-    });
+    let (inst, org_check) = (
+        ctx.instance_id.clone(),
+        match &scope {
+            Scope::Org(o) => Some(o.clone()),
+            Scope::Instance => None,
+        },
+    );
     let tail = page.tail("m.created_at", "m.user_id");
     Ok(st
         .db
@@ -145,10 +192,17 @@ pub async fn list(st: &St, ctx: &Ctx, scope: Scope, page: Page, queries: &[pb::S
             if let Some(o) = &org_check {
                 super::orgs::load(c, &inst, o)?;
             }
-            let from = "members m JOIN users u ON u.instance_id = m.instance_id AND u.id = m.user_id";
+            let from =
+                "members m JOIN users u ON u.instance_id = m.instance_id AND u.id = m.user_id";
             let clause = f.clause();
-            let total = c.scalar(&format!("SELECT COUNT(*) FROM {from} WHERE {clause}"), &f.params)?;
-            let rows = c.query(&format!("SELECT {MEMBER_COLS} FROM {from} WHERE {clause}{tail}"), &f.params)?;
+            let total = c.scalar(
+                &format!("SELECT COUNT(*) FROM {from} WHERE {clause}"),
+                &f.params,
+            )?;
+            let rows = c.query(
+                &format!("SELECT {MEMBER_COLS} FROM {from} WHERE {clause}{tail}"),
+                &f.params,
+            )?;
             let out = rows.iter().map(member_pb).collect::<Result<Vec<_>>>()?;
             let pos = c.scalar("SELECT COALESCE(MAX(position), 0) FROM events", &[])?;
             Ok((total, pos, out))
@@ -157,16 +211,35 @@ pub async fn list(st: &St, ctx: &Ctx, scope: Scope, page: Page, queries: &[pb::S
 }
 
 /// Lists the memberships a user holds (instance and organisations).
-pub async fn memberships(st: &St, ctx: &Ctx, user_id: &str, page: Page, queries: &[upb::MembershipQuery]) -> R<(i64, i64, Vec<upb::Membership>)> {
+pub async fn memberships(
+    st: &St,
+    ctx: &Ctx,
+    user_id: &str,
+    page: Page,
+    queries: &[upb::MembershipQuery],
+) -> R<(i64, i64, Vec<upb::Membership>)> {
     use upb::membership_query::Query as Q;
     let mut f = Filter::new();
-    f.and("m.instance_id = ? AND m.user_id = ? AND m.level IN ('instance', 'org')", params![&ctx.instance_id, user_id]);
+    f.and(
+        "m.instance_id = ? AND m.user_id = ? AND m.level IN ('instance', 'org')",
+        params![&ctx.instance_id, user_id],
+    );
     for q in queries {
-        match q.query.as_ref().ok_or_else(|| invalid("a query must set one of its fields"))? {
+        match q
+            .query
+            .as_ref()
+            .ok_or_else(|| invalid("a query must set one of its fields"))?
+        {
             Q::OrgQuery(x) => f.and("m.level = 'org' AND m.object_id = ?", params![&x.org_id]),
             Q::IamQuery(_) => f.and("m.level = 'instance'", vec![]),
-            Q::ProjectQuery(x) => f.and("m.level = 'project' AND m.object_id = ?", params![&x.project_id]),
-            Q::ProjectGrantQuery(x) => f.and("m.level = 'project_grant' AND m.object_id = ?", params![&x.project_grant_id]),
+            Q::ProjectQuery(x) => f.and(
+                "m.level = 'project' AND m.object_id = ?",
+                params![&x.project_id],
+            ),
+            Q::ProjectGrantQuery(x) => f.and(
+                "m.level = 'project_grant' AND m.object_id = ?",
+                params![&x.project_grant_id],
+            ),
         };
     }
     let tail = page.tail("m.created_at", "m.object_id");

@@ -51,7 +51,13 @@ fn agg_type(owner: Owner) -> &'static str {
 }
 
 /// Sets several keys at once (one event per key, one transaction).
-pub async fn set(st: &St, ctx: &Ctx, owner: Owner, id: &str, entries: Vec<(String, Vec<u8>)>) -> R<ObjectDetails> {
+pub async fn set(
+    st: &St,
+    ctx: &Ctx,
+    owner: Owner,
+    id: &str,
+    entries: Vec<(String, Vec<u8>)>,
+) -> R<ObjectDetails> {
     if entries.is_empty() {
         return Err(invalid("metadata must contain at least one entry"));
     }
@@ -73,7 +79,13 @@ pub async fn set(st: &St, ctx: &Ctx, owner: Owner, id: &str, entries: Vec<(Strin
 }
 
 /// Removes several keys at once; every key must exist.
-pub async fn remove(st: &St, ctx: &Ctx, owner: Owner, id: &str, keys: Vec<String>) -> R<ObjectDetails> {
+pub async fn remove(
+    st: &St,
+    ctx: &Ctx,
+    owner: Owner,
+    id: &str,
+    keys: Vec<String>,
+) -> R<ObjectDetails> {
     if keys.is_empty() {
         return Err(invalid("keys must contain at least one key"));
     }
@@ -97,7 +109,11 @@ pub async fn remove(st: &St, ctx: &Ctx, owner: Owner, id: &str, keys: Vec<String
 }
 
 fn row_pb(r: &castellan_store::Row) -> Result<pb::Metadata> {
-    Ok(pb::Metadata { details: details(r.int(3)?, r.int(4)?, r.int(5)?, &r.text(2)?), key: r.text(0)?, value: r.blob(1)? })
+    Ok(pb::Metadata {
+        details: details(r.int(3)?, r.int(4)?, r.int(5)?, &r.text(2)?),
+        key: r.text(0)?,
+        value: r.blob(1)?,
+    })
 }
 
 /// Reads one key.
@@ -114,7 +130,13 @@ pub async fn get(st: &St, ctx: &Ctx, owner: Owner, id: &str, key: &str) -> R<pb:
         .await?)
 }
 
-fn check_visible(c: &mut dyn castellan_store::Conn, inst: &str, owner: Owner, id: &str, org: &str) -> Result<()> {
+fn check_visible(
+    c: &mut dyn castellan_store::Conn,
+    inst: &str,
+    owner: Owner,
+    id: &str,
+    org: &str,
+) -> Result<()> {
     match owner {
         Owner::User => super::users::load(c, inst, id, Some(org)).map(|_| ()),
         Owner::Org => super::orgs::load(c, inst, id).map(|_| ()),
@@ -122,9 +144,19 @@ fn check_visible(c: &mut dyn castellan_store::Conn, inst: &str, owner: Owner, id
 }
 
 /// Lists keys matching the key queries.
-pub async fn list(st: &St, ctx: &Ctx, owner: Owner, id: &str, page: Page, queries: &[pb::MetadataQuery]) -> R<(i64, i64, Vec<pb::Metadata>)> {
+pub async fn list(
+    st: &St,
+    ctx: &Ctx,
+    owner: Owner,
+    id: &str,
+    page: Page,
+    queries: &[pb::MetadataQuery],
+) -> R<(i64, i64, Vec<pb::Metadata>)> {
     let mut f = Filter::new();
-    f.and("instance_id = ? AND aggregate_id = ?", params![&ctx.instance_id, id]);
+    f.and(
+        "instance_id = ? AND aggregate_id = ?",
+        params![&ctx.instance_id, id],
+    );
     for q in queries {
         match &q.query {
             Some(pb::metadata_query::Query::KeyQuery(k)) => {

@@ -28,7 +28,15 @@ const COLS: &str = "id, name, state, primary_domain, created_at, changed_at, seq
 
 impl OrgRow {
     fn from_row(r: &Row) -> Result<Self> {
-        Ok(OrgRow { id: r.text(0)?, name: r.text(1)?, state: r.int(2)?, primary_domain: r.text(3)?, created_at: r.int(4)?, changed_at: r.int(5)?, seq: r.int(6)? })
+        Ok(OrgRow {
+            id: r.text(0)?,
+            name: r.text(1)?,
+            state: r.int(2)?,
+            primary_domain: r.text(3)?,
+            created_at: r.int(4)?,
+            changed_at: r.int(5)?,
+            seq: r.int(6)?,
+        })
     }
     pub fn to_pb(&self) -> pb::Org {
         pb::Org {
@@ -47,8 +55,14 @@ fn not_found() -> Error {
 
 /// Loads an organisation of the instance.
 pub fn load(c: &mut dyn Conn, instance: &str, id: &str) -> Result<OrgRow> {
-    let r = c.one(&format!("SELECT {COLS} FROM orgs WHERE instance_id = ? AND id = ?"), &params![instance, id])?;
-    r.as_ref().map(OrgRow::from_row).transpose()?.ok_or_else(not_found)
+    let r = c.one(
+        &format!("SELECT {COLS} FROM orgs WHERE instance_id = ? AND id = ?"),
+        &params![instance, id],
+    )?;
+    r.as_ref()
+        .map(OrgRow::from_row)
+        .transpose()?
+        .ok_or_else(not_found)
 }
 
 /// The generated primary domain of an organisation: `<name>.<external domain>`, with the
@@ -62,32 +76,64 @@ pub fn generated_domain(name: &str, external: &str) -> String {
         .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '.')
         .collect();
     let label = label.trim_matches(|c| c == '-' || c == '.');
-    format!("{}.{}", if label.is_empty() { "org" } else { label }, external)
+    format!(
+        "{}.{}",
+        if label.is_empty() { "org" } else { label },
+        external
+    )
 }
 
 fn ensure_name_free(c: &mut dyn Conn, instance: &str, name: &str, domain: &str) -> Result<()> {
-    if c.one("SELECT 1 FROM orgs WHERE instance_id = ? AND name_lower = ?", &params![instance, name.to_lowercase()])?.is_some() {
-        return Err(Error::exists("ORG-lapo2n", "Errors.Org.AlreadyExists").with(format!("an organisation named \"{name}\" exists")));
+    if c.one(
+        "SELECT 1 FROM orgs WHERE instance_id = ? AND name_lower = ?",
+        &params![instance, name.to_lowercase()],
+    )?
+    .is_some()
+    {
+        return Err(Error::exists("ORG-lapo2n", "Errors.Org.AlreadyExists")
+            .with(format!("an organisation named \"{name}\" exists")));
     }
-    if c.one("SELECT 1 FROM org_domains WHERE instance_id = ? AND domain = ? AND is_verified = 1", &params![instance, domain])?.is_some() {
-        return Err(Error::exists("ORG-dom41n", "Errors.Org.Domain.AlreadyExists").with(format!("the domain {domain} is taken")));
+    if c.one(
+        "SELECT 1 FROM org_domains WHERE instance_id = ? AND domain = ? AND is_verified = 1",
+        &params![instance, domain],
+    )?
+    .is_some()
+    {
+        return Err(
+            Error::exists("ORG-dom41n", "Errors.Org.Domain.AlreadyExists")
+                .with(format!("the domain {domain} is taken")),
+        );
     }
     Ok(())
 }
 
 /// Creates an organisation inside an open command; `owner` (if any) becomes its ORG_OWNER
 /// (or gets `owner_roles`).
-pub fn create(tx: &mut Tx<'_>, id: &str, name: &str, external_domain: &str, owner: Option<(&str, Vec<String>)>) -> Result<Vec<Event>> {
+pub fn create(
+    tx: &mut Tx<'_>,
+    id: &str,
+    name: &str,
+    external_domain: &str,
+    owner: Option<(&str, Vec<String>)>,
+) -> Result<Vec<Event>> {
     let inst = tx.instance().to_string();
     let domain = generated_domain(name, external_domain);
     ensure_name_free(tx.conn, &inst, name, &domain)?;
     let mut evs = vec![
-        Payload::OrgAdded { name: name.to_string() },
-        Payload::OrgDomainAdded { domain: domain.clone(), generated: true },
+        Payload::OrgAdded {
+            name: name.to_string(),
+        },
+        Payload::OrgDomainAdded {
+            domain: domain.clone(),
+            generated: true,
+        },
         Payload::OrgDomainPrimarySet { domain },
     ];
     if let Some((user, roles)) = owner {
-        evs.push(Payload::OrgMemberAdded { user_id: user.to_string(), roles });
+        evs.push(Payload::OrgMemberAdded {
+            user_id: user.to_string(),
+            roles,
+        });
     }
     tx.push(agg::ORG, id, id, evs)
 }
@@ -98,7 +144,18 @@ pub async fn add(st: &St, ctx: &Ctx, name: &str) -> R<(String, ObjectDetails)> {
     let id = st.ids.next();
     let caller = ctx.caller()?.user_id.clone();
     let (oid, ext) = (id.clone(), st.cfg.external_domain.clone());
-    let evs = st.db.command(ctx.author(), move |tx| create(tx, &oid, &name, &ext, Some((&caller, vec!["ORG_OWNER".into()])))).await?;
+    let evs = st
+        .db
+        .command(ctx.author(), move |tx| {
+            create(
+                tx,
+                &oid,
+                &name,
+                &ext,
+                Some((&caller, vec!["ORG_OWNER".into()])),
+            )
+        })
+        .await?;
     Ok((id, mutation(&evs, true).unwrap_or_default()))
 }
 
@@ -124,22 +181,32 @@ pub async fn update(st: &St, ctx: &Ctx, id: &str, name: &str) -> R<ObjectDetails
     let ext = st.cfg.external_domain.clone();
     change(st, ctx, id, move |tx, o| {
         if o.name == name {
-            return Err(Error::precondition("ORG-4M9fs", "Errors.Org.NotChanged").with("the name is unchanged"));
+            return Err(Error::precondition("ORG-4M9fs", "Errors.Org.NotChanged")
+                .with("the name is unchanged"));
         }
         let inst = tx.instance().to_string();
         let old_generated = generated_domain(&o.name, &ext);
         let new_domain = generated_domain(&name, &ext);
         if o.name.to_lowercase() != name.to_lowercase() {
-            let domain_check = if new_domain == old_generated { String::new() } else { new_domain.clone() };
+            let domain_check = if new_domain == old_generated {
+                String::new()
+            } else {
+                new_domain.clone()
+            };
             ensure_name_free(tx.conn, &inst, &name, &domain_check)?;
         }
         let mut evs = vec![Payload::OrgChanged { name: name.clone() }];
         if new_domain != old_generated {
-            evs.push(Payload::OrgDomainAdded { domain: new_domain.clone(), generated: true });
+            evs.push(Payload::OrgDomainAdded {
+                domain: new_domain.clone(),
+                generated: true,
+            });
             if o.primary_domain == old_generated {
                 evs.push(Payload::OrgDomainPrimarySet { domain: new_domain });
             }
-            evs.push(Payload::OrgDomainRemoved { domain: old_generated });
+            evs.push(Payload::OrgDomainRemoved {
+                domain: old_generated,
+            });
         }
         Ok(evs)
     })
@@ -165,11 +232,22 @@ pub async fn reactivate(st: &St, ctx: &Ctx, id: &str) -> R<ObjectDetails> {
 pub async fn remove(st: &St, ctx: &Ctx, id: &str) -> R<ObjectDetails> {
     change(st, ctx, id, |tx, o| {
         let inst = tx.instance().to_string();
-        let default = tx.one("SELECT default_org_id FROM instances WHERE id = ?", &params![&inst])?.map(|r| r.text(0)).transpose()?;
+        let default = tx
+            .one(
+                "SELECT default_org_id FROM instances WHERE id = ?",
+                &params![&inst],
+            )?
+            .map(|r| r.text(0))
+            .transpose()?;
         if default.as_deref() == Some(o.id.as_str()) {
-            return Err(Error::precondition("ORG-wG9p1", "Errors.Org.DefaultOrgNotDeletable"));
+            return Err(Error::precondition(
+                "ORG-wG9p1",
+                "Errors.Org.DefaultOrgNotDeletable",
+            ));
         }
-        Ok(vec![Payload::OrgRemoved { name: o.name.clone() }])
+        Ok(vec![Payload::OrgRemoved {
+            name: o.name.clone(),
+        }])
     })
     .await
 }
@@ -198,12 +276,22 @@ pub async fn by_domain(st: &St, ctx: &Ctx, domain: &str) -> R<OrgRow> {
 }
 
 /// Lists organisations of the instance.
-pub async fn list(st: &St, ctx: &Ctx, page: Page, sorting: i32, queries: &[pb::OrgQuery]) -> R<(i64, i64, Vec<OrgRow>)> {
+pub async fn list(
+    st: &St,
+    ctx: &Ctx,
+    page: Page,
+    sorting: i32,
+    queries: &[pb::OrgQuery],
+) -> R<(i64, i64, Vec<OrgRow>)> {
     use pb::org_query::Query as Q;
     let mut f = Filter::new();
     f.and("instance_id = ?", params![&ctx.instance_id]);
     for q in queries {
-        match q.query.as_ref().ok_or_else(|| invalid("a query must set one of its fields"))? {
+        match q
+            .query
+            .as_ref()
+            .ok_or_else(|| invalid("a query must set one of its fields"))?
+        {
             Q::NameQuery(x) => {
                 let (sql, v) = text("name", x.method, &x.name)?;
                 f.and(sql, vec![v]);
@@ -230,9 +318,18 @@ pub async fn list(st: &St, ctx: &Ctx, page: Page, sorting: i32, queries: &[pb::O
         .db
         .read(move |c| {
             let clause = f.clause();
-            let total = c.scalar(&format!("SELECT COUNT(*) FROM orgs WHERE {clause}"), &f.params)?;
-            let rows = c.query(&format!("SELECT {COLS} FROM orgs WHERE {clause}{tail}"), &f.params)?;
-            let orgs = rows.iter().map(OrgRow::from_row).collect::<Result<Vec<_>>>()?;
+            let total = c.scalar(
+                &format!("SELECT COUNT(*) FROM orgs WHERE {clause}"),
+                &f.params,
+            )?;
+            let rows = c.query(
+                &format!("SELECT {COLS} FROM orgs WHERE {clause}{tail}"),
+                &f.params,
+            )?;
+            let orgs = rows
+                .iter()
+                .map(OrgRow::from_row)
+                .collect::<Result<Vec<_>>>()?;
             let pos = c.scalar("SELECT COALESCE(MAX(position), 0) FROM events", &[])?;
             Ok((total, pos, orgs))
         })
@@ -241,7 +338,11 @@ pub async fn list(st: &St, ctx: &Ctx, page: Page, sorting: i32, queries: &[pb::O
 
 /// Whether no organisation has this name and no organisation has verified this domain.
 pub async fn is_unique(st: &St, ctx: &Ctx, name: &str, domain: &str) -> R<bool> {
-    let (inst, name, domain) = (ctx.instance_id.clone(), name.trim().to_lowercase(), domain.trim().to_lowercase());
+    let (inst, name, domain) = (
+        ctx.instance_id.clone(),
+        name.trim().to_lowercase(),
+        domain.trim().to_lowercase(),
+    );
     Ok(st
         .db
         .read(move |c| {
@@ -258,7 +359,14 @@ pub async fn default_org(st: &St, ctx: &Ctx) -> R<OrgRow> {
     Ok(st
         .db
         .read(move |c| {
-            let id = c.one("SELECT default_org_id FROM instances WHERE id = ?", &params![&inst])?.map(|r| r.text(0)).transpose()?.unwrap_or_default();
+            let id = c
+                .one(
+                    "SELECT default_org_id FROM instances WHERE id = ?",
+                    &params![&inst],
+                )?
+                .map(|r| r.text(0))
+                .transpose()?
+                .unwrap_or_default();
             load(c, &inst, &id)
         })
         .await?)
@@ -271,7 +379,12 @@ pub async fn set_default(st: &St, ctx: &Ctx, org_id: &str) -> R<ObjectDetails> {
         .command(ctx.author(), move |tx| {
             let inst = tx.instance().to_string();
             let o = load(tx.conn, &inst, &org_id)?;
-            tx.push(agg::INSTANCE, &inst, &inst, vec![Payload::InstanceDefaultOrgSet { org_id: o.id }])
+            tx.push(
+                agg::INSTANCE,
+                &inst,
+                &inst,
+                vec![Payload::InstanceDefaultOrgSet { org_id: o.id }],
+            )
         })
         .await?;
     Ok(mutation(&evs, false).unwrap_or_default())

@@ -36,7 +36,9 @@ impl Filter {
 }
 
 fn escape_like(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+    s.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
 }
 
 /// The SQL condition and parameter of a text query on `col` with a `TextQueryMethod` number.
@@ -47,12 +49,25 @@ pub fn text(col: &str, method: i32, value: &str) -> R<(String, Value)> {
         0 => (format!("{col} = ?"), v.into()),
         1 => (format!("lower({col}) = lower(?)"), v.into()),
         2 => (format!("{col} LIKE ? ESCAPE '\\'"), format!("{e}%").into()),
-        3 => (format!("lower({col}) LIKE lower(?) ESCAPE '\\'"), format!("{e}%").into()),
+        3 => (
+            format!("lower({col}) LIKE lower(?) ESCAPE '\\'"),
+            format!("{e}%").into(),
+        ),
         4 => (format!("{col} LIKE ? ESCAPE '\\'"), format!("%{e}%").into()),
-        5 => (format!("lower({col}) LIKE lower(?) ESCAPE '\\'"), format!("%{e}%").into()),
+        5 => (
+            format!("lower({col}) LIKE lower(?) ESCAPE '\\'"),
+            format!("%{e}%").into(),
+        ),
         6 => (format!("{col} LIKE ? ESCAPE '\\'"), format!("%{e}").into()),
-        7 => (format!("lower({col}) LIKE lower(?) ESCAPE '\\'"), format!("%{e}").into()),
-        _ => return Err(crate::error::invalid(format!("unknown text query method {method}"))),
+        7 => (
+            format!("lower({col}) LIKE lower(?) ESCAPE '\\'"),
+            format!("%{e}").into(),
+        ),
+        _ => {
+            return Err(crate::error::invalid(format!(
+                "unknown text query method {method}"
+            )))
+        }
     })
 }
 
@@ -62,7 +77,10 @@ pub fn in_list(col: &str, values: &[String]) -> (String, Vec<Value>) {
         return ("1=0".into(), Vec::new());
     }
     let marks = vec!["?"; values.len()].join(", ");
-    (format!("{col} IN ({marks})"), values.iter().map(Value::from).collect())
+    (
+        format!("{col} IN ({marks})"),
+        values.iter().map(Value::from).collect(),
+    )
 }
 
 /// Paging of a list request.
@@ -76,20 +94,33 @@ pub struct Page {
 impl Page {
     /// Reads `ListQuery`, applying the default limit and rejecting limits above the maximum.
     pub fn of(q: Option<&ListQuery>, default_limit: u64, max_limit: u64) -> R<Page> {
-        let (offset, limit, asc) = q.map_or((0, 0, false), |q| (q.offset, u64::from(q.limit), q.asc));
+        let (offset, limit, asc) =
+            q.map_or((0, 0, false), |q| (q.offset, u64::from(q.limit), q.asc));
         if limit > max_limit {
             return Err(ApiErr(
-                Error::new(Kind::InvalidArgument, "QUERY-4M0fs", "Errors.Query.LimitExceeded").with(format!("limit must be at most {max_limit}")),
+                Error::new(
+                    Kind::InvalidArgument,
+                    "QUERY-4M0fs",
+                    "Errors.Query.LimitExceeded",
+                )
+                .with(format!("limit must be at most {max_limit}")),
             ));
         }
         let limit = if limit == 0 { default_limit } else { limit };
-        Ok(Page { offset: offset.min(i64::MAX as u64) as i64, limit: limit as i64, asc })
+        Ok(Page {
+            offset: offset.min(i64::MAX as u64) as i64,
+            limit: limit as i64,
+            asc,
+        })
     }
 
     /// `ORDER BY ... LIMIT ... OFFSET ...` on `col` (ties broken by `tiebreak`).
     pub fn tail(&self, col: &str, tiebreak: &str) -> String {
         let dir = if self.asc { "ASC" } else { "DESC" };
-        format!(" ORDER BY {col} {dir}, {tiebreak} {dir} LIMIT {} OFFSET {}", self.limit, self.offset)
+        format!(
+            " ORDER BY {col} {dir}, {tiebreak} {dir} LIMIT {} OFFSET {}",
+            self.limit, self.offset
+        )
     }
 }
 
@@ -107,7 +138,11 @@ mod tests {
 
     #[test]
     fn limits() {
-        let q = ListQuery { offset: 0, limit: 1001, asc: true };
+        let q = ListQuery {
+            offset: 0,
+            limit: 1001,
+            asc: true,
+        };
         assert!(Page::of(Some(&q), 100, 1000).is_err());
         assert_eq!(Page::of(None, 100, 1000).expect("ok").limit, 100);
     }

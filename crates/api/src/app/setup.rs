@@ -11,19 +11,44 @@ use castellan_proto::zitadel::v1::ObjectDetails;
 use castellan_store::{params, Author};
 
 /// SetUpOrg: an organisation and its first human owner in one transaction.
-pub async fn setup_org(st: &St, ctx: &Ctx, org_name: &str, human: NewHuman, roles: Vec<String>) -> R<(String, String, ObjectDetails)> {
+pub async fn setup_org(
+    st: &St,
+    ctx: &Ctx,
+    org_name: &str,
+    human: NewHuman,
+    roles: Vec<String>,
+) -> R<(String, String, ObjectDetails)> {
     let name = validate::required("org.name", org_name, validate::MAX_NAME)?;
-    let roles = if roles.is_empty() { vec!["ORG_OWNER".to_string()] } else { roles };
+    let roles = if roles.is_empty() {
+        vec!["ORG_OWNER".to_string()]
+    } else {
+        roles
+    };
     let roles = super::members::check_roles(castellan_domain::roles::Level::Org, &roles)?;
     let (h, hash) = super::users::prepare_human(st, human).await?;
-    let (org_id, user_id) = (st.ids.next(), h.user_id.clone().unwrap_or_else(|| st.ids.next()));
-    let (oid, uid, ext) = (org_id.clone(), user_id.clone(), st.cfg.external_domain.clone());
+    let (org_id, user_id) = (
+        st.ids.next(),
+        h.user_id.clone().unwrap_or_else(|| st.ids.next()),
+    );
+    let (oid, uid, ext) = (
+        org_id.clone(),
+        user_id.clone(),
+        st.cfg.external_domain.clone(),
+    );
     let evs = st
         .db
         .command(ctx.author(), move |tx| {
             let mut evs = super::orgs::create(tx, &oid, &name, &ext, None)?;
             evs.extend(push_human(tx, &uid, &oid, &h, &hash)?);
-            evs.extend(tx.push(agg::ORG, &oid, &oid, vec![Payload::OrgMemberAdded { user_id: uid.clone(), roles: roles.clone() }])?);
+            evs.extend(tx.push(
+                agg::ORG,
+                &oid,
+                &oid,
+                vec![Payload::OrgMemberAdded {
+                    user_id: uid.clone(),
+                    roles: roles.clone(),
+                }],
+            )?);
             Ok(evs)
         })
         .await?;
@@ -66,7 +91,16 @@ pub fn random_password() -> String {
 
 /// Whether the first instance exists.
 pub async fn initialised(st: &St) -> R<bool> {
-    Ok(st.db.read(|c| Ok(c.one("SELECT 1 FROM system_settings WHERE key = 'first_instance'", &[])?.is_some())).await?)
+    Ok(st
+        .db
+        .read(|c| {
+            Ok(c.one(
+                "SELECT 1 FROM system_settings WHERE key = 'first_instance'",
+                &[],
+            )?
+            .is_some())
+        })
+        .await?)
 }
 
 /// Creates the first instance, its organisation, the instance administrator and (optionally)
@@ -76,10 +110,16 @@ pub async fn init_first_instance(st: &St, fi: FirstInstance) -> R<Option<InitOut
         return Ok(None);
     }
     let generated = fi.human_password.is_empty().then(random_password);
-    let password = generated.clone().unwrap_or_else(|| fi.human_password.clone());
+    let password = generated
+        .clone()
+        .unwrap_or_else(|| fi.human_password.clone());
     let human = NewHuman {
         username: fi.human_username.clone(),
-        profile: Profile { first_name: fi.human_first_name.clone(), last_name: fi.human_last_name.clone(), ..Default::default() },
+        profile: Profile {
+            first_name: fi.human_first_name.clone(),
+            last_name: fi.human_last_name.clone(),
+            ..Default::default()
+        },
         email: fi.human_email.clone(),
         email_verified: true,
         password,
@@ -88,48 +128,123 @@ pub async fn init_first_instance(st: &St, fi: FirstInstance) -> R<Option<InitOut
     };
     let (h, hash) = super::users::prepare_human(st, human).await?;
     let machine = match &fi.machine_username {
-        Some(u) => Some((validate::username("FirstInstance.Org.Machine.Machine.Username", u)?, validate::required("FirstInstance.Org.Machine.Machine.Name", &fi.machine_name, validate::MAX_NAME)?)),
+        Some(u) => Some((
+            validate::username("FirstInstance.Org.Machine.Machine.Username", u)?,
+            validate::required(
+                "FirstInstance.Org.Machine.Machine.Name",
+                &fi.machine_name,
+                validate::MAX_NAME,
+            )?,
+        )),
         None => None,
     };
     let instance_id = st.ids.next();
-    let (org_id, admin_id, machine_id, pat_id) = (st.ids.next(), st.ids.next(), st.ids.next(), st.ids.next());
+    let (org_id, admin_id, machine_id, pat_id) =
+        (st.ids.next(), st.ids.next(), st.ids.next(), st.ids.next());
     let pat = machine.as_ref().map(|_| super::tokens::random_token());
-    let author = Author { instance_id: instance_id.clone(), creator: "SYSTEM".into() };
-    let (ext, inst_name, org_name) = (st.cfg.external_domain.clone(), fi.instance_name.clone(), fi.org_name.clone());
+    let author = Author {
+        instance_id: instance_id.clone(),
+        creator: "SYSTEM".into(),
+    };
+    let (ext, inst_name, org_name) = (
+        st.cfg.external_domain.clone(),
+        fi.instance_name.clone(),
+        fi.org_name.clone(),
+    );
     let (iid, pat2) = (instance_id.clone(), pat.clone());
     let admin_login = h.username.clone();
     let created = st
         .db
         .command(author, move |tx| {
-            if tx.one("SELECT 1 FROM system_settings WHERE key = 'first_instance'", &[])?.is_some() {
+            if tx
+                .one(
+                    "SELECT 1 FROM system_settings WHERE key = 'first_instance'",
+                    &[],
+                )?
+                .is_some()
+            {
                 return Ok(false);
             }
-            tx.exec("INSERT INTO system_settings (key, value) VALUES ('first_instance', ?)", &params![&iid])?;
+            tx.exec(
+                "INSERT INTO system_settings (key, value) VALUES ('first_instance', ?)",
+                &params![&iid],
+            )?;
             tx.push(
                 agg::INSTANCE,
                 &iid,
                 &iid,
                 vec![
-                    Payload::InstanceAdded { name: inst_name.clone() },
-                    Payload::InstanceDomainAdded { domain: ext.to_lowercase(), generated: true },
-                    Payload::InstanceDomainPrimarySet { domain: ext.to_lowercase() },
+                    Payload::InstanceAdded {
+                        name: inst_name.clone(),
+                    },
+                    Payload::InstanceDomainAdded {
+                        domain: ext.to_lowercase(),
+                        generated: true,
+                    },
+                    Payload::InstanceDomainPrimarySet {
+                        domain: ext.to_lowercase(),
+                    },
                 ],
             )?;
             super::orgs::create(tx, &org_id, &org_name, &ext, None)?;
-            tx.push(agg::INSTANCE, &iid, &iid, vec![Payload::InstanceDefaultOrgSet { org_id: org_id.clone() }])?;
+            tx.push(
+                agg::INSTANCE,
+                &iid,
+                &iid,
+                vec![Payload::InstanceDefaultOrgSet {
+                    org_id: org_id.clone(),
+                }],
+            )?;
             push_human(tx, &admin_id, &org_id, &h, &hash)?;
-            tx.push(agg::INSTANCE, &iid, &iid, vec![Payload::InstanceMemberAdded { user_id: admin_id.clone(), roles: vec!["IAM_OWNER".into()] }])?;
-            tx.push(agg::ORG, &org_id, &org_id, vec![Payload::OrgMemberAdded { user_id: admin_id.clone(), roles: vec!["ORG_OWNER".into()] }])?;
+            tx.push(
+                agg::INSTANCE,
+                &iid,
+                &iid,
+                vec![Payload::InstanceMemberAdded {
+                    user_id: admin_id.clone(),
+                    roles: vec!["IAM_OWNER".into()],
+                }],
+            )?;
+            tx.push(
+                agg::ORG,
+                &org_id,
+                &org_id,
+                vec![Payload::OrgMemberAdded {
+                    user_id: admin_id.clone(),
+                    roles: vec!["ORG_OWNER".into()],
+                }],
+            )?;
             if let (Some((username, name)), Some(token)) = (&machine, &pat2) {
                 let login = super::users::login_name(tx.conn, &iid, &org_id, username)?;
                 tx.push(
                     agg::USER,
                     &machine_id,
                     &org_id,
-                    vec![Payload::MachineAdded { user_name: username.clone(), login_name: login, name: name.clone(), description: String::new(), access_token_type: 0 }],
+                    vec![Payload::MachineAdded {
+                        user_name: username.clone(),
+                        login_name: login,
+                        name: name.clone(),
+                        description: String::new(),
+                        access_token_type: 0,
+                    }],
                 )?;
-                super::tokens::push_pat(tx, &pat_id, token, &machine_id, &org_id, crate::authn::NO_EXPIRY)?;
-                tx.push(agg::INSTANCE, &iid, &iid, vec![Payload::InstanceMemberAdded { user_id: machine_id.clone(), roles: vec!["IAM_OWNER".into()] }])?;
+                super::tokens::push_pat(
+                    tx,
+                    &pat_id,
+                    token,
+                    &machine_id,
+                    &org_id,
+                    crate::authn::NO_EXPIRY,
+                )?;
+                tx.push(
+                    agg::INSTANCE,
+                    &iid,
+                    &iid,
+                    vec![Payload::InstanceMemberAdded {
+                        user_id: machine_id.clone(),
+                        roles: vec!["IAM_OWNER".into()],
+                    }],
+                )?;
             }
             Ok(true)
         })
@@ -137,7 +252,12 @@ pub async fn init_first_instance(st: &St, fi: FirstInstance) -> R<Option<InitOut
     if !created {
         return Ok(None);
     }
-    Ok(Some(InitOutcome { instance_id, admin_login, generated_password: generated, pat }))
+    Ok(Some(InitOutcome {
+        instance_id,
+        admin_login,
+        generated_password: generated,
+        pat,
+    }))
 }
 
 /// Error for a first-instance configuration that cannot work.

@@ -20,7 +20,8 @@ pub const PAT_SCOPES: [&str; 2] = ["openid", "urn:zitadel:iam:org:project:id:zit
 
 /// A new opaque secret: 32 random bytes (256 bits), base64url.
 pub fn random_token() -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(castellan_domain::id::random_bytes::<32>())
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(castellan_domain::id::random_bytes::<32>())
 }
 
 fn expiration(t: Option<&prost_types::Timestamp>) -> Result<i64> {
@@ -29,7 +30,11 @@ fn expiration(t: Option<&prost_types::Timestamp>) -> Result<i64> {
         Some(t) => {
             let m = micros(t);
             if m <= castellan_domain::id::now_micros() {
-                return Err(Error::invalid("USER-d8f2s", "Errors.Invalid.Argument", "expirationDate must be in the future"));
+                return Err(Error::invalid(
+                    "USER-d8f2s",
+                    "Errors.Invalid.Argument",
+                    "expirationDate must be in the future",
+                ));
             }
             Ok(m)
         }
@@ -46,18 +51,45 @@ fn machine_in_org(tx: &mut Tx<'_>, user_id: &str, org: &str) -> Result<String> {
 }
 
 /// Writes a PAT inside an open command and returns (token id, token, events).
-pub fn push_pat(tx: &mut Tx<'_>, token_id: &str, token: &str, user_id: &str, org: &str, exp: i64) -> Result<Vec<castellan_store::Event>> {
+pub fn push_pat(
+    tx: &mut Tx<'_>,
+    token_id: &str,
+    token: &str,
+    user_id: &str,
+    org: &str,
+    exp: i64,
+) -> Result<Vec<castellan_store::Event>> {
     let ro = machine_in_org(tx, user_id, org)?;
-    let p = Payload::PatAdded { token_id: token_id.into(), token_hash: hash_secret(token), expiration: exp, scopes: PAT_SCOPES.iter().map(|s| s.to_string()).collect() };
+    let p = Payload::PatAdded {
+        token_id: token_id.into(),
+        token_hash: hash_secret(token),
+        expiration: exp,
+        scopes: PAT_SCOPES.iter().map(|s| s.to_string()).collect(),
+    };
     tx.push(agg::USER, user_id, &ro, vec![p])
 }
 
 /// AddPersonalAccessToken; returns (token id, token, details). The token is shown once.
-pub async fn add_pat(st: &St, ctx: &Ctx, user_id: &str, exp: Option<&prost_types::Timestamp>) -> R<(String, String, ObjectDetails)> {
+pub async fn add_pat(
+    st: &St,
+    ctx: &Ctx,
+    user_id: &str,
+    exp: Option<&prost_types::Timestamp>,
+) -> R<(String, String, ObjectDetails)> {
     let exp = expiration(exp)?;
     let (token_id, token) = (st.ids.next(), random_token());
-    let (tid, tok, uid, org) = (token_id.clone(), token.clone(), user_id.to_string(), ctx.org_id.clone());
-    let evs = st.db.command(ctx.author(), move |tx| push_pat(tx, &tid, &tok, &uid, &org, exp)).await?;
+    let (tid, tok, uid, org) = (
+        token_id.clone(),
+        token.clone(),
+        user_id.to_string(),
+        ctx.org_id.clone(),
+    );
+    let evs = st
+        .db
+        .command(ctx.author(), move |tx| {
+            push_pat(tx, &tid, &tok, &uid, &org, exp)
+        })
+        .await?;
     Ok((token_id, token, mutation(&evs, true).unwrap_or_default()))
 }
 
@@ -66,7 +98,12 @@ fn pat_pb(r: &Row) -> Result<upb::PersonalAccessToken> {
         id: r.text(0)?,
         details: details(r.int(4)?, r.int(3)?, r.int(3)?, &r.text(5)?),
         expiration_date: ts(r.int(1)?),
-        scopes: r.text(2)?.split(' ').filter(|s| !s.is_empty()).map(str::to_string).collect(),
+        scopes: r
+            .text(2)?
+            .split(' ')
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect(),
     })
 }
 
@@ -74,7 +111,12 @@ const PAT_COLS: &str = "id, expiration, scopes, created_at, seq, owner";
 const KEY_COLS: &str = "id, expiration, key_type, created_at, seq, owner";
 
 fn key_pb(r: &Row) -> Result<kpb::Key> {
-    Ok(kpb::Key { id: r.text(0)?, details: details(r.int(4)?, r.int(3)?, r.int(3)?, &r.text(5)?), r#type: r.int(2)? as i32, expiration_date: ts(r.int(1)?) })
+    Ok(kpb::Key {
+        id: r.text(0)?,
+        details: details(r.int(4)?, r.int(3)?, r.int(3)?, &r.text(5)?),
+        r#type: r.int(2)? as i32,
+        expiration_date: ts(r.int(1)?),
+    })
 }
 
 /// Which credential table.
@@ -106,16 +148,36 @@ impl Cred {
 }
 
 /// Lists a machine user's PATs or keys: (total, position, rows).
-pub async fn list<T: Send + 'static>(st: &St, ctx: &Ctx, cred: Cred, user_id: &str, page: Page, conv: fn(&Row) -> Result<T>) -> R<(i64, i64, Vec<T>)> {
-    let (inst, uid, org) = (ctx.instance_id.clone(), user_id.to_string(), ctx.org_id.clone());
+pub async fn list<T: Send + 'static>(
+    st: &St,
+    ctx: &Ctx,
+    cred: Cred,
+    user_id: &str,
+    page: Page,
+    conv: fn(&Row) -> Result<T>,
+) -> R<(i64, i64, Vec<T>)> {
+    let (inst, uid, org) = (
+        ctx.instance_id.clone(),
+        user_id.to_string(),
+        ctx.org_id.clone(),
+    );
     let tail = page.tail("created_at", "id");
     Ok(st
         .db
         .read(move |c| {
             super::users::load(c, &inst, &uid, Some(&org))?;
             let t = cred.table();
-            let total = c.scalar(&format!("SELECT COUNT(*) FROM {t} WHERE instance_id = ? AND user_id = ?"), &params![&inst, &uid])?;
-            let rows = c.query(&format!("SELECT {} FROM {t} WHERE instance_id = ? AND user_id = ?{tail}", cred.cols()), &params![&inst, &uid])?;
+            let total = c.scalar(
+                &format!("SELECT COUNT(*) FROM {t} WHERE instance_id = ? AND user_id = ?"),
+                &params![&inst, &uid],
+            )?;
+            let rows = c.query(
+                &format!(
+                    "SELECT {} FROM {t} WHERE instance_id = ? AND user_id = ?{tail}",
+                    cred.cols()
+                ),
+                &params![&inst, &uid],
+            )?;
             let out = rows.iter().map(conv).collect::<Result<Vec<_>>>()?;
             let pos = c.scalar("SELECT COALESCE(MAX(position), 0) FROM events", &[])?;
             Ok((total, pos, out))
@@ -123,22 +185,54 @@ pub async fn list<T: Send + 'static>(st: &St, ctx: &Ctx, cred: Cred, user_id: &s
         .await?)
 }
 
-pub async fn list_pats(st: &St, ctx: &Ctx, user_id: &str, page: Page) -> R<(i64, i64, Vec<upb::PersonalAccessToken>)> {
+pub async fn list_pats(
+    st: &St,
+    ctx: &Ctx,
+    user_id: &str,
+    page: Page,
+) -> R<(i64, i64, Vec<upb::PersonalAccessToken>)> {
     list(st, ctx, Cred::Pat, user_id, page, pat_pb).await
 }
 
-pub async fn list_keys(st: &St, ctx: &Ctx, user_id: &str, page: Page) -> R<(i64, i64, Vec<kpb::Key>)> {
+pub async fn list_keys(
+    st: &St,
+    ctx: &Ctx,
+    user_id: &str,
+    page: Page,
+) -> R<(i64, i64, Vec<kpb::Key>)> {
     list(st, ctx, Cred::Key, user_id, page, key_pb).await
 }
 
-async fn get_one<T: Send + 'static>(st: &St, ctx: &Ctx, cred: Cred, user_id: &str, id: &str, conv: fn(&Row) -> Result<T>) -> R<T> {
-    let (inst, uid, id, org) = (ctx.instance_id.clone(), user_id.to_string(), id.to_string(), ctx.org_id.clone());
+async fn get_one<T: Send + 'static>(
+    st: &St,
+    ctx: &Ctx,
+    cred: Cred,
+    user_id: &str,
+    id: &str,
+    conv: fn(&Row) -> Result<T>,
+) -> R<T> {
+    let (inst, uid, id, org) = (
+        ctx.instance_id.clone(),
+        user_id.to_string(),
+        id.to_string(),
+        ctx.org_id.clone(),
+    );
     Ok(st
         .db
         .read(move |c| {
             super::users::load(c, &inst, &uid, Some(&org))?;
-            let r = c.one(&format!("SELECT {} FROM {} WHERE instance_id = ? AND user_id = ? AND id = ?", cred.cols(), cred.table()), &params![&inst, &uid, &id])?;
-            r.as_ref().map(conv).transpose()?.ok_or_else(|| cred.not_found())
+            let r = c.one(
+                &format!(
+                    "SELECT {} FROM {} WHERE instance_id = ? AND user_id = ? AND id = ?",
+                    cred.cols(),
+                    cred.table()
+                ),
+                &params![&inst, &uid, &id],
+            )?;
+            r.as_ref()
+                .map(conv)
+                .transpose()?
+                .ok_or_else(|| cred.not_found())
         })
         .await?)
 }
@@ -159,11 +253,22 @@ pub async fn remove(st: &St, ctx: &Ctx, cred: Cred, user_id: &str, id: &str) -> 
         .command(ctx.author(), move |tx| {
             let ro = machine_in_org(tx, &uid, &org)?;
             let inst = tx.instance().to_string();
-            if tx.one(&format!("SELECT 1 FROM {} WHERE instance_id = ? AND user_id = ? AND id = ?", cred.table()), &params![&inst, &uid, &id])?.is_none() {
+            if tx
+                .one(
+                    &format!(
+                        "SELECT 1 FROM {} WHERE instance_id = ? AND user_id = ? AND id = ?",
+                        cred.table()
+                    ),
+                    &params![&inst, &uid, &id],
+                )?
+                .is_none()
+            {
                 return Err(cred.not_found());
             }
             let p = match cred {
-                Cred::Pat => Payload::PatRemoved { token_id: id.clone() },
+                Cred::Pat => Payload::PatRemoved {
+                    token_id: id.clone(),
+                },
                 Cred::Key => Payload::MachineKeyRemoved { key_id: id.clone() },
             };
             tx.push(agg::USER, &uid, &ro, vec![p])
@@ -213,31 +318,56 @@ fn pkcs8_to_pkcs1(p8: &[u8]) -> Option<Vec<u8>> {
 fn generate_rsa() -> Result<(String, String)> {
     use aws_lc_rs::encoding::{AsDer, Pkcs8V1Der, PublicKeyX509Der};
     use aws_lc_rs::signature::KeyPair;
-    let kp = aws_lc_rs::rsa::KeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048).map_err(|e| Error::internal("KEY-g3n01", e.to_string()))?;
-    let p8: Pkcs8V1Der = kp.as_der().map_err(|e| Error::internal("KEY-d3r01", e.to_string()))?;
-    let p1 = pkcs8_to_pkcs1(p8.as_ref()).ok_or_else(|| Error::internal("KEY-p1c01", "cannot convert PKCS#8 to PKCS#1"))?;
-    let spki: PublicKeyX509Der = kp.public_key().as_der().map_err(|e| Error::internal("KEY-d3r02", e.to_string()))?;
-    Ok((pem("RSA PRIVATE KEY", &p1), pem("PUBLIC KEY", spki.as_ref())))
+    let kp = aws_lc_rs::rsa::KeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048)
+        .map_err(|e| Error::internal("KEY-g3n01", e.to_string()))?;
+    let p8: Pkcs8V1Der = kp
+        .as_der()
+        .map_err(|e| Error::internal("KEY-d3r01", e.to_string()))?;
+    let p1 = pkcs8_to_pkcs1(p8.as_ref())
+        .ok_or_else(|| Error::internal("KEY-p1c01", "cannot convert PKCS#8 to PKCS#1"))?;
+    let spki: PublicKeyX509Der = kp
+        .public_key()
+        .as_der()
+        .map_err(|e| Error::internal("KEY-d3r02", e.to_string()))?;
+    Ok((
+        pem("RSA PRIVATE KEY", &p1),
+        pem("PUBLIC KEY", spki.as_ref()),
+    ))
 }
 
 fn rfc3339(m: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(m / 1_000_000)
         .ok()
-        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
         .unwrap_or_default()
 }
 
 /// AddMachineKey: generates (or takes) an RSA key; returns (key id, JSON key file, details).
-pub async fn add_key(st: &St, ctx: &Ctx, user_id: &str, key_type: i32, exp: Option<&prost_types::Timestamp>, public_key: &[u8]) -> R<(String, Vec<u8>, ObjectDetails)> {
+pub async fn add_key(
+    st: &St,
+    ctx: &Ctx,
+    user_id: &str,
+    key_type: i32,
+    exp: Option<&prost_types::Timestamp>,
+    public_key: &[u8],
+) -> R<(String, Vec<u8>, ObjectDetails)> {
     if key_type != 1 {
         return Err(invalid("type must be KEY_TYPE_JSON"));
     }
     let exp = expiration(exp)?;
     let (private, public) = if public_key.is_empty() {
-        tokio::task::spawn_blocking(generate_rsa).await.map_err(|e| Error::internal("KEY-j01n0", e.to_string()))??
+        tokio::task::spawn_blocking(generate_rsa)
+            .await
+            .map_err(|e| Error::internal("KEY-j01n0", e.to_string()))??
     } else {
-        let text = std::str::from_utf8(public_key).map_err(|_| invalid("publicKey must be a PEM encoded public key"))?;
-        if !text.contains("-----BEGIN PUBLIC KEY-----") && !text.contains("-----BEGIN RSA PUBLIC KEY-----") {
+        let text = std::str::from_utf8(public_key)
+            .map_err(|_| invalid("publicKey must be a PEM encoded public key"))?;
+        if !text.contains("-----BEGIN PUBLIC KEY-----")
+            && !text.contains("-----BEGIN RSA PUBLIC KEY-----")
+        {
             return Err(invalid("publicKey must be a PEM encoded public key"));
         }
         (String::new(), text.to_string())
@@ -248,14 +378,28 @@ pub async fn add_key(st: &St, ctx: &Ctx, user_id: &str, key_type: i32, exp: Opti
         .db
         .command(ctx.author(), move |tx| {
             let ro = machine_in_org(tx, &uid, &org)?;
-            tx.push(agg::USER, &uid, &ro, vec![Payload::MachineKeyAdded { key_id: kid.clone(), key_type, expiration: exp, public_key: public.clone() }])
+            tx.push(
+                agg::USER,
+                &uid,
+                &ro,
+                vec![Payload::MachineKeyAdded {
+                    key_id: kid.clone(),
+                    key_type,
+                    expiration: exp,
+                    public_key: public.clone(),
+                }],
+            )
         })
         .await?;
     let mut file = serde_json::json!({"type": "serviceaccount", "keyId": key_id, "userId": user_id, "expirationDate": rfc3339(exp)});
     if !private.is_empty() {
         file["key"] = private.into();
     }
-    Ok((key_id, file.to_string().into_bytes(), mutation(&evs, true).unwrap_or_default()))
+    Ok((
+        key_id,
+        file.to_string().into_bytes(),
+        mutation(&evs, true).unwrap_or_default(),
+    ))
 }
 
 #[cfg(test)]

@@ -89,15 +89,23 @@ impl UserRow {
         if !self.profile.display_name.is_empty() {
             return self.profile.display_name.clone();
         }
-        format!("{} {}", self.profile.first_name, self.profile.last_name).trim().to_string()
+        format!("{} {}", self.profile.first_name, self.profile.last_name)
+            .trim()
+            .to_string()
     }
 
     pub fn to_pb(&self) -> pb::User {
         let r#type = if self.kind == HUMAN {
             pb::user::Type::Human(pb::Human {
                 profile: Some(self.profile_pb()),
-                email: Some(pb::Email { email: self.email.clone(), is_email_verified: self.email_verified }),
-                phone: Some(pb::Phone { phone: self.phone.clone(), is_phone_verified: self.phone_verified }),
+                email: Some(pb::Email {
+                    email: self.email.clone(),
+                    is_email_verified: self.email_verified,
+                }),
+                phone: Some(pb::Phone {
+                    phone: self.phone.clone(),
+                    is_phone_verified: self.phone_verified,
+                }),
                 password_changed: ts(self.password_changed_at),
             })
         } else {
@@ -140,10 +148,19 @@ fn not_found() -> Error {
 /// Loads a user of the instance, optionally only if it belongs to `org`.
 pub fn load(c: &mut dyn Conn, instance: &str, id: &str, org: Option<&str>) -> Result<UserRow> {
     let row = match org {
-        Some(o) => c.one(&format!("SELECT {COLS} FROM users WHERE instance_id = ? AND id = ? AND org_id = ?"), &params![instance, id, o])?,
-        None => c.one(&format!("SELECT {COLS} FROM users WHERE instance_id = ? AND id = ?"), &params![instance, id])?,
+        Some(o) => c.one(
+            &format!("SELECT {COLS} FROM users WHERE instance_id = ? AND id = ? AND org_id = ?"),
+            &params![instance, id, o],
+        )?,
+        None => c.one(
+            &format!("SELECT {COLS} FROM users WHERE instance_id = ? AND id = ?"),
+            &params![instance, id],
+        )?,
     };
-    row.as_ref().map(UserRow::from_row).transpose()?.ok_or_else(not_found)
+    row.as_ref()
+        .map(UserRow::from_row)
+        .transpose()?
+        .ok_or_else(not_found)
 }
 
 fn load_tx(tx: &mut Tx<'_>, id: &str, org: &str) -> Result<UserRow> {
@@ -167,14 +184,31 @@ fn machine(u: UserRow) -> Result<UserRow> {
 
 /// The login name of `username` in `org` under the domain policy. With the default policy
 /// (`userLoginMustBeDomain` false) it is the user name itself, unique in the instance.
-pub fn login_name(_c: &mut dyn Conn, _instance: &str, _org: &str, username: &str) -> Result<String> {
+pub fn login_name(
+    _c: &mut dyn Conn,
+    _instance: &str,
+    _org: &str,
+    username: &str,
+) -> Result<String> {
     Ok(username.to_string())
 }
 
-fn ensure_unique(c: &mut dyn Conn, instance: &str, org: &str, username: &str, login: &str) -> Result<()> {
+fn ensure_unique(
+    c: &mut dyn Conn,
+    instance: &str,
+    org: &str,
+    username: &str,
+    login: &str,
+) -> Result<()> {
     let key = castellan_store::projection::login_key(username, login, org);
-    if c.one("SELECT 1 FROM users WHERE instance_id = ? AND login_key = ?", &params![instance, &key])?.is_some() {
-        return Err(Error::exists("COMMAND-CxF3h", "Errors.User.AlreadyExists").with(format!("the user name \"{username}\" is taken")));
+    if c.one(
+        "SELECT 1 FROM users WHERE instance_id = ? AND login_key = ?",
+        &params![instance, &key],
+    )?
+    .is_some()
+    {
+        return Err(Error::exists("COMMAND-CxF3h", "Errors.User.AlreadyExists")
+            .with(format!("the user name \"{username}\" is taken")));
     }
     Ok(())
 }
@@ -202,9 +236,25 @@ pub fn check_profile(p: &Profile) -> Result<Profile> {
         first_name: validate::required("profile.firstName", &p.first_name, validate::MAX_NAME)?,
         last_name: validate::required("profile.lastName", &p.last_name, validate::MAX_NAME)?,
         nick_name: validate::optional("profile.nickName", &p.nick_name, validate::MAX_NAME)?,
-        display_name: validate::optional("profile.displayName", &p.display_name, validate::MAX_NAME)?,
-        preferred_language: validate::optional("profile.preferredLanguage", &p.preferred_language, 35)?,
-        gender: if (0..=3).contains(&p.gender) { p.gender } else { return Err(Error::invalid("USER-g3nd3", "Errors.Invalid.Argument", "profile.gender is unknown")) },
+        display_name: validate::optional(
+            "profile.displayName",
+            &p.display_name,
+            validate::MAX_NAME,
+        )?,
+        preferred_language: validate::optional(
+            "profile.preferredLanguage",
+            &p.preferred_language,
+            35,
+        )?,
+        gender: if (0..=3).contains(&p.gender) {
+            p.gender
+        } else {
+            return Err(Error::invalid(
+                "USER-g3nd3",
+                "Errors.Invalid.Argument",
+                "profile.gender is unknown",
+            ));
+        },
     })
 }
 
@@ -242,11 +292,24 @@ pub async fn prepare_human(st: &St, mut h: NewHuman) -> R<(NewHuman, String)> {
 }
 
 /// Writes a prepared human user inside an open command.
-pub fn push_human(tx: &mut Tx<'_>, id: &str, org: &str, h: &NewHuman, hash: &str) -> Result<Vec<castellan_store::Event>> {
+pub fn push_human(
+    tx: &mut Tx<'_>,
+    id: &str,
+    org: &str,
+    h: &NewHuman,
+    hash: &str,
+) -> Result<Vec<castellan_store::Event>> {
     let inst = tx.instance().to_string();
     super::orgs::load(tx.conn, &inst, org)?;
-    if tx.one("SELECT 1 FROM users WHERE instance_id = ? AND id = ?", &params![&inst, id])?.is_some() {
-        return Err(Error::exists("COMMAND-k2unb", "Errors.User.AlreadyExists").with("the user id is taken"));
+    if tx
+        .one(
+            "SELECT 1 FROM users WHERE instance_id = ? AND id = ?",
+            &params![&inst, id],
+        )?
+        .is_some()
+    {
+        return Err(Error::exists("COMMAND-k2unb", "Errors.User.AlreadyExists")
+            .with("the user id is taken"));
     }
     let login = login_name(tx.conn, &inst, org, &h.username)?;
     ensure_unique(tx.conn, &inst, org, &h.username, &login)?;
@@ -269,12 +332,26 @@ pub async fn add_human(st: &St, ctx: &Ctx, org: String, h: NewHuman) -> R<(Strin
     let (h, hash) = prepare_human(st, h).await?;
     let id = h.user_id.clone().unwrap_or_else(|| st.ids.next());
     let uid = id.clone();
-    let evs = st.db.command(ctx.author(), move |tx| push_human(tx, &uid, &org, &h, &hash)).await?;
+    let evs = st
+        .db
+        .command(ctx.author(), move |tx| {
+            push_human(tx, &uid, &org, &h, &hash)
+        })
+        .await?;
     Ok((id, mutation(&evs, true).unwrap_or_default()))
 }
 
 /// Adds a machine user to `org`.
-pub async fn add_machine(st: &St, ctx: &Ctx, org: String, username: &str, name: &str, description: &str, token_type: i32, user_id: Option<String>) -> R<(String, ObjectDetails)> {
+pub async fn add_machine(
+    st: &St,
+    ctx: &Ctx,
+    org: String,
+    username: &str,
+    name: &str,
+    description: &str,
+    token_type: i32,
+    user_id: Option<String>,
+) -> R<(String, ObjectDetails)> {
     let username = validate::username("userName", username)?;
     let name = validate::required("name", name, validate::MAX_NAME)?;
     let description = validate::optional("description", description, 500)?;
@@ -291,12 +368,25 @@ pub async fn add_machine(st: &St, ctx: &Ctx, org: String, username: &str, name: 
         .command(ctx.author(), move |tx| {
             let inst = tx.instance().to_string();
             super::orgs::load(tx.conn, &inst, &org)?;
-            if tx.one("SELECT 1 FROM users WHERE instance_id = ? AND id = ?", &params![&inst, &uid])?.is_some() {
-                return Err(Error::exists("COMMAND-k2unb", "Errors.User.AlreadyExists").with("the user id is taken"));
+            if tx
+                .one(
+                    "SELECT 1 FROM users WHERE instance_id = ? AND id = ?",
+                    &params![&inst, &uid],
+                )?
+                .is_some()
+            {
+                return Err(Error::exists("COMMAND-k2unb", "Errors.User.AlreadyExists")
+                    .with("the user id is taken"));
             }
             let login = login_name(tx.conn, &inst, &org, &username)?;
             ensure_unique(tx.conn, &inst, &org, &username, &login)?;
-            let ev = Payload::MachineAdded { user_name: username.clone(), login_name: login, name: name.clone(), description: description.clone(), access_token_type: token_type };
+            let ev = Payload::MachineAdded {
+                user_name: username.clone(),
+                login_name: login,
+                name: name.clone(),
+                description: description.clone(),
+                access_token_type: token_type,
+            };
             tx.push(agg::USER, &uid, &org, vec![ev])
         })
         .await?;
@@ -321,15 +411,27 @@ pub async fn by_login_name(st: &St, ctx: &Ctx, login: &str) -> R<UserRow> {
     Ok(st
         .db
         .read(move |c| {
-            let r = c.one(&format!("SELECT {COLS} FROM users WHERE instance_id = ? AND lower(login_name) = ?"), &params![&inst, &login])?;
-            r.as_ref().map(UserRow::from_row).transpose()?.ok_or_else(not_found)
+            let r = c.one(
+                &format!(
+                    "SELECT {COLS} FROM users WHERE instance_id = ? AND lower(login_name) = ?"
+                ),
+                &params![&inst, &login],
+            )?;
+            r.as_ref()
+                .map(UserRow::from_row)
+                .transpose()?
+                .ok_or_else(not_found)
         })
         .await?)
 }
 
 /// Whether neither the user name nor (if given) the email is taken in the instance.
 pub async fn is_unique(st: &St, ctx: &Ctx, username: &str, email: &str) -> R<bool> {
-    let (inst, u, e) = (ctx.instance_id.clone(), username.trim().to_lowercase(), email.trim().to_lowercase());
+    let (inst, u, e) = (
+        ctx.instance_id.clone(),
+        username.trim().to_lowercase(),
+        email.trim().to_lowercase(),
+    );
     Ok(st
         .db
         .read(move |c| {
@@ -345,7 +447,9 @@ fn query_sql(q: &pb::SearchQuery, f: &mut Vec<String>, p: &mut Vec<Value>, depth
     if depth > 10 {
         return Err(invalid("queries are nested too deeply (at most 10 levels)"));
     }
-    let Some(q) = &q.query else { return Err(invalid("a query must set one of its fields")) };
+    let Some(q) = &q.query else {
+        return Err(invalid("a query must set one of its fields"));
+    };
     let mut push = |(sql, v): (String, Value)| {
         f.push(sql);
         p.push(v);
@@ -374,7 +478,10 @@ fn query_sql(q: &pb::SearchQuery, f: &mut Vec<String>, p: &mut Vec<Value>, depth
         Q::OrQuery(x) => nested(&x.queries, " OR ", f, p, depth)?,
         Q::AndQuery(x) => nested(&x.queries, " AND ", f, p, depth)?,
         Q::NotQuery(x) => {
-            let inner = x.query.as_deref().ok_or_else(|| invalid("notQuery.query is required"))?;
+            let inner = x
+                .query
+                .as_deref()
+                .ok_or_else(|| invalid("notQuery.query is required"))?;
             let mut sub = Vec::new();
             query_sql(inner, &mut sub, p, depth + 1)?;
             f.push(format!("NOT ({})", sub.join(" AND ")));
@@ -383,7 +490,13 @@ fn query_sql(q: &pb::SearchQuery, f: &mut Vec<String>, p: &mut Vec<Value>, depth
     Ok(())
 }
 
-fn nested(qs: &[pb::SearchQuery], op: &str, f: &mut Vec<String>, p: &mut Vec<Value>, depth: u32) -> R<()> {
+fn nested(
+    qs: &[pb::SearchQuery],
+    op: &str,
+    f: &mut Vec<String>,
+    p: &mut Vec<Value>,
+    depth: u32,
+) -> R<()> {
     if qs.is_empty() {
         return Err(invalid("orQuery/andQuery needs at least one query"));
     }
@@ -413,7 +526,14 @@ fn sort_column(c: i32) -> R<&'static str> {
 }
 
 /// Lists users of `org` matching `queries`. Returns (total, processed position, users).
-pub async fn list(st: &St, ctx: &Ctx, org: Option<String>, page: Page, sorting: i32, queries: &[pb::SearchQuery]) -> R<(i64, i64, Vec<UserRow>)> {
+pub async fn list(
+    st: &St,
+    ctx: &Ctx,
+    org: Option<String>,
+    page: Page,
+    sorting: i32,
+    queries: &[pb::SearchQuery],
+) -> R<(i64, i64, Vec<UserRow>)> {
     let mut f = Filter::new();
     f.and("instance_id = ?", params![&ctx.instance_id]);
     if let Some(o) = org {
@@ -430,9 +550,18 @@ pub async fn list(st: &St, ctx: &Ctx, org: Option<String>, page: Page, sorting: 
         .db
         .read(move |c| {
             let clause = f.clause();
-            let total = c.scalar(&format!("SELECT COUNT(*) FROM users WHERE {clause}"), &f.params)?;
-            let rows = c.query(&format!("SELECT {COLS} FROM users WHERE {clause}{tail}"), &f.params)?;
-            let users = rows.iter().map(UserRow::from_row).collect::<Result<Vec<_>>>()?;
+            let total = c.scalar(
+                &format!("SELECT COUNT(*) FROM users WHERE {clause}"),
+                &f.params,
+            )?;
+            let rows = c.query(
+                &format!("SELECT {COLS} FROM users WHERE {clause}{tail}"),
+                &f.params,
+            )?;
+            let users = rows
+                .iter()
+                .map(UserRow::from_row)
+                .collect::<Result<Vec<_>>>()?;
             let pos = c.scalar("SELECT COALESCE(MAX(position), 0) FROM events", &[])?;
             Ok((total, pos, users))
         })
@@ -461,8 +590,15 @@ where
 
 pub async fn deactivate(st: &St, ctx: &Ctx, id: &str) -> R<ObjectDetails> {
     change(st, ctx, id, |u| match u.state {
-        user_state::INACTIVE => Err(Error::precondition("USER-s4M4w", "Errors.User.AlreadyInactive")),
-        user_state::INITIAL => Err(Error::precondition("USER-ke0fw", "Errors.User.ShouldBeActiveOrInitial").with("users in the initial state cannot be deactivated")),
+        user_state::INACTIVE => Err(Error::precondition(
+            "USER-s4M4w",
+            "Errors.User.AlreadyInactive",
+        )),
+        user_state::INITIAL => Err(Error::precondition(
+            "USER-ke0fw",
+            "Errors.User.ShouldBeActiveOrInitial",
+        )
+        .with("users in the initial state cannot be deactivated")),
         _ => Ok(vec![Payload::UserDeactivated {}]),
     })
     .await
@@ -478,9 +614,15 @@ pub async fn reactivate(st: &St, ctx: &Ctx, id: &str) -> R<ObjectDetails> {
 
 pub async fn lock(st: &St, ctx: &Ctx, id: &str) -> R<ObjectDetails> {
     change(st, ctx, id, |u| match u.state {
-        user_state::LOCKED => Err(Error::precondition("USER-s4Lo2", "Errors.User.AlreadyLocked")),
+        user_state::LOCKED => Err(Error::precondition(
+            "USER-s4Lo2",
+            "Errors.User.AlreadyLocked",
+        )),
         user_state::ACTIVE | user_state::INITIAL => Ok(vec![Payload::UserLocked {}]),
-        _ => Err(Error::precondition("USER-3NNeg", "Errors.User.ShouldBeActiveOrInitial")),
+        _ => Err(Error::precondition(
+            "USER-3NNeg",
+            "Errors.User.ShouldBeActiveOrInitial",
+        )),
     })
     .await
 }
@@ -494,7 +636,12 @@ pub async fn unlock(st: &St, ctx: &Ctx, id: &str) -> R<ObjectDetails> {
 }
 
 pub async fn remove(st: &St, ctx: &Ctx, id: &str) -> R<ObjectDetails> {
-    change(st, ctx, id, |u| Ok(vec![Payload::UserRemoved { user_name: u.username.clone() }])).await
+    change(st, ctx, id, |u| {
+        Ok(vec![Payload::UserRemoved {
+            user_name: u.username.clone(),
+        }])
+    })
+    .await
 }
 
 pub async fn update_username(st: &St, ctx: &Ctx, id: &str, username: &str) -> R<ObjectDetails> {
@@ -505,14 +652,25 @@ pub async fn update_username(st: &St, ctx: &Ctx, id: &str, username: &str) -> R<
         .command(ctx.author(), move |tx| {
             let u = load_tx(tx, &id, &org)?;
             if u.username == username {
-                return Err(Error::precondition("USER-Sxcd3", "Errors.User.UsernameNotChanged"));
+                return Err(Error::precondition(
+                    "USER-Sxcd3",
+                    "Errors.User.UsernameNotChanged",
+                ));
             }
             let inst = tx.instance().to_string();
             let login = login_name(tx.conn, &inst, &u.org_id, &username)?;
             if u.username.to_lowercase() != username.to_lowercase() {
                 ensure_unique(tx.conn, &inst, &u.org_id, &username, &login)?;
             }
-            tx.push(agg::USER, &id, &u.org_id, vec![Payload::UsernameChanged { user_name: username.clone(), login_name: login }])
+            tx.push(
+                agg::USER,
+                &id,
+                &u.org_id,
+                vec![Payload::UsernameChanged {
+                    user_name: username.clone(),
+                    login_name: login,
+                }],
+            )
         })
         .await?;
     Ok(mutation(&evs, false).unwrap_or_default())
@@ -526,33 +684,60 @@ pub async fn update_profile(st: &St, ctx: &Ctx, id: &str, p: Profile) -> R<Objec
     change(st, ctx, id, move |u| {
         let u = human(u.clone())?;
         if u.profile == p {
-            return Err(Error::precondition("USER-2M0fs", "Errors.User.Profile.NotChanged"));
+            return Err(Error::precondition(
+                "USER-2M0fs",
+                "Errors.User.Profile.NotChanged",
+            ));
         }
         Ok(vec![Payload::ProfileChanged(p.clone())])
     })
     .await
 }
 
-pub async fn update_email(st: &St, ctx: &Ctx, id: &str, email: &str, verified: bool) -> R<ObjectDetails> {
+pub async fn update_email(
+    st: &St,
+    ctx: &Ctx,
+    id: &str,
+    email: &str,
+    verified: bool,
+) -> R<ObjectDetails> {
     let email = validate::email("email", email)?;
     change(st, ctx, id, move |u| {
         let u = human(u.clone())?;
         if u.email == email && u.email_verified == verified {
-            return Err(Error::precondition("USER-2b7fM", "Errors.User.Email.NotChanged"));
+            return Err(Error::precondition(
+                "USER-2b7fM",
+                "Errors.User.Email.NotChanged",
+            ));
         }
-        Ok(vec![Payload::EmailChanged { email: email.clone(), verified }])
+        Ok(vec![Payload::EmailChanged {
+            email: email.clone(),
+            verified,
+        }])
     })
     .await
 }
 
-pub async fn update_phone(st: &St, ctx: &Ctx, id: &str, phone: &str, verified: bool) -> R<ObjectDetails> {
+pub async fn update_phone(
+    st: &St,
+    ctx: &Ctx,
+    id: &str,
+    phone: &str,
+    verified: bool,
+) -> R<ObjectDetails> {
     let phone = validate::phone("phone", phone)?;
     change(st, ctx, id, move |u| {
         let u = human(u.clone())?;
         if u.phone == phone && u.phone_verified == verified {
-            return Err(Error::precondition("USER-Wlf4Y", "Errors.User.Phone.NotChanged"));
+            return Err(Error::precondition(
+                "USER-Wlf4Y",
+                "Errors.User.Phone.NotChanged",
+            ));
         }
-        Ok(vec![Payload::PhoneChanged { phone: phone.clone(), verified }])
+        Ok(vec![Payload::PhoneChanged {
+            phone: phone.clone(),
+            verified,
+        }])
     })
     .await
 }
@@ -570,7 +755,14 @@ pub async fn remove_phone(st: &St, ctx: &Ctx, id: &str) -> R<ObjectDetails> {
 
 /// Sets a password after checking the complexity policy. `initial` only works for users
 /// still in the initial state.
-pub async fn set_password(st: &St, ctx: &Ctx, id: &str, pw: &str, change_required: bool, initial: bool) -> R<ObjectDetails> {
+pub async fn set_password(
+    st: &St,
+    ctx: &Ctx,
+    id: &str,
+    pw: &str,
+    change_required: bool,
+    initial: bool,
+) -> R<ObjectDetails> {
     if pw.is_empty() {
         return Err(invalid("password must not be empty"));
     }
@@ -582,14 +774,27 @@ pub async fn set_password(st: &St, ctx: &Ctx, id: &str, pw: &str, change_require
     change(st, ctx, id, move |u| {
         let u = human(u.clone())?;
         if initial && u.state != user_state::INITIAL {
-            return Err(Error::precondition("USER-S0m3s", "Errors.User.Password.Invalid").with("the user already has a password; use SetHumanPassword"));
+            return Err(
+                Error::precondition("USER-S0m3s", "Errors.User.Password.Invalid")
+                    .with("the user already has a password; use SetHumanPassword"),
+            );
         }
-        Ok(vec![Payload::PasswordChanged { hash: hash.clone(), change_required }])
+        Ok(vec![Payload::PasswordChanged {
+            hash: hash.clone(),
+            change_required,
+        }])
     })
     .await
 }
 
-pub async fn update_machine(st: &St, ctx: &Ctx, id: &str, name: &str, description: &str, token_type: i32) -> R<ObjectDetails> {
+pub async fn update_machine(
+    st: &St,
+    ctx: &Ctx,
+    id: &str,
+    name: &str,
+    description: &str,
+    token_type: i32,
+) -> R<ObjectDetails> {
     let name = validate::required("name", name, validate::MAX_NAME)?;
     let description = validate::optional("description", description, 500)?;
     if !(0..=1).contains(&token_type) {
@@ -597,10 +802,20 @@ pub async fn update_machine(st: &St, ctx: &Ctx, id: &str, name: &str, descriptio
     }
     change(st, ctx, id, move |u| {
         let u = machine(u.clone())?;
-        if u.machine_name == name && u.machine_description == description && u.access_token_type == i64::from(token_type) {
-            return Err(Error::precondition("USER-2n8vs", "Errors.User.Machine.NotChanged"));
+        if u.machine_name == name
+            && u.machine_description == description
+            && u.access_token_type == i64::from(token_type)
+        {
+            return Err(Error::precondition(
+                "USER-2n8vs",
+                "Errors.User.Machine.NotChanged",
+            ));
         }
-        Ok(vec![Payload::MachineChanged { name: name.clone(), description: description.clone(), access_token_type: token_type }])
+        Ok(vec![Payload::MachineChanged {
+            name: name.clone(),
+            description: description.clone(),
+            access_token_type: token_type,
+        }])
     })
     .await
 }
@@ -623,7 +838,10 @@ pub async fn remove_secret(st: &St, ctx: &Ctx, id: &str) -> R<ObjectDetails> {
     change(st, ctx, id, |u| {
         let u = machine(u.clone())?;
         if !u.has_secret {
-            return Err(Error::not_found("USER-s3cr3", "Errors.User.Machine.Secret.NotExisting"));
+            return Err(Error::not_found(
+                "USER-s3cr3",
+                "Errors.User.Machine.Secret.NotExisting",
+            ));
         }
         Ok(vec![Payload::MachineSecretRemoved {}])
     })
@@ -632,5 +850,14 @@ pub async fn remove_secret(st: &St, ctx: &Ctx, id: &str) -> R<ObjectDetails> {
 
 /// Errors a handler raises when the body lacks a required object.
 pub fn required<T>(v: Option<T>, field: &'static str) -> R<T> {
-    v.ok_or_else(|| crate::error::ApiErr(Error::new(Kind::InvalidArgument, "USER-r3q1r", "Errors.Invalid.Argument").with(format!("{field} is required"))))
+    v.ok_or_else(|| {
+        crate::error::ApiErr(
+            Error::new(
+                Kind::InvalidArgument,
+                "USER-r3q1r",
+                "Errors.Invalid.Argument",
+            )
+            .with(format!("{field} is required")),
+        )
+    })
 }

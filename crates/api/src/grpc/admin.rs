@@ -14,7 +14,10 @@ use castellan_proto::zitadel::v1::LocalizedMessage;
 use tonic::Request;
 
 fn localized(s: &str) -> Option<LocalizedMessage> {
-    Some(LocalizedMessage { key: s.to_string(), localized_message: s.to_string() })
+    Some(LocalizedMessage {
+        key: s.to_string(),
+        localized_message: s.to_string(),
+    })
 }
 
 #[tonic::async_trait]
@@ -25,19 +28,28 @@ impl AdminService for Svc {
 
     async fn is_org_unique(&self, req: Request<IsOrgUniqueRequest>) -> Res<IsOrgUniqueResponse> {
         let (ctx, r) = split(req)?;
-        ok(IsOrgUniqueResponse { is_unique: orgs::is_unique(&self.st, &ctx, &r.name, &r.domain).await? })
+        ok(IsOrgUniqueResponse {
+            is_unique: orgs::is_unique(&self.st, &ctx, &r.name, &r.domain).await?,
+        })
     }
 
     async fn get_org_by_id(&self, req: Request<GetOrgByIdRequest>) -> Res<GetOrgByIdResponse> {
         let (ctx, r) = split(req)?;
-        ok(GetOrgByIdResponse { org: Some(orgs::get(&self.st, &ctx.instance_id, &r.id).await?.to_pb()) })
+        ok(GetOrgByIdResponse {
+            org: Some(orgs::get(&self.st, &ctx.instance_id, &r.id).await?.to_pb()),
+        })
     }
 
     async fn list_orgs(&self, req: Request<ListOrgsRequest>) -> Res<ListOrgsResponse> {
         let (ctx, r) = split(req)?;
         let page = self.page(r.query.as_ref())?;
-        let (total, pos, rows) = orgs::list(&self.st, &ctx, page, r.sorting_column, &r.queries).await?;
-        ok(ListOrgsResponse { details: list_details(total, pos), sorting_column: r.sorting_column, result: rows.iter().map(|o| o.to_pb()).collect() })
+        let (total, pos, rows) =
+            orgs::list(&self.st, &ctx, page, r.sorting_column, &r.queries).await?;
+        ok(ListOrgsResponse {
+            details: list_details(total, pos),
+            sorting_column: r.sorting_column,
+            result: rows.iter().map(|o| o.to_pb()).collect(),
+        })
     }
 
     async fn set_up_org(&self, req: Request<SetUpOrgRequest>) -> Res<SetUpOrgResponse> {
@@ -49,7 +61,14 @@ impl AdminService for Svc {
         let ph = h.phone.unwrap_or_default();
         let human = NewHuman {
             username: h.user_name,
-            profile: Profile { first_name: p.first_name, last_name: p.last_name, nick_name: p.nick_name, display_name: p.display_name, preferred_language: p.preferred_language, gender: p.gender },
+            profile: Profile {
+                first_name: p.first_name,
+                last_name: p.last_name,
+                nick_name: p.nick_name,
+                display_name: p.display_name,
+                preferred_language: p.preferred_language,
+                gender: p.gender,
+            },
             email: e.email,
             email_verified: e.is_email_verified,
             phone: ph.phone,
@@ -57,45 +76,110 @@ impl AdminService for Svc {
             password: h.password,
             ..Default::default()
         };
-        let (org_id, user_id, details) = setup::setup_org(&self.st, &ctx, &org.name, human, r.roles).await?;
-        ok(SetUpOrgResponse { details: Some(details), org_id, user_id })
+        let (org_id, user_id, details) =
+            setup::setup_org(&self.st, &ctx, &org.name, human, r.roles).await?;
+        ok(SetUpOrgResponse {
+            details: Some(details),
+            org_id,
+            user_id,
+        })
     }
 
-    async fn get_default_org(&self, req: Request<GetDefaultOrgRequest>) -> Res<GetDefaultOrgResponse> {
+    async fn get_default_org(
+        &self,
+        req: Request<GetDefaultOrgRequest>,
+    ) -> Res<GetDefaultOrgResponse> {
         let (ctx, _) = split(req)?;
-        ok(GetDefaultOrgResponse { org: Some(orgs::default_org(&self.st, &ctx).await?.to_pb()) })
+        ok(GetDefaultOrgResponse {
+            org: Some(orgs::default_org(&self.st, &ctx).await?.to_pb()),
+        })
     }
 
-    async fn set_default_org(&self, req: Request<SetDefaultOrgRequest>) -> Res<SetDefaultOrgResponse> {
+    async fn set_default_org(
+        &self,
+        req: Request<SetDefaultOrgRequest>,
+    ) -> Res<SetDefaultOrgResponse> {
         let (ctx, r) = split(req)?;
-        ok(SetDefaultOrgResponse { details: Some(orgs::set_default(&self.st, &ctx, &r.org_id).await?) })
+        ok(SetDefaultOrgResponse {
+            details: Some(orgs::set_default(&self.st, &ctx, &r.org_id).await?),
+        })
     }
 
-    async fn list_iam_member_roles(&self, _: Request<ListIamMemberRolesRequest>) -> Res<ListIamMemberRolesResponse> {
-        let roles: Vec<String> = roles_of_level(Level::Instance).into_iter().map(str::to_string).collect();
-        ok(ListIamMemberRolesResponse { details: list_details(roles.len() as i64, 0), roles })
+    async fn list_iam_member_roles(
+        &self,
+        _: Request<ListIamMemberRolesRequest>,
+    ) -> Res<ListIamMemberRolesResponse> {
+        let roles: Vec<String> = roles_of_level(Level::Instance)
+            .into_iter()
+            .map(str::to_string)
+            .collect();
+        ok(ListIamMemberRolesResponse {
+            details: list_details(roles.len() as i64, 0),
+            roles,
+        })
     }
 
-    async fn list_iam_members(&self, req: Request<ListIamMembersRequest>) -> Res<ListIamMembersResponse> {
+    async fn list_iam_members(
+        &self,
+        req: Request<ListIamMembersRequest>,
+    ) -> Res<ListIamMembersResponse> {
         let (ctx, r) = split(req)?;
         let page = self.page(r.query.as_ref())?;
-        let (total, pos, result) = members::list(&self.st, &ctx, Scope::Instance, page, &r.queries).await?;
-        ok(ListIamMembersResponse { details: list_details(total, pos), result })
+        let (total, pos, result) =
+            members::list(&self.st, &ctx, Scope::Instance, page, &r.queries).await?;
+        ok(ListIamMembersResponse {
+            details: list_details(total, pos),
+            result,
+        })
     }
 
     async fn add_iam_member(&self, req: Request<AddIamMemberRequest>) -> Res<AddIamMemberResponse> {
         let (ctx, r) = split(req)?;
-        ok(AddIamMemberResponse { details: Some(members::write(&self.st, &ctx, Scope::Instance, &r.user_id, Some(r.roles), true).await?) })
+        ok(AddIamMemberResponse {
+            details: Some(
+                members::write(
+                    &self.st,
+                    &ctx,
+                    Scope::Instance,
+                    &r.user_id,
+                    Some(r.roles),
+                    true,
+                )
+                .await?,
+            ),
+        })
     }
 
-    async fn update_iam_member(&self, req: Request<UpdateIamMemberRequest>) -> Res<UpdateIamMemberResponse> {
+    async fn update_iam_member(
+        &self,
+        req: Request<UpdateIamMemberRequest>,
+    ) -> Res<UpdateIamMemberResponse> {
         let (ctx, r) = split(req)?;
-        ok(UpdateIamMemberResponse { details: Some(members::write(&self.st, &ctx, Scope::Instance, &r.user_id, Some(r.roles), false).await?) })
+        ok(UpdateIamMemberResponse {
+            details: Some(
+                members::write(
+                    &self.st,
+                    &ctx,
+                    Scope::Instance,
+                    &r.user_id,
+                    Some(r.roles),
+                    false,
+                )
+                .await?,
+            ),
+        })
     }
 
-    async fn remove_iam_member(&self, req: Request<RemoveIamMemberRequest>) -> Res<RemoveIamMemberResponse> {
+    async fn remove_iam_member(
+        &self,
+        req: Request<RemoveIamMemberRequest>,
+    ) -> Res<RemoveIamMemberResponse> {
         let (ctx, r) = split(req)?;
-        ok(RemoveIamMemberResponse { details: Some(members::write(&self.st, &ctx, Scope::Instance, &r.user_id, None, false).await?) })
+        ok(RemoveIamMemberResponse {
+            details: Some(
+                members::write(&self.st, &ctx, Scope::Instance, &r.user_id, None, false).await?,
+            ),
+        })
     }
 
     async fn list_events(&self, req: Request<ListEventsRequest>) -> Res<ListEventsResponse> {
@@ -103,7 +187,9 @@ impl AdminService for Svc {
         #[allow(deprecated)]
         let legacy_from = r.creation_date.as_ref().map(micros);
         let (since, until) = match &r.creation_date_filter {
-            Some(list_events_request::CreationDateFilter::Range(x)) => (x.since.as_ref().map(micros), x.until.as_ref().map(micros)),
+            Some(list_events_request::CreationDateFilter::Range(x)) => {
+                (x.since.as_ref().map(micros), x.until.as_ref().map(micros))
+            }
             Some(list_events_request::CreationDateFilter::From(t)) => (Some(micros(t)), None),
             None => (legacy_from, None),
         };
@@ -119,14 +205,38 @@ impl AdminService for Svc {
             since,
             until,
         };
-        ok(ListEventsResponse { events: events::list(&self.st, &ctx, f).await? })
+        ok(ListEventsResponse {
+            events: events::list(&self.st, &ctx, f).await?,
+        })
     }
 
-    async fn list_event_types(&self, _: Request<ListEventTypesRequest>) -> Res<ListEventTypesResponse> {
-        ok(ListEventTypesResponse { event_types: EVENT_TYPES.iter().map(|t| EventType { r#type: t.to_string(), localized: localized(t) }).collect() })
+    async fn list_event_types(
+        &self,
+        _: Request<ListEventTypesRequest>,
+    ) -> Res<ListEventTypesResponse> {
+        ok(ListEventTypesResponse {
+            event_types: EVENT_TYPES
+                .iter()
+                .map(|t| EventType {
+                    r#type: t.to_string(),
+                    localized: localized(t),
+                })
+                .collect(),
+        })
     }
 
-    async fn list_aggregate_types(&self, _: Request<ListAggregateTypesRequest>) -> Res<ListAggregateTypesResponse> {
-        ok(ListAggregateTypesResponse { aggregate_types: AGGREGATE_TYPES.iter().map(|t| AggregateType { r#type: t.to_string(), localized: localized(t) }).collect() })
+    async fn list_aggregate_types(
+        &self,
+        _: Request<ListAggregateTypesRequest>,
+    ) -> Res<ListAggregateTypesResponse> {
+        ok(ListAggregateTypesResponse {
+            aggregate_types: AGGREGATE_TYPES
+                .iter()
+                .map(|t| AggregateType {
+                    r#type: t.to_string(),
+                    localized: localized(t),
+                })
+                .collect(),
+        })
     }
 }

@@ -16,41 +16,76 @@ impl AuthService for Svc {
     async fn get_my_user(&self, req: Request<GetMyUserRequest>) -> Res<GetMyUserResponse> {
         let (ctx, _) = split(req)?;
         let u = users::get_any(&self.st, &ctx.instance_id, &ctx.caller()?.user_id).await?;
-        ok(GetMyUserResponse { user: Some(u.to_pb()), last_login: ts(0) })
+        ok(GetMyUserResponse {
+            user: Some(u.to_pb()),
+            last_login: ts(0),
+        })
     }
 
-    async fn list_my_user_changes(&self, req: Request<ListMyUserChangesRequest>) -> Res<ListMyUserChangesResponse> {
+    async fn list_my_user_changes(
+        &self,
+        req: Request<ListMyUserChangesRequest>,
+    ) -> Res<ListMyUserChangesResponse> {
         let (ctx, r) = split(req)?;
-        let result = events::changes(&self.st, &ctx, agg::USER, &ctx.caller()?.user_id, r.query.as_ref()).await?;
+        let result = events::changes(
+            &self.st,
+            &ctx,
+            agg::USER,
+            &ctx.caller()?.user_id,
+            r.query.as_ref(),
+        )
+        .await?;
         ok(ListMyUserChangesResponse { result })
     }
 
-    async fn list_my_metadata(&self, req: Request<ListMyMetadataRequest>) -> Res<ListMyMetadataResponse> {
+    async fn list_my_metadata(
+        &self,
+        req: Request<ListMyMetadataRequest>,
+    ) -> Res<ListMyMetadataResponse> {
         let (ctx, r) = split(req)?;
         let page = self.page(r.query.as_ref())?;
         let me = ctx.caller()?.user_id.clone();
-        let (total, pos, result) = metadata::list(&self.st, &ctx, metadata::Owner::User, &me, page, &r.queries).await?;
-        ok(ListMyMetadataResponse { details: list_details(total, pos), result })
+        let (total, pos, result) =
+            metadata::list(&self.st, &ctx, metadata::Owner::User, &me, page, &r.queries).await?;
+        ok(ListMyMetadataResponse {
+            details: list_details(total, pos),
+            result,
+        })
     }
 
-    async fn get_my_metadata(&self, req: Request<GetMyMetadataRequest>) -> Res<GetMyMetadataResponse> {
+    async fn get_my_metadata(
+        &self,
+        req: Request<GetMyMetadataRequest>,
+    ) -> Res<GetMyMetadataResponse> {
         let (ctx, r) = split(req)?;
         let me = ctx.caller()?.user_id.clone();
         let m = metadata::get(&self.st, &ctx, metadata::Owner::User, &me, &r.key).await?;
         ok(GetMyMetadataResponse { metadata: Some(m) })
     }
 
-    async fn list_my_zitadel_permissions(&self, req: Request<ListMyZitadelPermissionsRequest>) -> Res<ListMyZitadelPermissionsResponse> {
+    async fn list_my_zitadel_permissions(
+        &self,
+        req: Request<ListMyZitadelPermissionsRequest>,
+    ) -> Res<ListMyZitadelPermissionsResponse> {
         let (ctx, _) = split(req)?;
         let p = ctx.caller()?;
-        ok(ListMyZitadelPermissionsResponse { result: p.permissions_in(&ctx.org_id) })
+        ok(ListMyZitadelPermissionsResponse {
+            result: p.permissions_in(&ctx.org_id),
+        })
     }
 
-    async fn list_my_memberships(&self, req: Request<ListMyMembershipsRequest>) -> Res<ListMyMembershipsResponse> {
+    async fn list_my_memberships(
+        &self,
+        req: Request<ListMyMembershipsRequest>,
+    ) -> Res<ListMyMembershipsResponse> {
         let (ctx, r) = split(req)?;
         let page = self.page(r.query.as_ref())?;
         let me = ctx.caller()?.user_id.clone();
-        let (total, pos, result) = members::memberships(&self.st, &ctx, &me, page, &r.queries).await?;
-        ok(ListMyMembershipsResponse { details: list_details(total, pos), result })
+        let (total, pos, result) =
+            members::memberships(&self.st, &ctx, &me, page, &r.queries).await?;
+        ok(ListMyMembershipsResponse {
+            details: list_details(total, pos),
+            result,
+        })
     }
 }

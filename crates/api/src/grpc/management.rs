@@ -11,8 +11,22 @@ use castellan_domain::roles::{roles_of_level, Level};
 use castellan_proto::zitadel::management::v1::{management_service_server::ManagementService, *};
 use tonic::Request;
 
-fn profile(first: String, last: String, nick: String, display: String, lang: String, gender: i32) -> Profile {
-    Profile { first_name: first, last_name: last, nick_name: nick, display_name: display, preferred_language: lang, gender }
+fn profile(
+    first: String,
+    last: String,
+    nick: String,
+    display: String,
+    lang: String,
+    gender: i32,
+) -> Profile {
+    Profile {
+        first_name: first,
+        last_name: last,
+        nick_name: nick,
+        display_name: display,
+        preferred_language: lang,
+        gender,
+    }
 }
 
 #[tonic::async_trait]
@@ -26,113 +40,233 @@ impl ManagementService for Svc {
     async fn get_my_org(&self, req: Request<GetMyOrgRequest>) -> Res<GetMyOrgResponse> {
         let (ctx, _) = split(req)?;
         let o = orgs::get(&self.st, &ctx.instance_id, &ctx.org_id).await?;
-        ok(GetMyOrgResponse { org: Some(o.to_pb()) })
+        ok(GetMyOrgResponse {
+            org: Some(o.to_pb()),
+        })
     }
 
-    async fn get_org_by_domain_global(&self, req: Request<GetOrgByDomainGlobalRequest>) -> Res<GetOrgByDomainGlobalResponse> {
+    async fn get_org_by_domain_global(
+        &self,
+        req: Request<GetOrgByDomainGlobalRequest>,
+    ) -> Res<GetOrgByDomainGlobalResponse> {
         let (ctx, r) = split(req)?;
         let o = orgs::by_domain(&self.st, &ctx, &r.domain).await?;
-        ok(GetOrgByDomainGlobalResponse { org: Some(o.to_pb()) })
+        ok(GetOrgByDomainGlobalResponse {
+            org: Some(o.to_pb()),
+        })
     }
 
-    async fn list_org_changes(&self, req: Request<ListOrgChangesRequest>) -> Res<ListOrgChangesResponse> {
+    async fn list_org_changes(
+        &self,
+        req: Request<ListOrgChangesRequest>,
+    ) -> Res<ListOrgChangesResponse> {
         let (ctx, r) = split(req)?;
         orgs::get(&self.st, &ctx.instance_id, &ctx.org_id).await?;
-        let result = events::changes(&self.st, &ctx, agg::ORG, &ctx.org_id, r.query.as_ref()).await?;
+        let result =
+            events::changes(&self.st, &ctx, agg::ORG, &ctx.org_id, r.query.as_ref()).await?;
         ok(ListOrgChangesResponse { result })
     }
 
     async fn add_org(&self, req: Request<AddOrgRequest>) -> Res<AddOrgResponse> {
         let (ctx, r) = split(req)?;
         let (id, details) = orgs::add(&self.st, &ctx, &r.name).await?;
-        ok(AddOrgResponse { id, details: Some(details) })
+        ok(AddOrgResponse {
+            id,
+            details: Some(details),
+        })
     }
 
     async fn update_org(&self, req: Request<UpdateOrgRequest>) -> Res<UpdateOrgResponse> {
         let (ctx, r) = split(req)?;
         let details = orgs::update(&self.st, &ctx, &ctx.org_id, &r.name).await?;
-        ok(UpdateOrgResponse { details: Some(details) })
+        ok(UpdateOrgResponse {
+            details: Some(details),
+        })
     }
 
-    async fn deactivate_org(&self, req: Request<DeactivateOrgRequest>) -> Res<DeactivateOrgResponse> {
+    async fn deactivate_org(
+        &self,
+        req: Request<DeactivateOrgRequest>,
+    ) -> Res<DeactivateOrgResponse> {
         let (ctx, _) = split(req)?;
-        ok(DeactivateOrgResponse { details: Some(orgs::deactivate(&self.st, &ctx, &ctx.org_id).await?) })
+        ok(DeactivateOrgResponse {
+            details: Some(orgs::deactivate(&self.st, &ctx, &ctx.org_id).await?),
+        })
     }
 
-    async fn reactivate_org(&self, req: Request<ReactivateOrgRequest>) -> Res<ReactivateOrgResponse> {
+    async fn reactivate_org(
+        &self,
+        req: Request<ReactivateOrgRequest>,
+    ) -> Res<ReactivateOrgResponse> {
         let (ctx, _) = split(req)?;
-        ok(ReactivateOrgResponse { details: Some(orgs::reactivate(&self.st, &ctx, &ctx.org_id).await?) })
+        ok(ReactivateOrgResponse {
+            details: Some(orgs::reactivate(&self.st, &ctx, &ctx.org_id).await?),
+        })
     }
 
     async fn remove_org(&self, req: Request<RemoveOrgRequest>) -> Res<RemoveOrgResponse> {
         let (ctx, _) = split(req)?;
-        ok(RemoveOrgResponse { details: Some(orgs::remove(&self.st, &ctx, &ctx.org_id).await?) })
+        ok(RemoveOrgResponse {
+            details: Some(orgs::remove(&self.st, &ctx, &ctx.org_id).await?),
+        })
     }
 
     // ---- organisation metadata ----
 
-    async fn set_org_metadata(&self, req: Request<SetOrgMetadataRequest>) -> Res<SetOrgMetadataResponse> {
+    async fn set_org_metadata(
+        &self,
+        req: Request<SetOrgMetadataRequest>,
+    ) -> Res<SetOrgMetadataResponse> {
         let (ctx, r) = split(req)?;
-        let details = metadata::set(&self.st, &ctx, Owner::Org, &ctx.org_id, vec![(r.key, r.value)]).await?;
-        ok(SetOrgMetadataResponse { details: Some(details) })
+        let details = metadata::set(
+            &self.st,
+            &ctx,
+            Owner::Org,
+            &ctx.org_id,
+            vec![(r.key, r.value)],
+        )
+        .await?;
+        ok(SetOrgMetadataResponse {
+            details: Some(details),
+        })
     }
 
-    async fn bulk_set_org_metadata(&self, req: Request<BulkSetOrgMetadataRequest>) -> Res<BulkSetOrgMetadataResponse> {
+    async fn bulk_set_org_metadata(
+        &self,
+        req: Request<BulkSetOrgMetadataRequest>,
+    ) -> Res<BulkSetOrgMetadataResponse> {
         let (ctx, r) = split(req)?;
         let entries = r.metadata.into_iter().map(|m| (m.key, m.value)).collect();
-        ok(BulkSetOrgMetadataResponse { details: Some(metadata::set(&self.st, &ctx, Owner::Org, &ctx.org_id, entries).await?) })
+        ok(BulkSetOrgMetadataResponse {
+            details: Some(metadata::set(&self.st, &ctx, Owner::Org, &ctx.org_id, entries).await?),
+        })
     }
 
-    async fn list_org_metadata(&self, req: Request<ListOrgMetadataRequest>) -> Res<ListOrgMetadataResponse> {
+    async fn list_org_metadata(
+        &self,
+        req: Request<ListOrgMetadataRequest>,
+    ) -> Res<ListOrgMetadataResponse> {
         let (ctx, r) = split(req)?;
         let page = self.page(r.query.as_ref())?;
-        let (total, pos, result) = metadata::list(&self.st, &ctx, Owner::Org, &ctx.org_id, page, &r.queries).await?;
-        ok(ListOrgMetadataResponse { details: list_details(total, pos), result })
+        let (total, pos, result) =
+            metadata::list(&self.st, &ctx, Owner::Org, &ctx.org_id, page, &r.queries).await?;
+        ok(ListOrgMetadataResponse {
+            details: list_details(total, pos),
+            result,
+        })
     }
 
-    async fn get_org_metadata(&self, req: Request<GetOrgMetadataRequest>) -> Res<GetOrgMetadataResponse> {
+    async fn get_org_metadata(
+        &self,
+        req: Request<GetOrgMetadataRequest>,
+    ) -> Res<GetOrgMetadataResponse> {
         let (ctx, r) = split(req)?;
-        ok(GetOrgMetadataResponse { metadata: Some(metadata::get(&self.st, &ctx, Owner::Org, &ctx.org_id, &r.key).await?) })
+        ok(GetOrgMetadataResponse {
+            metadata: Some(metadata::get(&self.st, &ctx, Owner::Org, &ctx.org_id, &r.key).await?),
+        })
     }
 
-    async fn remove_org_metadata(&self, req: Request<RemoveOrgMetadataRequest>) -> Res<RemoveOrgMetadataResponse> {
+    async fn remove_org_metadata(
+        &self,
+        req: Request<RemoveOrgMetadataRequest>,
+    ) -> Res<RemoveOrgMetadataResponse> {
         let (ctx, r) = split(req)?;
-        ok(RemoveOrgMetadataResponse { details: Some(metadata::remove(&self.st, &ctx, Owner::Org, &ctx.org_id, vec![r.key]).await?) })
+        ok(RemoveOrgMetadataResponse {
+            details: Some(
+                metadata::remove(&self.st, &ctx, Owner::Org, &ctx.org_id, vec![r.key]).await?,
+            ),
+        })
     }
 
-    async fn bulk_remove_org_metadata(&self, req: Request<BulkRemoveOrgMetadataRequest>) -> Res<BulkRemoveOrgMetadataResponse> {
+    async fn bulk_remove_org_metadata(
+        &self,
+        req: Request<BulkRemoveOrgMetadataRequest>,
+    ) -> Res<BulkRemoveOrgMetadataResponse> {
         let (ctx, r) = split(req)?;
-        ok(BulkRemoveOrgMetadataResponse { details: Some(metadata::remove(&self.st, &ctx, Owner::Org, &ctx.org_id, r.keys).await?) })
+        ok(BulkRemoveOrgMetadataResponse {
+            details: Some(metadata::remove(&self.st, &ctx, Owner::Org, &ctx.org_id, r.keys).await?),
+        })
     }
 
     // ---- organisation members ----
 
-    async fn list_org_member_roles(&self, _: Request<ListOrgMemberRolesRequest>) -> Res<ListOrgMemberRolesResponse> {
-        ok(ListOrgMemberRolesResponse { result: roles_of_level(Level::Org).into_iter().map(str::to_string).collect() })
+    async fn list_org_member_roles(
+        &self,
+        _: Request<ListOrgMemberRolesRequest>,
+    ) -> Res<ListOrgMemberRolesResponse> {
+        ok(ListOrgMemberRolesResponse {
+            result: roles_of_level(Level::Org)
+                .into_iter()
+                .map(str::to_string)
+                .collect(),
+        })
     }
 
-    async fn list_org_members(&self, req: Request<ListOrgMembersRequest>) -> Res<ListOrgMembersResponse> {
+    async fn list_org_members(
+        &self,
+        req: Request<ListOrgMembersRequest>,
+    ) -> Res<ListOrgMembersResponse> {
         let (ctx, r) = split(req)?;
         let page = self.page(r.query.as_ref())?;
-        let (total, pos, result) = members::list(&self.st, &ctx, Scope::Org(ctx.org_id.clone()), page, &r.queries).await?;
-        ok(ListOrgMembersResponse { details: list_details(total, pos), result })
+        let (total, pos, result) = members::list(
+            &self.st,
+            &ctx,
+            Scope::Org(ctx.org_id.clone()),
+            page,
+            &r.queries,
+        )
+        .await?;
+        ok(ListOrgMembersResponse {
+            details: list_details(total, pos),
+            result,
+        })
     }
 
     async fn add_org_member(&self, req: Request<AddOrgMemberRequest>) -> Res<AddOrgMemberResponse> {
         let (ctx, r) = split(req)?;
-        let d = members::write(&self.st, &ctx, Scope::Org(ctx.org_id.clone()), &r.user_id, Some(r.roles), true).await?;
+        let d = members::write(
+            &self.st,
+            &ctx,
+            Scope::Org(ctx.org_id.clone()),
+            &r.user_id,
+            Some(r.roles),
+            true,
+        )
+        .await?;
         ok(AddOrgMemberResponse { details: Some(d) })
     }
 
-    async fn update_org_member(&self, req: Request<UpdateOrgMemberRequest>) -> Res<UpdateOrgMemberResponse> {
+    async fn update_org_member(
+        &self,
+        req: Request<UpdateOrgMemberRequest>,
+    ) -> Res<UpdateOrgMemberResponse> {
         let (ctx, r) = split(req)?;
-        let d = members::write(&self.st, &ctx, Scope::Org(ctx.org_id.clone()), &r.user_id, Some(r.roles), false).await?;
+        let d = members::write(
+            &self.st,
+            &ctx,
+            Scope::Org(ctx.org_id.clone()),
+            &r.user_id,
+            Some(r.roles),
+            false,
+        )
+        .await?;
         ok(UpdateOrgMemberResponse { details: Some(d) })
     }
 
-    async fn remove_org_member(&self, req: Request<RemoveOrgMemberRequest>) -> Res<RemoveOrgMemberResponse> {
+    async fn remove_org_member(
+        &self,
+        req: Request<RemoveOrgMemberRequest>,
+    ) -> Res<RemoveOrgMemberResponse> {
         let (ctx, r) = split(req)?;
-        let d = members::write(&self.st, &ctx, Scope::Org(ctx.org_id.clone()), &r.user_id, None, false).await?;
+        let d = members::write(
+            &self.st,
+            &ctx,
+            Scope::Org(ctx.org_id.clone()),
+            &r.user_id,
+            None,
+            false,
+        )
+        .await?;
         ok(RemoveOrgMemberResponse { details: Some(d) })
     }
 
@@ -145,7 +279,14 @@ impl ManagementService for Svc {
         let ph = r.phone.unwrap_or_default();
         let h = NewHuman {
             username: r.user_name,
-            profile: profile(p.first_name, p.last_name, p.nick_name, p.display_name, p.preferred_language, p.gender),
+            profile: profile(
+                p.first_name,
+                p.last_name,
+                p.nick_name,
+                p.display_name,
+                p.preferred_language,
+                p.gender,
+            ),
             email: e.email,
             email_verified: e.is_email_verified,
             phone: ph.phone,
@@ -154,17 +295,30 @@ impl ManagementService for Svc {
             ..Default::default()
         };
         let (user_id, details) = users::add_human(&self.st, &ctx, ctx.org_id.clone(), h).await?;
-        ok(AddHumanUserResponse { user_id, details: Some(details) })
+        ok(AddHumanUserResponse {
+            user_id,
+            details: Some(details),
+        })
     }
 
-    async fn import_human_user(&self, req: Request<ImportHumanUserRequest>) -> Res<ImportHumanUserResponse> {
+    async fn import_human_user(
+        &self,
+        req: Request<ImportHumanUserRequest>,
+    ) -> Res<ImportHumanUserResponse> {
         let (ctx, r) = split(req)?;
         let p = required(r.profile, "profile")?;
         let e = required(r.email, "email")?;
         let ph = r.phone.unwrap_or_default();
         let h = NewHuman {
             username: r.user_name,
-            profile: profile(p.first_name, p.last_name, p.nick_name, p.display_name, p.preferred_language, p.gender),
+            profile: profile(
+                p.first_name,
+                p.last_name,
+                p.nick_name,
+                p.display_name,
+                p.preferred_language,
+                p.gender,
+            ),
             email: e.email,
             email_verified: e.is_email_verified,
             phone: ph.phone,
@@ -175,236 +329,519 @@ impl ManagementService for Svc {
             user_id: None,
         };
         let (user_id, details) = users::add_human(&self.st, &ctx, ctx.org_id.clone(), h).await?;
-        ok(ImportHumanUserResponse { user_id, details: Some(details), passwordless_registration: None })
+        ok(ImportHumanUserResponse {
+            user_id,
+            details: Some(details),
+            passwordless_registration: None,
+        })
     }
 
-    async fn add_machine_user(&self, req: Request<AddMachineUserRequest>) -> Res<AddMachineUserResponse> {
+    async fn add_machine_user(
+        &self,
+        req: Request<AddMachineUserRequest>,
+    ) -> Res<AddMachineUserResponse> {
         let (ctx, r) = split(req)?;
-        let (user_id, details) = users::add_machine(&self.st, &ctx, ctx.org_id.clone(), &r.user_name, &r.name, &r.description, r.access_token_type, r.user_id).await?;
-        ok(AddMachineUserResponse { user_id, details: Some(details) })
+        let (user_id, details) = users::add_machine(
+            &self.st,
+            &ctx,
+            ctx.org_id.clone(),
+            &r.user_name,
+            &r.name,
+            &r.description,
+            r.access_token_type,
+            r.user_id,
+        )
+        .await?;
+        ok(AddMachineUserResponse {
+            user_id,
+            details: Some(details),
+        })
     }
 
     async fn get_user_by_id(&self, req: Request<GetUserByIdRequest>) -> Res<GetUserByIdResponse> {
         let (ctx, r) = split(req)?;
-        ok(GetUserByIdResponse { user: Some(users::get(&self.st, &ctx, &r.id).await?.to_pb()) })
+        ok(GetUserByIdResponse {
+            user: Some(users::get(&self.st, &ctx, &r.id).await?.to_pb()),
+        })
     }
 
-    async fn get_user_by_login_name_global(&self, req: Request<GetUserByLoginNameGlobalRequest>) -> Res<GetUserByLoginNameGlobalResponse> {
+    async fn get_user_by_login_name_global(
+        &self,
+        req: Request<GetUserByLoginNameGlobalRequest>,
+    ) -> Res<GetUserByLoginNameGlobalResponse> {
         let (ctx, r) = split(req)?;
-        ok(GetUserByLoginNameGlobalResponse { user: Some(users::by_login_name(&self.st, &ctx, &r.login_name).await?.to_pb()) })
+        ok(GetUserByLoginNameGlobalResponse {
+            user: Some(
+                users::by_login_name(&self.st, &ctx, &r.login_name)
+                    .await?
+                    .to_pb(),
+            ),
+        })
     }
 
     async fn list_users(&self, req: Request<ListUsersRequest>) -> Res<ListUsersResponse> {
         let (ctx, r) = split(req)?;
         let page = self.page(r.query.as_ref())?;
-        let (total, pos, rows) = users::list(&self.st, &ctx, Some(ctx.org_id.clone()), page, r.sorting_column, &r.queries).await?;
-        ok(ListUsersResponse { details: list_details(total, pos), sorting_column: r.sorting_column, result: rows.iter().map(|u| u.to_pb()).collect() })
+        let (total, pos, rows) = users::list(
+            &self.st,
+            &ctx,
+            Some(ctx.org_id.clone()),
+            page,
+            r.sorting_column,
+            &r.queries,
+        )
+        .await?;
+        ok(ListUsersResponse {
+            details: list_details(total, pos),
+            sorting_column: r.sorting_column,
+            result: rows.iter().map(|u| u.to_pb()).collect(),
+        })
     }
 
-    async fn list_user_changes(&self, req: Request<ListUserChangesRequest>) -> Res<ListUserChangesResponse> {
+    async fn list_user_changes(
+        &self,
+        req: Request<ListUserChangesRequest>,
+    ) -> Res<ListUserChangesResponse> {
         let (ctx, r) = split(req)?;
         users::get(&self.st, &ctx, &r.user_id).await?;
-        ok(ListUserChangesResponse { result: events::changes(&self.st, &ctx, agg::USER, &r.user_id, r.query.as_ref()).await? })
+        ok(ListUserChangesResponse {
+            result: events::changes(&self.st, &ctx, agg::USER, &r.user_id, r.query.as_ref())
+                .await?,
+        })
     }
 
     async fn is_user_unique(&self, req: Request<IsUserUniqueRequest>) -> Res<IsUserUniqueResponse> {
         let (ctx, r) = split(req)?;
-        ok(IsUserUniqueResponse { is_unique: users::is_unique(&self.st, &ctx, &r.user_name, &r.email).await? })
+        ok(IsUserUniqueResponse {
+            is_unique: users::is_unique(&self.st, &ctx, &r.user_name, &r.email).await?,
+        })
     }
 
-    async fn list_user_memberships(&self, req: Request<ListUserMembershipsRequest>) -> Res<ListUserMembershipsResponse> {
+    async fn list_user_memberships(
+        &self,
+        req: Request<ListUserMembershipsRequest>,
+    ) -> Res<ListUserMembershipsResponse> {
         let (ctx, r) = split(req)?;
         users::get(&self.st, &ctx, &r.user_id).await?;
         let page = self.page(r.query.as_ref())?;
-        let (total, pos, result) = members::memberships(&self.st, &ctx, &r.user_id, page, &r.queries).await?;
-        ok(ListUserMembershipsResponse { details: list_details(total, pos), result })
+        let (total, pos, result) =
+            members::memberships(&self.st, &ctx, &r.user_id, page, &r.queries).await?;
+        ok(ListUserMembershipsResponse {
+            details: list_details(total, pos),
+            result,
+        })
     }
 
-    async fn update_user_name(&self, req: Request<UpdateUserNameRequest>) -> Res<UpdateUserNameResponse> {
+    async fn update_user_name(
+        &self,
+        req: Request<UpdateUserNameRequest>,
+    ) -> Res<UpdateUserNameResponse> {
         let (ctx, r) = split(req)?;
-        ok(UpdateUserNameResponse { details: Some(users::update_username(&self.st, &ctx, &r.user_id, &r.user_name).await?) })
+        ok(UpdateUserNameResponse {
+            details: Some(users::update_username(&self.st, &ctx, &r.user_id, &r.user_name).await?),
+        })
     }
 
-    async fn deactivate_user(&self, req: Request<DeactivateUserRequest>) -> Res<DeactivateUserResponse> {
+    async fn deactivate_user(
+        &self,
+        req: Request<DeactivateUserRequest>,
+    ) -> Res<DeactivateUserResponse> {
         let (ctx, r) = split(req)?;
-        ok(DeactivateUserResponse { details: Some(users::deactivate(&self.st, &ctx, &r.id).await?) })
+        ok(DeactivateUserResponse {
+            details: Some(users::deactivate(&self.st, &ctx, &r.id).await?),
+        })
     }
 
-    async fn reactivate_user(&self, req: Request<ReactivateUserRequest>) -> Res<ReactivateUserResponse> {
+    async fn reactivate_user(
+        &self,
+        req: Request<ReactivateUserRequest>,
+    ) -> Res<ReactivateUserResponse> {
         let (ctx, r) = split(req)?;
-        ok(ReactivateUserResponse { details: Some(users::reactivate(&self.st, &ctx, &r.id).await?) })
+        ok(ReactivateUserResponse {
+            details: Some(users::reactivate(&self.st, &ctx, &r.id).await?),
+        })
     }
 
     async fn lock_user(&self, req: Request<LockUserRequest>) -> Res<LockUserResponse> {
         let (ctx, r) = split(req)?;
-        ok(LockUserResponse { details: Some(users::lock(&self.st, &ctx, &r.id).await?) })
+        ok(LockUserResponse {
+            details: Some(users::lock(&self.st, &ctx, &r.id).await?),
+        })
     }
 
     async fn unlock_user(&self, req: Request<UnlockUserRequest>) -> Res<UnlockUserResponse> {
         let (ctx, r) = split(req)?;
-        ok(UnlockUserResponse { details: Some(users::unlock(&self.st, &ctx, &r.id).await?) })
+        ok(UnlockUserResponse {
+            details: Some(users::unlock(&self.st, &ctx, &r.id).await?),
+        })
     }
 
     async fn remove_user(&self, req: Request<RemoveUserRequest>) -> Res<RemoveUserResponse> {
         let (ctx, r) = split(req)?;
-        ok(RemoveUserResponse { details: Some(users::remove(&self.st, &ctx, &r.id).await?) })
+        ok(RemoveUserResponse {
+            details: Some(users::remove(&self.st, &ctx, &r.id).await?),
+        })
     }
 
-    async fn get_human_profile(&self, req: Request<GetHumanProfileRequest>) -> Res<GetHumanProfileResponse> {
+    async fn get_human_profile(
+        &self,
+        req: Request<GetHumanProfileRequest>,
+    ) -> Res<GetHumanProfileResponse> {
         let (ctx, r) = split(req)?;
         let u = human_of(users::get(&self.st, &ctx, &r.user_id).await?)?;
-        ok(GetHumanProfileResponse { details: u.details(), profile: Some(u.profile_pb()) })
+        ok(GetHumanProfileResponse {
+            details: u.details(),
+            profile: Some(u.profile_pb()),
+        })
     }
 
-    async fn update_human_profile(&self, req: Request<UpdateHumanProfileRequest>) -> Res<UpdateHumanProfileResponse> {
+    async fn update_human_profile(
+        &self,
+        req: Request<UpdateHumanProfileRequest>,
+    ) -> Res<UpdateHumanProfileResponse> {
         let (ctx, r) = split(req)?;
-        let p = profile(r.first_name, r.last_name, r.nick_name, r.display_name, r.preferred_language, r.gender);
-        ok(UpdateHumanProfileResponse { details: Some(users::update_profile(&self.st, &ctx, &r.user_id, p).await?) })
+        let p = profile(
+            r.first_name,
+            r.last_name,
+            r.nick_name,
+            r.display_name,
+            r.preferred_language,
+            r.gender,
+        );
+        ok(UpdateHumanProfileResponse {
+            details: Some(users::update_profile(&self.st, &ctx, &r.user_id, p).await?),
+        })
     }
 
-    async fn get_human_email(&self, req: Request<GetHumanEmailRequest>) -> Res<GetHumanEmailResponse> {
+    async fn get_human_email(
+        &self,
+        req: Request<GetHumanEmailRequest>,
+    ) -> Res<GetHumanEmailResponse> {
         let (ctx, r) = split(req)?;
         let u = human_of(users::get(&self.st, &ctx, &r.user_id).await?)?;
-        let email = castellan_proto::zitadel::user::v1::Email { email: u.email.clone(), is_email_verified: u.email_verified };
-        ok(GetHumanEmailResponse { details: u.details(), email: Some(email) })
+        let email = castellan_proto::zitadel::user::v1::Email {
+            email: u.email.clone(),
+            is_email_verified: u.email_verified,
+        };
+        ok(GetHumanEmailResponse {
+            details: u.details(),
+            email: Some(email),
+        })
     }
 
-    async fn update_human_email(&self, req: Request<UpdateHumanEmailRequest>) -> Res<UpdateHumanEmailResponse> {
+    async fn update_human_email(
+        &self,
+        req: Request<UpdateHumanEmailRequest>,
+    ) -> Res<UpdateHumanEmailResponse> {
         let (ctx, r) = split(req)?;
-        ok(UpdateHumanEmailResponse { details: Some(users::update_email(&self.st, &ctx, &r.user_id, &r.email, r.is_email_verified).await?) })
+        ok(UpdateHumanEmailResponse {
+            details: Some(
+                users::update_email(&self.st, &ctx, &r.user_id, &r.email, r.is_email_verified)
+                    .await?,
+            ),
+        })
     }
 
-    async fn get_human_phone(&self, req: Request<GetHumanPhoneRequest>) -> Res<GetHumanPhoneResponse> {
+    async fn get_human_phone(
+        &self,
+        req: Request<GetHumanPhoneRequest>,
+    ) -> Res<GetHumanPhoneResponse> {
         let (ctx, r) = split(req)?;
         let u = human_of(users::get(&self.st, &ctx, &r.user_id).await?)?;
-        let phone = castellan_proto::zitadel::user::v1::Phone { phone: u.phone.clone(), is_phone_verified: u.phone_verified };
-        ok(GetHumanPhoneResponse { details: u.details(), phone: Some(phone) })
+        let phone = castellan_proto::zitadel::user::v1::Phone {
+            phone: u.phone.clone(),
+            is_phone_verified: u.phone_verified,
+        };
+        ok(GetHumanPhoneResponse {
+            details: u.details(),
+            phone: Some(phone),
+        })
     }
 
-    async fn update_human_phone(&self, req: Request<UpdateHumanPhoneRequest>) -> Res<UpdateHumanPhoneResponse> {
+    async fn update_human_phone(
+        &self,
+        req: Request<UpdateHumanPhoneRequest>,
+    ) -> Res<UpdateHumanPhoneResponse> {
         let (ctx, r) = split(req)?;
-        ok(UpdateHumanPhoneResponse { details: Some(users::update_phone(&self.st, &ctx, &r.user_id, &r.phone, r.is_phone_verified).await?) })
+        ok(UpdateHumanPhoneResponse {
+            details: Some(
+                users::update_phone(&self.st, &ctx, &r.user_id, &r.phone, r.is_phone_verified)
+                    .await?,
+            ),
+        })
     }
 
-    async fn remove_human_phone(&self, req: Request<RemoveHumanPhoneRequest>) -> Res<RemoveHumanPhoneResponse> {
+    async fn remove_human_phone(
+        &self,
+        req: Request<RemoveHumanPhoneRequest>,
+    ) -> Res<RemoveHumanPhoneResponse> {
         let (ctx, r) = split(req)?;
-        ok(RemoveHumanPhoneResponse { details: Some(users::remove_phone(&self.st, &ctx, &r.user_id).await?) })
+        ok(RemoveHumanPhoneResponse {
+            details: Some(users::remove_phone(&self.st, &ctx, &r.user_id).await?),
+        })
     }
 
-    async fn set_human_initial_password(&self, req: Request<SetHumanInitialPasswordRequest>) -> Res<SetHumanInitialPasswordResponse> {
+    async fn set_human_initial_password(
+        &self,
+        req: Request<SetHumanInitialPasswordRequest>,
+    ) -> Res<SetHumanInitialPasswordResponse> {
         let (ctx, r) = split(req)?;
-        ok(SetHumanInitialPasswordResponse { details: Some(users::set_password(&self.st, &ctx, &r.user_id, &r.password, true, true).await?) })
+        ok(SetHumanInitialPasswordResponse {
+            details: Some(
+                users::set_password(&self.st, &ctx, &r.user_id, &r.password, true, true).await?,
+            ),
+        })
     }
 
-    async fn set_human_password(&self, req: Request<SetHumanPasswordRequest>) -> Res<SetHumanPasswordResponse> {
+    async fn set_human_password(
+        &self,
+        req: Request<SetHumanPasswordRequest>,
+    ) -> Res<SetHumanPasswordResponse> {
         let (ctx, r) = split(req)?;
-        ok(SetHumanPasswordResponse { details: Some(users::set_password(&self.st, &ctx, &r.user_id, &r.password, !r.no_change_required, false).await?) })
+        ok(SetHumanPasswordResponse {
+            details: Some(
+                users::set_password(
+                    &self.st,
+                    &ctx,
+                    &r.user_id,
+                    &r.password,
+                    !r.no_change_required,
+                    false,
+                )
+                .await?,
+            ),
+        })
     }
 
-    async fn update_machine(&self, req: Request<UpdateMachineRequest>) -> Res<UpdateMachineResponse> {
+    async fn update_machine(
+        &self,
+        req: Request<UpdateMachineRequest>,
+    ) -> Res<UpdateMachineResponse> {
         let (ctx, r) = split(req)?;
-        ok(UpdateMachineResponse { details: Some(users::update_machine(&self.st, &ctx, &r.user_id, &r.name, &r.description, r.access_token_type).await?) })
+        ok(UpdateMachineResponse {
+            details: Some(
+                users::update_machine(
+                    &self.st,
+                    &ctx,
+                    &r.user_id,
+                    &r.name,
+                    &r.description,
+                    r.access_token_type,
+                )
+                .await?,
+            ),
+        })
     }
 
-    async fn generate_machine_secret(&self, req: Request<GenerateMachineSecretRequest>) -> Res<GenerateMachineSecretResponse> {
+    async fn generate_machine_secret(
+        &self,
+        req: Request<GenerateMachineSecretRequest>,
+    ) -> Res<GenerateMachineSecretResponse> {
         let (ctx, r) = split(req)?;
-        let (client_id, client_secret, details) = users::generate_secret(&self.st, &ctx, &r.user_id).await?;
-        ok(GenerateMachineSecretResponse { client_id, client_secret, details: Some(details) })
+        let (client_id, client_secret, details) =
+            users::generate_secret(&self.st, &ctx, &r.user_id).await?;
+        ok(GenerateMachineSecretResponse {
+            client_id,
+            client_secret,
+            details: Some(details),
+        })
     }
 
-    async fn remove_machine_secret(&self, req: Request<RemoveMachineSecretRequest>) -> Res<RemoveMachineSecretResponse> {
+    async fn remove_machine_secret(
+        &self,
+        req: Request<RemoveMachineSecretRequest>,
+    ) -> Res<RemoveMachineSecretResponse> {
         let (ctx, r) = split(req)?;
-        ok(RemoveMachineSecretResponse { details: Some(users::remove_secret(&self.st, &ctx, &r.user_id).await?) })
+        ok(RemoveMachineSecretResponse {
+            details: Some(users::remove_secret(&self.st, &ctx, &r.user_id).await?),
+        })
     }
 
     // ---- user metadata ----
 
-    async fn set_user_metadata(&self, req: Request<SetUserMetadataRequest>) -> Res<SetUserMetadataResponse> {
+    async fn set_user_metadata(
+        &self,
+        req: Request<SetUserMetadataRequest>,
+    ) -> Res<SetUserMetadataResponse> {
         let (ctx, r) = split(req)?;
-        let details = metadata::set(&self.st, &ctx, Owner::User, &r.id, vec![(r.key, r.value)]).await?;
-        ok(SetUserMetadataResponse { id: r.id, details: Some(details) })
+        let details =
+            metadata::set(&self.st, &ctx, Owner::User, &r.id, vec![(r.key, r.value)]).await?;
+        ok(SetUserMetadataResponse {
+            id: r.id,
+            details: Some(details),
+        })
     }
 
-    async fn bulk_set_user_metadata(&self, req: Request<BulkSetUserMetadataRequest>) -> Res<BulkSetUserMetadataResponse> {
+    async fn bulk_set_user_metadata(
+        &self,
+        req: Request<BulkSetUserMetadataRequest>,
+    ) -> Res<BulkSetUserMetadataResponse> {
         let (ctx, r) = split(req)?;
         let entries = r.metadata.into_iter().map(|m| (m.key, m.value)).collect();
-        ok(BulkSetUserMetadataResponse { details: Some(metadata::set(&self.st, &ctx, Owner::User, &r.id, entries).await?) })
+        ok(BulkSetUserMetadataResponse {
+            details: Some(metadata::set(&self.st, &ctx, Owner::User, &r.id, entries).await?),
+        })
     }
 
-    async fn list_user_metadata(&self, req: Request<ListUserMetadataRequest>) -> Res<ListUserMetadataResponse> {
+    async fn list_user_metadata(
+        &self,
+        req: Request<ListUserMetadataRequest>,
+    ) -> Res<ListUserMetadataResponse> {
         let (ctx, r) = split(req)?;
         let page = self.page(r.query.as_ref())?;
-        let (total, pos, result) = metadata::list(&self.st, &ctx, Owner::User, &r.id, page, &r.queries).await?;
-        ok(ListUserMetadataResponse { details: list_details(total, pos), result })
+        let (total, pos, result) =
+            metadata::list(&self.st, &ctx, Owner::User, &r.id, page, &r.queries).await?;
+        ok(ListUserMetadataResponse {
+            details: list_details(total, pos),
+            result,
+        })
     }
 
-    async fn get_user_metadata(&self, req: Request<GetUserMetadataRequest>) -> Res<GetUserMetadataResponse> {
+    async fn get_user_metadata(
+        &self,
+        req: Request<GetUserMetadataRequest>,
+    ) -> Res<GetUserMetadataResponse> {
         let (ctx, r) = split(req)?;
-        ok(GetUserMetadataResponse { metadata: Some(metadata::get(&self.st, &ctx, Owner::User, &r.id, &r.key).await?) })
+        ok(GetUserMetadataResponse {
+            metadata: Some(metadata::get(&self.st, &ctx, Owner::User, &r.id, &r.key).await?),
+        })
     }
 
-    async fn remove_user_metadata(&self, req: Request<RemoveUserMetadataRequest>) -> Res<RemoveUserMetadataResponse> {
+    async fn remove_user_metadata(
+        &self,
+        req: Request<RemoveUserMetadataRequest>,
+    ) -> Res<RemoveUserMetadataResponse> {
         let (ctx, r) = split(req)?;
-        ok(RemoveUserMetadataResponse { details: Some(metadata::remove(&self.st, &ctx, Owner::User, &r.id, vec![r.key]).await?) })
+        ok(RemoveUserMetadataResponse {
+            details: Some(metadata::remove(&self.st, &ctx, Owner::User, &r.id, vec![r.key]).await?),
+        })
     }
 
-    async fn bulk_remove_user_metadata(&self, req: Request<BulkRemoveUserMetadataRequest>) -> Res<BulkRemoveUserMetadataResponse> {
+    async fn bulk_remove_user_metadata(
+        &self,
+        req: Request<BulkRemoveUserMetadataRequest>,
+    ) -> Res<BulkRemoveUserMetadataResponse> {
         let (ctx, r) = split(req)?;
-        ok(BulkRemoveUserMetadataResponse { details: Some(metadata::remove(&self.st, &ctx, Owner::User, &r.id, r.keys).await?) })
+        ok(BulkRemoveUserMetadataResponse {
+            details: Some(metadata::remove(&self.st, &ctx, Owner::User, &r.id, r.keys).await?),
+        })
     }
 
     // ---- machine credentials ----
 
-    async fn list_personal_access_tokens(&self, req: Request<ListPersonalAccessTokensRequest>) -> Res<ListPersonalAccessTokensResponse> {
+    async fn list_personal_access_tokens(
+        &self,
+        req: Request<ListPersonalAccessTokensRequest>,
+    ) -> Res<ListPersonalAccessTokensResponse> {
         let (ctx, r) = split(req)?;
         let page = self.page(r.query.as_ref())?;
         let (total, pos, result) = tokens::list_pats(&self.st, &ctx, &r.user_id, page).await?;
-        ok(ListPersonalAccessTokensResponse { details: list_details(total, pos), result })
+        ok(ListPersonalAccessTokensResponse {
+            details: list_details(total, pos),
+            result,
+        })
     }
 
-    async fn get_personal_access_token_by_i_ds(&self, req: Request<GetPersonalAccessTokenByIDsRequest>) -> Res<GetPersonalAccessTokenByIDsResponse> {
+    async fn get_personal_access_token_by_i_ds(
+        &self,
+        req: Request<GetPersonalAccessTokenByIDsRequest>,
+    ) -> Res<GetPersonalAccessTokenByIDsResponse> {
         let (ctx, r) = split(req)?;
-        ok(GetPersonalAccessTokenByIDsResponse { token: Some(tokens::get_pat(&self.st, &ctx, &r.user_id, &r.token_id).await?) })
+        ok(GetPersonalAccessTokenByIDsResponse {
+            token: Some(tokens::get_pat(&self.st, &ctx, &r.user_id, &r.token_id).await?),
+        })
     }
 
-    async fn add_personal_access_token(&self, req: Request<AddPersonalAccessTokenRequest>) -> Res<AddPersonalAccessTokenResponse> {
+    async fn add_personal_access_token(
+        &self,
+        req: Request<AddPersonalAccessTokenRequest>,
+    ) -> Res<AddPersonalAccessTokenResponse> {
         let (ctx, r) = split(req)?;
-        let (token_id, token, details) = tokens::add_pat(&self.st, &ctx, &r.user_id, r.expiration_date.as_ref()).await?;
-        ok(AddPersonalAccessTokenResponse { token_id, token, details: Some(details) })
+        let (token_id, token, details) =
+            tokens::add_pat(&self.st, &ctx, &r.user_id, r.expiration_date.as_ref()).await?;
+        ok(AddPersonalAccessTokenResponse {
+            token_id,
+            token,
+            details: Some(details),
+        })
     }
 
-    async fn remove_personal_access_token(&self, req: Request<RemovePersonalAccessTokenRequest>) -> Res<RemovePersonalAccessTokenResponse> {
+    async fn remove_personal_access_token(
+        &self,
+        req: Request<RemovePersonalAccessTokenRequest>,
+    ) -> Res<RemovePersonalAccessTokenResponse> {
         let (ctx, r) = split(req)?;
-        ok(RemovePersonalAccessTokenResponse { details: Some(tokens::remove(&self.st, &ctx, tokens::Cred::Pat, &r.user_id, &r.token_id).await?) })
+        ok(RemovePersonalAccessTokenResponse {
+            details: Some(
+                tokens::remove(&self.st, &ctx, tokens::Cred::Pat, &r.user_id, &r.token_id).await?,
+            ),
+        })
     }
 
-    async fn list_machine_keys(&self, req: Request<ListMachineKeysRequest>) -> Res<ListMachineKeysResponse> {
+    async fn list_machine_keys(
+        &self,
+        req: Request<ListMachineKeysRequest>,
+    ) -> Res<ListMachineKeysResponse> {
         let (ctx, r) = split(req)?;
         let page = self.page(r.query.as_ref())?;
         let (total, pos, result) = tokens::list_keys(&self.st, &ctx, &r.user_id, page).await?;
-        ok(ListMachineKeysResponse { details: list_details(total, pos), result })
+        ok(ListMachineKeysResponse {
+            details: list_details(total, pos),
+            result,
+        })
     }
 
-    async fn get_machine_key_by_i_ds(&self, req: Request<GetMachineKeyByIDsRequest>) -> Res<GetMachineKeyByIDsResponse> {
+    async fn get_machine_key_by_i_ds(
+        &self,
+        req: Request<GetMachineKeyByIDsRequest>,
+    ) -> Res<GetMachineKeyByIDsResponse> {
         let (ctx, r) = split(req)?;
-        ok(GetMachineKeyByIDsResponse { key: Some(tokens::get_key(&self.st, &ctx, &r.user_id, &r.key_id).await?) })
+        ok(GetMachineKeyByIDsResponse {
+            key: Some(tokens::get_key(&self.st, &ctx, &r.user_id, &r.key_id).await?),
+        })
     }
 
-    async fn add_machine_key(&self, req: Request<AddMachineKeyRequest>) -> Res<AddMachineKeyResponse> {
+    async fn add_machine_key(
+        &self,
+        req: Request<AddMachineKeyRequest>,
+    ) -> Res<AddMachineKeyResponse> {
         let (ctx, r) = split(req)?;
-        let (key_id, key_details, details) = tokens::add_key(&self.st, &ctx, &r.user_id, r.r#type, r.expiration_date.as_ref(), &r.public_key).await?;
-        ok(AddMachineKeyResponse { key_id, key_details, details: Some(details) })
+        let (key_id, key_details, details) = tokens::add_key(
+            &self.st,
+            &ctx,
+            &r.user_id,
+            r.r#type,
+            r.expiration_date.as_ref(),
+            &r.public_key,
+        )
+        .await?;
+        ok(AddMachineKeyResponse {
+            key_id,
+            key_details,
+            details: Some(details),
+        })
     }
 
-    async fn remove_machine_key(&self, req: Request<RemoveMachineKeyRequest>) -> Res<RemoveMachineKeyResponse> {
+    async fn remove_machine_key(
+        &self,
+        req: Request<RemoveMachineKeyRequest>,
+    ) -> Res<RemoveMachineKeyResponse> {
         let (ctx, r) = split(req)?;
-        ok(RemoveMachineKeyResponse { details: Some(tokens::remove(&self.st, &ctx, tokens::Cred::Key, &r.user_id, &r.key_id).await?) })
+        ok(RemoveMachineKeyResponse {
+            details: Some(
+                tokens::remove(&self.st, &ctx, tokens::Cred::Key, &r.user_id, &r.key_id).await?,
+            ),
+        })
     }
 }
 
 fn human_of(u: users::UserRow) -> Result<users::UserRow, tonic::Status> {
     if u.kind != castellan_store::projection::HUMAN {
-        return Err(crate::error::ApiErr(castellan_domain::Error::precondition("USER-hum4n", "Errors.User.NotHuman")).into());
+        return Err(crate::error::ApiErr(castellan_domain::Error::precondition(
+            "USER-hum4n",
+            "Errors.User.NotHuman",
+        ))
+        .into());
     }
     Ok(u)
 }

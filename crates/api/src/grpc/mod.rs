@@ -35,6 +35,10 @@ pub fn ok<T>(t: T) -> Res<T> {
 impl Svc {
     /// Paging of a list request with the configured limits.
     pub fn page(&self, q: Option<&ListQuery>) -> R<Page> {
-        Page::of(q, self.st.cfg.default_query_limit, self.st.cfg.max_query_limit)
+        Page::of(
+            q,
+            self.st.cfg.default_query_limit,
+            self.st.cfg.max_query_limit,
+        )
     }
 }

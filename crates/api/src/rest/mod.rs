@@ -33,7 +33,10 @@ fn routes() -> &'static Routes {
 fn json(status: u16, body: Vec<u8>) -> Response {
     let mut r = Response::new(Body::from(body));
     *r.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    r.headers_mut().insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    r.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     r
 }
 
@@ -56,17 +59,40 @@ async fn handle_inner(rest: &Rest, req: axum::extract::Request) -> Result<Respon
     let (route, vars) = match routes().find(&parts.method, parts.uri.path()) {
         Match::Found(r, v) => (r, v),
         Match::WrongVerb => {
-            return Err(ApiErr(Error::new(Kind::InvalidArgument, "REST-m3th0", "Errors.Request.Method.NotAllowed").with(format!("{} is not allowed on {}", parts.method, parts.uri.path()))))
-                .or_else(|e| Ok(with_status(error_response(&e.0), 405)));
+            return Err(ApiErr(
+                Error::new(
+                    Kind::InvalidArgument,
+                    "REST-m3th0",
+                    "Errors.Request.Method.NotAllowed",
+                )
+                .with(format!(
+                    "{} is not allowed on {}",
+                    parts.method,
+                    parts.uri.path()
+                )),
+            ))
+            .or_else(|e| Ok(with_status(error_response(&e.0), 405)));
         }
         Match::NotFound => {
-            return Err(ApiErr(Error::new(Kind::NotFound, "REST-r0ut3", "Errors.Request.Route.NotFound").with(format!("{} {}", parts.method, parts.uri.path()))));
+            return Err(ApiErr(
+                Error::new(
+                    Kind::NotFound,
+                    "REST-r0ut3",
+                    "Errors.Request.Route.NotFound",
+                )
+                .with(format!("{} {}", parts.method, parts.uri.path())),
+            ));
         }
     };
     let bytes = match axum::body::to_bytes(body, rest.max_body).await {
         Ok(b) => b,
         Err(_) => {
-            let e = Error::new(Kind::ResourceExhausted, "REST-b0dyL", "Errors.Request.Body.TooLarge").with(format!("the limit is {} bytes", rest.max_body));
+            let e = Error::new(
+                Kind::ResourceExhausted,
+                "REST-b0dyL",
+                "Errors.Request.Body.TooLarge",
+            )
+            .with(format!("the limit is {} bytes", rest.max_body));
             return Ok(with_status(error_response(&e), 413));
         }
     };
@@ -78,7 +104,10 @@ async fn handle_inner(rest: &Rest, req: axum::extract::Request) -> Result<Respon
             let mut msg = DynamicMessage::new(m.input.clone());
             if let Some(f) = m.input.get_field_by_name(field) {
                 if let prost_reflect::Kind::Message(sub) = f.kind() {
-                    msg.set_field(&f, prost_reflect::Value::Message(transcode::from_json(&sub, &bytes)?));
+                    msg.set_field(
+                        &f,
+                        prost_reflect::Value::Message(transcode::from_json(&sub, &bytes)?),
+                    );
                 }
             }
             msg
@@ -106,16 +135,29 @@ fn with_status(mut r: Response, status: u16) -> Response {
 }
 
 /// Calls the gRPC service in process and converts its answer.
-async fn call(rest: &Rest, headers: &HeaderMap, m: &crate::methods::Method, msg: DynamicMessage) -> Result<Response, ApiErr> {
+async fn call(
+    rest: &Rest,
+    headers: &HeaderMap,
+    m: &crate::methods::Method,
+    msg: DynamicMessage,
+) -> Result<Response, ApiErr> {
     let payload = msg.encode_to_vec();
     let mut framed = BytesMut::with_capacity(payload.len() + 5);
     framed.put_u8(0);
     framed.put_u32(payload.len() as u32);
     framed.extend_from_slice(&payload);
-    let mut req = http::Request::builder().method(http::Method::POST).uri(m.grpc_path.as_str());
+    // HTTP/2, as a real gRPC call: the gRPC-Web layer refuses plain gRPC over HTTP/1.1.
+    let mut req = http::Request::builder()
+        .method(http::Method::POST)
+        .version(http::Version::HTTP_2)
+        .uri(m.grpc_path.as_str());
     for (k, v) in headers {
         let name = k.as_str();
-        if name == "authorization" || name == "host" || name.starts_with("x-") || name == "accept-language" {
+        if name == "authorization"
+            || name == "host"
+            || name.starts_with("x-")
+            || name == "accept-language"
+        {
             req = req.header(k, v);
         }
     }
@@ -124,21 +166,45 @@ async fn call(rest: &Rest, headers: &HeaderMap, m: &crate::methods::Method, msg:
         .header("te", "trailers")
         .body(Body::from(framed.freeze()))
         .map_err(|e| ApiErr(Error::internal("REST-bu1ld", e.to_string())))?;
-    let resp = rest.grpc.clone().oneshot(req).await.map_err(|e| ApiErr(Error::internal("REST-0n3sh", e.to_string())))?;
+    let resp = rest
+        .grpc
+        .clone()
+        .oneshot(req)
+        .await
+        .map_err(|e| ApiErr(Error::internal("REST-0n3sh", e.to_string())))?;
     let (parts, body) = resp.into_parts();
-    let collected = body.collect().await.map_err(|e| ApiErr(Error::internal("REST-b0dyC", e.to_string())))?;
+    let collected = body
+        .collect()
+        .await
+        .map_err(|e| ApiErr(Error::internal("REST-b0dyC", e.to_string())))?;
     let trailers = collected.trailers().cloned().unwrap_or_default();
     let data: Bytes = collected.to_bytes();
-    let status_of = |h: &HeaderMap| h.get("grpc-status").and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<i32>().ok());
-    let code = status_of(&trailers).or_else(|| status_of(&parts.headers)).unwrap_or(0);
+    let status_of = |h: &HeaderMap| {
+        h.get("grpc-status")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<i32>().ok())
+    };
+    let code = status_of(&trailers)
+        .or_else(|| status_of(&parts.headers))
+        .unwrap_or(0);
     let mut out = if code != 0 {
-        let details = trailers.get("grpc-status-details-bin").or_else(|| parts.headers.get("grpc-status-details-bin")).map(|v| v.as_bytes().to_vec());
+        let details = trailers
+            .get("grpc-status-details-bin")
+            .or_else(|| parts.headers.get("grpc-status-details-bin"))
+            .map(|v| v.as_bytes().to_vec());
         status_to_rest(code, details.as_deref())
     } else {
         if data.len() < 5 {
-            return Err(ApiErr(Error::internal("REST-sh0rt", "empty gRPC response")));
+            return Err(ApiErr(Error::internal(
+                "REST-sh0rt",
+                format!(
+                    "empty gRPC response (HTTP {}, headers {:?})",
+                    parts.status, parts.headers
+                ),
+            )));
         }
-        let reply = DynamicMessage::decode(m.output.clone(), &data[5..]).map_err(|e| ApiErr(Error::internal("REST-d3c0d", e.to_string())))?;
+        let reply = DynamicMessage::decode(m.output.clone(), &data[5..])
+            .map_err(|e| ApiErr(Error::internal("REST-d3c0d", e.to_string())))?;
         json(200, transcode::to_json(&reply)?)
     };
     if let Some(rid) = parts.headers.get("x-request-id") {
@@ -152,7 +218,9 @@ fn status_to_rest(code: i32, details: Option<&[u8]>) -> Response {
     let st = details
         .and_then(|raw| {
             let trimmed: Vec<u8> = raw.iter().copied().filter(|b| *b != b'=').collect();
-            base64::engine::general_purpose::STANDARD_NO_PAD.decode(trimmed).ok()
+            base64::engine::general_purpose::STANDARD_NO_PAD
+                .decode(trimmed)
+                .ok()
         })
         .and_then(|bin| RpcStatus::decode(bin.as_slice()).ok());
     let body = match st {
@@ -161,7 +229,9 @@ fn status_to_rest(code: i32, details: Option<&[u8]>) -> Response {
                 .details
                 .iter()
                 .find(|a| a.type_url == crate::error::ERROR_DETAIL_TYPE)
-                .and_then(|a| castellan_proto::zitadel::v1::ErrorDetail::decode(a.value.as_slice()).ok());
+                .and_then(|a| {
+                    castellan_proto::zitadel::v1::ErrorDetail::decode(a.value.as_slice()).ok()
+                });
             match detail {
                 Some(d) => rest_body(code, &st.message, Some((&d.id, &d.message))),
                 None => rest_body(code, &st.message, None),
@@ -169,7 +239,10 @@ fn status_to_rest(code: i32, details: Option<&[u8]>) -> Response {
         }
         None => rest_body(code, "request failed", None),
     };
-    json(crate::error::http_status(code), body.to_string().into_bytes())
+    json(
+        crate::error::http_status(code),
+        body.to_string().into_bytes(),
+    )
 }
 
 impl IntoResponse for ApiErr {

@@ -37,10 +37,12 @@ fn parse(template: &str) -> Vec<Seg> {
     template
         .trim_start_matches('/')
         .split('/')
-        .map(|s| match s.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
-            Some(v) => Seg::Var(v.split('=').next().unwrap_or(v).to_string()),
-            None => Seg::Lit(s.to_string()),
-        })
+        .map(
+            |s| match s.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                Some(v) => Seg::Var(v.split('=').next().unwrap_or(v).to_string()),
+                None => Seg::Lit(s.to_string()),
+            },
+        )
         .collect()
 }
 
@@ -68,10 +70,18 @@ impl Routes {
         let mut routes: Vec<Route> = methods
             .all
             .iter()
-            .flat_map(|m| m.bindings.iter().map(move |b| Route { segs: parse(&b.template), binding: b.clone(), method: m.clone() }))
+            .flat_map(|m| {
+                m.bindings.iter().map(move |b| Route {
+                    segs: parse(&b.template),
+                    binding: b.clone(),
+                    method: m.clone(),
+                })
+            })
             .collect();
         // Most literal segments first, so that literals win.
-        routes.sort_by_key(|r| std::cmp::Reverse(r.segs.iter().filter(|s| matches!(s, Seg::Lit(_))).count()));
+        routes.sort_by_key(|r| {
+            std::cmp::Reverse(r.segs.iter().filter(|s| matches!(s, Seg::Lit(_))).count())
+        });
         Routes { routes }
     }
 
@@ -131,7 +141,13 @@ mod tests {
             }
             _ => panic!("no match"),
         }
-        assert!(matches!(r.find(&http::Method::PATCH, "/management/v1/users/123"), Match::WrongVerb));
-        assert!(matches!(r.find(&http::Method::GET, "/management/v1/nothing/here/at/all"), Match::NotFound));
+        assert!(matches!(
+            r.find(&http::Method::PATCH, "/management/v1/users/123"),
+            Match::WrongVerb
+        ));
+        assert!(matches!(
+            r.find(&http::Method::GET, "/management/v1/nothing/here/at/all"),
+            Match::NotFound
+        ));
     }
 }

@@ -3,7 +3,10 @@
 
 use crate::error::{invalid, R};
 use base64::Engine;
-use prost_reflect::{DeserializeOptions, DynamicMessage, FieldDescriptor, Kind, MessageDescriptor, ReflectMessage, SerializeOptions, Value};
+use prost_reflect::{
+    DeserializeOptions, DynamicMessage, FieldDescriptor, Kind, MessageDescriptor, ReflectMessage,
+    SerializeOptions, Value,
+};
 
 /// Parses a JSON body into a message (unknown fields ignored, both JSON and proto names accepted).
 pub fn from_json(desc: &MessageDescriptor, body: &[u8]) -> R<DynamicMessage> {
@@ -12,8 +15,10 @@ pub fn from_json(desc: &MessageDescriptor, body: &[u8]) -> R<DynamicMessage> {
     }
     let mut de = serde_json::Deserializer::from_slice(body);
     let opts = DeserializeOptions::new().deny_unknown_fields(false);
-    let msg = DynamicMessage::deserialize_with_options(desc.clone(), &mut de, &opts).map_err(|e| invalid(format!("request body: {e}")))?;
-    de.end().map_err(|e| invalid(format!("request body: {e}")))?;
+    let msg = DynamicMessage::deserialize_with_options(desc.clone(), &mut de, &opts)
+        .map_err(|e| invalid(format!("request body: {e}")))?;
+    de.end()
+        .map_err(|e| invalid(format!("request body: {e}")))?;
     Ok(msg)
 }
 
@@ -22,12 +27,18 @@ pub fn to_json(msg: &DynamicMessage) -> R<Vec<u8>> {
     let mut out = Vec::with_capacity(256);
     let mut ser = serde_json::Serializer::new(&mut out);
     msg.serialize_with_options(&mut ser, &SerializeOptions::new())
-        .map_err(|e| crate::error::ApiErr(castellan_domain::Error::internal("REST-s3r1a", e.to_string())))?;
+        .map_err(|e| {
+            crate::error::ApiErr(castellan_domain::Error::internal(
+                "REST-s3r1a",
+                e.to_string(),
+            ))
+        })?;
     Ok(out)
 }
 
 fn field_by_any_name(desc: &MessageDescriptor, name: &str) -> Option<FieldDescriptor> {
-    desc.get_field_by_name(name).or_else(|| desc.get_field_by_json_name(name))
+    desc.get_field_by_name(name)
+        .or_else(|| desc.get_field_by_json_name(name))
 }
 
 /// Sets the (possibly dotted) field `path` of `msg` from a text value (path variables and
@@ -39,7 +50,11 @@ pub fn set_text(msg: &mut DynamicMessage, path: &str, text: &str, ignore_unknown
         None => (path, None),
     };
     let Some(field) = field_by_any_name(&msg.descriptor(), head) else {
-        return if ignore_unknown { Ok(()) } else { Err(invalid(format!("unknown field {head}"))) };
+        return if ignore_unknown {
+            Ok(())
+        } else {
+            Err(invalid(format!("unknown field {head}")))
+        };
     };
     if let Some(rest) = rest {
         let Kind::Message(_) = field.kind() else {
@@ -67,10 +82,18 @@ fn scalar(f: &FieldDescriptor, t: &str) -> R<Value> {
     Ok(match f.kind() {
         Kind::String => Value::String(t.to_string()),
         Kind::Bool => Value::Bool(t.parse().map_err(|_| bad("true or false"))?),
-        Kind::Int32 | Kind::Sint32 | Kind::Sfixed32 => Value::I32(t.parse().map_err(|_| bad("a 32-bit integer"))?),
-        Kind::Int64 | Kind::Sint64 | Kind::Sfixed64 => Value::I64(t.parse().map_err(|_| bad("a 64-bit integer"))?),
-        Kind::Uint32 | Kind::Fixed32 => Value::U32(t.parse().map_err(|_| bad("an unsigned 32-bit integer"))?),
-        Kind::Uint64 | Kind::Fixed64 => Value::U64(t.parse().map_err(|_| bad("an unsigned 64-bit integer"))?),
+        Kind::Int32 | Kind::Sint32 | Kind::Sfixed32 => {
+            Value::I32(t.parse().map_err(|_| bad("a 32-bit integer"))?)
+        }
+        Kind::Int64 | Kind::Sint64 | Kind::Sfixed64 => {
+            Value::I64(t.parse().map_err(|_| bad("a 64-bit integer"))?)
+        }
+        Kind::Uint32 | Kind::Fixed32 => {
+            Value::U32(t.parse().map_err(|_| bad("an unsigned 32-bit integer"))?)
+        }
+        Kind::Uint64 | Kind::Fixed64 => {
+            Value::U64(t.parse().map_err(|_| bad("an unsigned 64-bit integer"))?)
+        }
         Kind::Float => Value::F32(t.parse().map_err(|_| bad("a number"))?),
         Kind::Double => Value::F64(t.parse().map_err(|_| bad("a number"))?),
         Kind::Bytes => Value::Bytes(
@@ -82,10 +105,16 @@ fn scalar(f: &FieldDescriptor, t: &str) -> R<Value> {
         ),
         Kind::Enum(e) => match e.get_value_by_name(t) {
             Some(v) => Value::EnumNumber(v.number()),
-            None => Value::EnumNumber(t.parse().ok().filter(|n| e.get_value(*n).is_some()).ok_or_else(|| bad("a known enum value"))?),
+            None => Value::EnumNumber(
+                t.parse()
+                    .ok()
+                    .filter(|n| e.get_value(*n).is_some())
+                    .ok_or_else(|| bad("a known enum value"))?,
+            ),
         },
         Kind::Message(m) if m.full_name() == "google.protobuf.Timestamp" => {
-            let ts = time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).map_err(|_| bad("an RFC 3339 timestamp"))?;
+            let ts = time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
+                .map_err(|_| bad("an RFC 3339 timestamp"))?;
             let mut dm = DynamicMessage::new(m);
             dm.set_field_by_name("seconds", Value::I64(ts.unix_timestamp()));
             dm.set_field_by_name("nanos", Value::I32(ts.nanosecond() as i32));
@@ -101,7 +130,10 @@ mod tests {
     use crate::methods::Methods;
 
     fn desc(name: &str) -> MessageDescriptor {
-        Methods::get().pool.get_message_by_name(name).expect("message")
+        Methods::get()
+            .pool
+            .get_message_by_name(name)
+            .expect("message")
     }
 
     #[test]
@@ -120,7 +152,10 @@ mod tests {
         let d = desc("zitadel.management.v1.GetUserByIDRequest");
         let mut m = DynamicMessage::new(d);
         set_text(&mut m, "id", "42", false).expect("id");
-        assert_eq!(String::from_utf8(to_json(&m).expect("json")).expect("utf8"), r#"{"id":"42"}"#);
+        assert_eq!(
+            String::from_utf8(to_json(&m).expect("json")).expect("utf8"),
+            r#"{"id":"42"}"#
+        );
         assert!(set_text(&mut m, "nope", "1", false).is_err());
         assert!(set_text(&mut m, "nope", "1", true).is_ok());
     }

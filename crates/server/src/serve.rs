@@ -1,0 +1,98 @@
+//! Serving one port: HTTP/1.1 and HTTP/2 (h2c, or ALPN under TLS) for REST, gRPC and gRPC-Web.
+
+use axum::Router;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto::Builder;
+use hyper_util::service::TowerToHyperService;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio_rustls::TlsAcceptor;
+
+/// Loads a TLS server configuration (ALPN h2 and http/1.1) from PEM files.
+pub fn tls_acceptor(cert_path: &str, key_path: &str) -> Result<TlsAcceptor, String> {
+    if cert_path.is_empty() || key_path.is_empty() {
+        return Err("TLS is enabled but TLS.CertPath or TLS.KeyPath is not set (use --tls-mode disabled for local use, or external behind a TLS proxy)".into());
+    }
+    let certs = rustls_pemfile::certs(&mut std::io::BufReader::new(
+        std::fs::File::open(cert_path)
+            .map_err(|e| format!("cannot open TLS.CertPath {cert_path}: {e}"))?,
+    ))
+    .collect::<Result<Vec<_>, _>>()
+    .map_err(|e| format!("TLS.CertPath {cert_path} is not a PEM certificate chain: {e}"))?;
+    if certs.is_empty() {
+        return Err(format!("TLS.CertPath {cert_path} holds no certificate"));
+    }
+    let key = rustls_pemfile::private_key(&mut std::io::BufReader::new(
+        std::fs::File::open(key_path)
+            .map_err(|e| format!("cannot open TLS.KeyPath {key_path}: {e}"))?,
+    ))
+    .map_err(|e| format!("TLS.KeyPath {key_path} is not a PEM private key: {e}"))?
+    .ok_or_else(|| format!("TLS.KeyPath {key_path} holds no private key"))?;
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let mut cfg = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(|e| format!("TLS certificate and key do not match: {e}"))?;
+    cfg.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(TlsAcceptor::from(Arc::new(cfg)))
+}
+
+/// Accepts connections until `stop` turns true; each connection is served on its own task.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    tls: Option<TlsAcceptor>,
+    mut stop: watch::Receiver<bool>,
+) {
+    loop {
+        let accepted = tokio::select! {
+            a = listener.accept() => a,
+            _ = stop.changed() => break,
+        };
+        let (stream, peer) = match accepted {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!(error = %e, "accept failed");
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let svc = TowerToHyperService::new(router.clone());
+        let tls = tls.clone();
+        let mut stop = stop.clone();
+        tokio::spawn(async move {
+            let builder = Builder::new(TokioExecutor::new());
+            let result = match tls {
+                Some(acceptor) => match acceptor.accept(stream).await {
+                    Ok(s) => {
+                        let conn = builder.serve_connection_with_upgrades(TokioIo::new(s), svc);
+                        tokio::pin!(conn);
+                        tokio::select! {
+                            r = conn.as_mut() => r,
+                            _ = stop.changed() => { conn.as_mut().graceful_shutdown(); conn.await }
+                        }
+                    }
+                    Err(e) => {
+                        tracing::debug!(%peer, error = %e, "TLS handshake failed");
+                        return;
+                    }
+                },
+                None => {
+                    let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), svc);
+                    tokio::pin!(conn);
+                    tokio::select! {
+                        r = conn.as_mut() => r,
+                        _ = stop.changed() => { conn.as_mut().graceful_shutdown(); conn.await }
+                    }
+                }
+            };
+            if let Err(e) = result {
+                tracing::debug!(%peer, error = %e, "connection ended with an error");
+            }
+        });
+    }
+}
