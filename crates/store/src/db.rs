@@ -330,3 +330,15 @@ impl Db {
             });
     }
 }
+
+impl Drop for Inner {
+    /// PostgreSQL clients block on close; never drop them on an async worker thread.
+    fn drop(&mut self) {
+        let readers = std::mem::take(self.readers.get_mut().unwrap_or_else(|e| e.into_inner()));
+        if !readers.is_empty() {
+            let _ = std::thread::Builder::new()
+                .name("castellan-close".into())
+                .spawn(move || drop(readers));
+        }
+    }
+}

@@ -8,18 +8,64 @@ use prost_reflect::{
     SerializeOptions, Value,
 };
 
-/// Parses a JSON body into a message (unknown fields ignored, both JSON and proto names accepted).
+/// Parses a JSON body into a message: unknown fields are ignored, JSON and proto field names
+/// are both accepted, but unknown enum names are rejected with the field named.
 pub fn from_json(desc: &MessageDescriptor, body: &[u8]) -> R<DynamicMessage> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(DynamicMessage::new(desc.clone()));
     }
-    let mut de = serde_json::Deserializer::from_slice(body);
+    let value: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|e| invalid(format!("request body is not valid JSON: {e}")))?;
+    check_enums(desc, &value, "")?;
     let opts = DeserializeOptions::new().deny_unknown_fields(false);
-    let msg = DynamicMessage::deserialize_with_options(desc.clone(), &mut de, &opts)
-        .map_err(|e| invalid(format!("request body: {e}")))?;
-    de.end()
-        .map_err(|e| invalid(format!("request body: {e}")))?;
-    Ok(msg)
+    DynamicMessage::deserialize_with_options(desc.clone(), value, &opts)
+        .map_err(|e| invalid(format!("request body: {e}")))
+}
+
+/// Rejects enum values that name no value of their enum (prost-reflect would drop them).
+fn check_enums(desc: &MessageDescriptor, v: &serde_json::Value, prefix: &str) -> R<()> {
+    let Some(obj) = v.as_object() else {
+        return Ok(());
+    };
+    for (k, val) in obj {
+        let Some(f) = field_by_any_name(desc, k) else {
+            continue;
+        };
+        let path = if prefix.is_empty() {
+            f.json_name().to_string()
+        } else {
+            format!("{prefix}.{}", f.json_name())
+        };
+        let items: Vec<&serde_json::Value> = match val {
+            serde_json::Value::Array(a) if f.is_list() => a.iter().collect(),
+            serde_json::Value::Object(m) if f.is_map() => m.values().collect(),
+            other => vec![other],
+        };
+        let kind = if f.is_map() {
+            match f.kind() {
+                Kind::Message(entry) => entry.map_entry_value_field().kind(),
+                k => k,
+            }
+        } else {
+            f.kind()
+        };
+        for item in items {
+            match (&kind, item) {
+                (Kind::Enum(e), serde_json::Value::String(name))
+                    if e.get_value_by_name(name).is_none() =>
+                {
+                    let known: Vec<String> = e.values().map(|v| v.name().to_string()).collect();
+                    return Err(invalid(format!(
+                        "request body: {path} has no value \"{name}\" (known: {})",
+                        known.join(", ")
+                    )));
+                }
+                (Kind::Message(m), serde_json::Value::Object(_)) => check_enums(m, item, &path)?,
+                _ => {}
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Renders a message as proto3 JSON (lowerCamelCase, 64-bit integers as strings, enum names).
