@@ -126,7 +126,18 @@ async fn handle_inner(rest: &Rest, req: axum::extract::Request) -> Result<Respon
     for (field, value) in &vars {
         transcode::set_text(&mut msg, field, value, false)?;
     }
-    call(rest, &parts.headers, m, msg).await
+    let mut headers = parts.headers.clone();
+    if !headers.contains_key(http::header::HOST) {
+        // HTTP/2 carries the host in the URI authority.
+        if let Some(v) = parts
+            .uri
+            .authority()
+            .and_then(|a| HeaderValue::from_str(a.as_str()).ok())
+        {
+            headers.insert(http::header::HOST, v);
+        }
+    }
+    call(rest, &headers, m, msg).await
 }
 
 fn with_status(mut r: Response, status: u16) -> Response {

@@ -1,0 +1,204 @@
+//! Operations: several nodes on one PostgreSQL, TLS with ALPN, request routing by host.
+
+use super::*;
+use castellan_testkit::{temp_dir, test_config};
+
+/// Two nodes on one PostgreSQL database: a write on one is visible on the other at once, and
+/// revoking a token on one is honoured by the other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_share_one_postgres() {
+    let Some(a) = TestServer::start(Backend::Postgres).await else {
+        return;
+    };
+    let cfg = test_config(&a.db_url, &a.dir);
+    let mut b = TestServer::launch(Backend::Postgres, cfg, temp_dir("nodeb"), false).await;
+    b.pat = a.pat.clone();
+    // Writes on A are read on B at once, and the other way round.
+    let id = ok(a
+        .admin(
+            "POST",
+            "/management/v1/users/machine",
+            Some(json!({"userName": "on-a", "name": "A"})),
+        )
+        .await)["userId"]
+        .as_str()
+        .map(str::to_string)
+        .expect("id");
+    assert_eq!(
+        ok(b.admin("GET", &format!("/management/v1/users/{id}"), None)
+            .await)["user"]["userName"],
+        "on-a"
+    );
+    let id2 = ok(b
+        .admin(
+            "POST",
+            "/management/v1/users/machine",
+            Some(json!({"userName": "on-b", "name": "B"})),
+        )
+        .await)["userId"]
+        .as_str()
+        .map(str::to_string)
+        .expect("id");
+    assert_eq!(
+        ok(a.admin("GET", &format!("/management/v1/users/{id2}"), None)
+            .await)["user"]["userName"],
+        "on-b"
+    );
+    // Unique constraints hold across nodes.
+    assert_eq!(
+        b.admin(
+            "POST",
+            "/management/v1/users/machine",
+            Some(json!({"userName": "on-a", "name": "dup"}))
+        )
+        .await
+        .0,
+        409
+    );
+    // A PAT used on B (and cached there) stops working on B once A removes it.
+    let pat = ok(a
+        .admin(
+            "POST",
+            &format!("/management/v1/users/{id}/pats"),
+            Some(json!({})),
+        )
+        .await);
+    let (tid, token) = (
+        pat["tokenId"].as_str().expect("tokenId").to_string(),
+        pat["token"].as_str().expect("token").to_string(),
+    );
+    ok(b.call("GET", "/auth/v1/users/me", None, Some(&token), None)
+        .await);
+    ok(a.admin(
+        "DELETE",
+        &format!("/management/v1/users/{id}/pats/{tid}"),
+        None,
+    )
+    .await);
+    let mut status = 0;
+    for _ in 0..50 {
+        status = b
+            .call("GET", "/auth/v1/users/me", None, Some(&token), None)
+            .await
+            .0;
+        if status == 401 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(status, 401, "node B still accepts a PAT removed on node A");
+    b.stop().await;
+    a.stop().await;
+}
+
+fn self_signed(dir: &std::path::Path) -> (String, String) {
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    let out = std::process::Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=DNS:localhost",
+            "-addext",
+            "basicConstraints=critical,CA:FALSE",
+        ])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .expect("openssl");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (cert.display().to_string(), key.display().to_string())
+}
+
+/// `--tls-mode enabled` serves HTTPS with HTTP/2 by ALPN and refuses plain HTTP.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_serves_https_with_h2_and_refuses_plain_http() {
+    let dir = temp_dir("tls");
+    let (cert, key) = self_signed(&dir);
+    let mut cfg = test_config(&format!("sqlite://{}", dir.join("c.db").display()), &dir);
+    cfg.tls.cert_path = cert.clone();
+    cfg.tls.key_path = key;
+    let running = castellan_server::start(castellan_server::Options {
+        config: cfg,
+        tls_mode: Some(castellan_server::TlsMode::Enabled),
+        init: true,
+        listen: Some("127.0.0.1:0".parse().expect("addr")),
+        node: None,
+    })
+    .await
+    .expect("start with TLS");
+    let port = running.addr.port();
+    let pat = std::fs::read_to_string(dir.join("pat.txt")).expect("pat");
+    let root = reqwest::Certificate::from_pem(&std::fs::read(&cert).expect("cert")).expect("pem");
+    let https = reqwest::Client::builder()
+        .add_root_certificate(root)
+        .no_proxy()
+        .build()
+        .expect("client");
+    let r = https
+        .get(format!("https://localhost:{port}/auth/v1/users/me"))
+        .header("authorization", format!("Bearer {pat}"))
+        .send()
+        .await
+        .expect("https");
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        r.version(),
+        reqwest::Version::HTTP_2,
+        "ALPN must negotiate h2 (gRPC needs it)"
+    );
+    let plain = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .expect("client");
+    assert!(
+        plain
+            .get(format!("http://localhost:{port}/debug/healthz"))
+            .send()
+            .await
+            .is_err(),
+        "plain HTTP must be refused"
+    );
+    running.stop().await;
+}
+
+// A trusted proxy names the instance with x-zitadel-instance-host.
+both!(
+    instance_host_header_selects_the_instance,
+    |s: TestServer| async move {
+        let r = s
+            .http
+            .get(s.url("/auth/v1/users/me"))
+            .header("x-zitadel-instance-host", "localhost")
+            .header("host", "proxy.internal:9999")
+            .header("authorization", format!("Bearer {}", s.pat))
+            .send()
+            .await
+            .expect("send");
+        assert_eq!(r.status(), 200);
+        let r = s
+            .http
+            .get(s.url("/auth/v1/users/me"))
+            .header("x-zitadel-instance-host", "other.example.com")
+            .header("authorization", format!("Bearer {}", s.pat))
+            .send()
+            .await
+            .expect("send");
+        assert_eq!(r.status(), 404);
+    }
+);
