@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Runs the benchmark scenarios against a release build, on SQLite and on PostgreSQL, in one
+# run, and prints one JSON line per measurement (also appended to bench/results/latest.jsonl).
+# Usage: bench/run.sh [seconds-per-scenario] [users-to-seed]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SECS="${1:-10}"
+USERS="${2:-100000}"
+cargo build --release -p castellan-server -p castellan-bench
+BIN=target/release/castellan
+LOAD=target/release/castellan-bench
+mkdir -p bench/results
+OUT=bench/results/latest.jsonl
+: > "$OUT"
+WORK=$(mktemp -d /tmp/castellan-bench.XXXXXX)
+PGDIR=""
+cleanup() {
+    [ -n "${SERVER:-}" ] && kill "$SERVER" 2>/dev/null || true
+    if [ -n "$PGDIR" ]; then runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGDIR/data" -m immediate stop >/dev/null 2>&1 || true; fi
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+rss_mb() { awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
+record() { echo "$1" | tee -a "$OUT"; }
+
+run_backend() {
+    local label="$1" url="$2" port="$3"
+    local dir="$WORK/$label"
+    mkdir -p "$dir"
+    (cd "$dir" && CASTELLAN_MASTERKEY=MasterkeyNeedsToHave32Characters CASTELLAN_PORT="$port" CASTELLAN_EXTERNALPORT="$port" \
+        CASTELLAN_DATABASE_URL="$url" CASTELLAN_FIRSTINSTANCE_PATPATH="$dir/pat.txt" CASTELLAN_LOG_LEVEL=warn \
+        exec "$OLDPWD/$BIN" start-from-init --masterkey-from-env --tls-mode disabled >"$dir/out.txt" 2>"$dir/err.txt") &
+    SERVER=$!
+    for _ in $(seq 1 100); do curl -sf "localhost:$port/debug/ready" >/dev/null && break; sleep 0.1; done
+    sleep 1
+    record "{\"scenario\":\"idle_memory\",\"label\":\"$label\",\"rss_mb\":$(rss_mb $SERVER)}"
+    for s in noop pat manipulate; do
+        record "$($LOAD --addr "localhost:$port" --scenario $s --duration "$SECS" --pat-file "$dir/pat.txt" --label "$label")"
+    done
+    record "$($LOAD --addr "localhost:$port" --scenario seed --count "$USERS" --connections 16 --pat-file "$dir/pat.txt" --label "$label")"
+    record "$($LOAD --addr "localhost:$port" --scenario list-users --duration "$SECS" --connections 16 --pat-file "$dir/pat.txt" --label "$label")"
+    record "$($LOAD --addr "localhost:$port" --scenario noop --duration "$SECS" --pat-file "$dir/pat.txt" --label "$label-after-seed")"
+    sleep 2
+    record "{\"scenario\":\"idle_memory_after_seed\",\"label\":\"$label\",\"rss_mb\":$(rss_mb $SERVER)}"
+    kill "$SERVER"; wait "$SERVER" 2>/dev/null || true
+    SERVER=""
+}
+
+run_backend sqlite "sqlite://$WORK/sqlite/castellan.db" 18181
+
+# PostgreSQL: a throwaway server from the machine's binaries, fsync on.
+PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+PGDIR="$WORK/pg"
+mkdir -p "$PGDIR"
+chown postgres "$PGDIR"
+runuser -u postgres -- "$PGBIN/initdb" -D "$PGDIR/data" -A trust -U castellan --no-sync >/dev/null
+runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGDIR/data" -o "-p 18432 -k $PGDIR -c listen_addresses=127.0.0.1 -c max_connections=200 -c shared_buffers=256MB" -w start >/dev/null
+runuser -u postgres -- "$PGBIN/psql" -h 127.0.0.1 -p 18432 -U castellan -d postgres -qc "CREATE DATABASE castellan" >/dev/null
+run_backend postgres "postgres://castellan@127.0.0.1:18432/castellan" 18182

@@ -1,0 +1,204 @@
+//! `castellan-bench`: drives one scenario against a running server with N keep-alive HTTP/1.1
+//! connections for a fixed time, and prints throughput and latency percentiles as JSON.
+//!
+//! Scenarios (ZITADEL's benchmark names in brackets):
+//! - `noop`: `GET /debug/healthz`, the baseline of this server on this machine;
+//! - `pat`: `GET /auth/v1/users/me` with a personal access token [machine_pat_login];
+//! - `manipulate`: create human, update profile, lock, unlock, remove [manipulate_user];
+//! - `list-users`: ListUsers with a user-name prefix query;
+//! - `seed`: adds `--count` humans named `user000000`… (for `list-users`).
+
+use bytes::Bytes;
+use clap::Parser;
+use http_body_util::{BodyExt, Full};
+use hyper::client::conn::http1;
+use hyper_util::rt::TokioIo;
+use serde_json::{json, Value};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+#[derive(Parser, Clone)]
+struct Args {
+    /// Server address, host:port.
+    #[arg(long, default_value = "localhost:8080")]
+    addr: String,
+    #[arg(long)]
+    scenario: String,
+    #[arg(long, default_value_t = 32)]
+    connections: usize,
+    /// Seconds to run.
+    #[arg(long, default_value_t = 10)]
+    duration: u64,
+    /// File holding the PAT of an IAM_OWNER.
+    #[arg(long, default_value = "")]
+    pat_file: String,
+    /// Users to create with `seed`.
+    #[arg(long, default_value_t = 100_000)]
+    count: usize,
+    /// Label for the result line.
+    #[arg(long, default_value = "")]
+    label: String,
+}
+
+struct Conn {
+    sender: http1::SendRequest<Full<Bytes>>,
+    host: String,
+    token: String,
+}
+
+impl Conn {
+    async fn open(addr: &str, token: &str) -> Result<Conn, String> {
+        let stream = tokio::net::TcpStream::connect(addr).await.map_err(|e| format!("connect {addr}: {e}"))?;
+        let _ = stream.set_nodelay(true);
+        let (sender, conn) = http1::handshake(TokioIo::new(stream)).await.map_err(|e| e.to_string())?;
+        tokio::spawn(conn);
+        Ok(Conn { sender, host: addr.split(':').next().unwrap_or("localhost").to_string(), token: token.to_string() })
+    }
+
+    async fn send(&mut self, method: &str, path: &str, body: Option<Value>) -> Result<(u16, Bytes), String> {
+        self.sender.ready().await.map_err(|e| e.to_string())?;
+        let mut b = http::Request::builder().method(method).uri(path).header("host", &self.host);
+        if !self.token.is_empty() {
+            b = b.header("authorization", format!("Bearer {}", self.token));
+        }
+        let payload = match body {
+            Some(v) => {
+                b = b.header("content-type", "application/json");
+                Bytes::from(v.to_string())
+            }
+            None => Bytes::new(),
+        };
+        let req = b.body(Full::new(payload)).map_err(|e| e.to_string())?;
+        let resp = self.sender.send_request(req).await.map_err(|e| e.to_string())?;
+        let status = resp.status().as_u16();
+        let bytes = resp.into_body().collect().await.map_err(|e| e.to_string())?.to_bytes();
+        Ok((status, bytes))
+    }
+}
+
+static SEQ: AtomicU64 = AtomicU64::new(0);
+
+fn id_of(b: &Bytes, field: &str) -> Option<String> {
+    serde_json::from_slice::<Value>(b).ok()?.get(field)?.as_str().map(str::to_string)
+}
+
+/// One unit of work of a scenario; returns whether it succeeded.
+async fn iteration(c: &mut Conn, scenario: &str, worker: usize) -> Result<bool, String> {
+    let n = SEQ.fetch_add(1, Ordering::Relaxed);
+    Ok(match scenario {
+        "noop" => c.send("GET", "/debug/healthz", None).await?.0 == 200,
+        "pat" => c.send("GET", "/auth/v1/users/me", None).await?.0 == 200,
+        "list-users" => {
+            let prefix = format!("user{:04}", (n * 7919) % 10_000);
+            let q = json!({"query": {"limit": 100}, "queries": [{"userNameQuery": {"userName": prefix, "method": "TEXT_QUERY_METHOD_STARTS_WITH"}}]});
+            c.send("POST", "/management/v1/users/_search", Some(q)).await?.0 == 200
+        }
+        "manipulate" => {
+            let user = format!("bench-{worker}-{n}-{}", std::process::id());
+            let add = json!({"userName": user, "profile": {"firstName": "Bench", "lastName": "User"}, "email": {"email": format!("{user}@example.com")}});
+            let (st, b) = c.send("POST", "/management/v1/users/human", Some(add)).await?;
+            let Some(id) = (st == 200).then(|| id_of(&b, "userId")).flatten() else { return Ok(false) };
+            let prof = json!({"firstName": "Changed", "lastName": "User", "displayName": "Changed User"});
+            let ok = c.send("PUT", &format!("/management/v1/users/{id}/profile"), Some(prof)).await?.0 == 200
+                && c.send("POST", &format!("/management/v1/users/{id}/_lock"), Some(json!({}))).await?.0 == 200
+                && c.send("POST", &format!("/management/v1/users/{id}/_unlock"), Some(json!({}))).await?.0 == 200;
+            let removed = c.send("DELETE", &format!("/management/v1/users/{id}"), None).await?.0 == 200;
+            ok && removed
+        }
+        other => return Err(format!("unknown scenario {other}")),
+    })
+}
+
+fn percentile(sorted: &[u64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)] as f64 / 1000.0
+}
+
+async fn seed(args: &Args, token: &str) -> Result<(), String> {
+    let next = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..args.connections {
+        let (next, addr, token, count) = (next.clone(), args.addr.clone(), token.to_string(), args.count as u64);
+        tasks.push(tokio::spawn(async move {
+            let mut c = Conn::open(&addr, &token).await?;
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= count {
+                    return Ok::<(), String>(());
+                }
+                let user = format!("user{i:06}");
+                let body = json!({"userName": user, "profile": {"firstName": "Seed", "lastName": format!("N{i}")}, "email": {"email": format!("{user}@example.com"), "isEmailVerified": true}});
+                let (st, b) = c.send("POST", "/management/v1/users/human", Some(body)).await?;
+                if st != 200 && st != 409 {
+                    return Err(format!("seeding {user}: HTTP {st} {}", String::from_utf8_lossy(&b)));
+                }
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.map_err(|e| e.to_string())??;
+    }
+    println!("{}", json!({"scenario": "seed", "label": args.label, "users": args.count, "seconds": started.elapsed().as_secs_f64()}));
+    Ok(())
+}
+
+async fn run(args: Args) -> Result<(), String> {
+    let token = if args.pat_file.is_empty() { String::new() } else { std::fs::read_to_string(&args.pat_file).map_err(|e| format!("{}: {e}", args.pat_file))?.trim().to_string() };
+    if args.scenario == "seed" {
+        return seed(&args, &token).await;
+    }
+    let deadline = Instant::now() + Duration::from_secs(args.duration);
+    let mut tasks = Vec::new();
+    for w in 0..args.connections {
+        let (args, token) = (args.clone(), token.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut c = Conn::open(&args.addr, &token).await?;
+            let (mut lat, mut errors) = (Vec::with_capacity(100_000), 0u64);
+            while Instant::now() < deadline {
+                let t = Instant::now();
+                match iteration(&mut c, &args.scenario, w).await {
+                    Ok(true) => lat.push(t.elapsed().as_micros() as u64),
+                    Ok(false) => errors += 1,
+                    Err(e) => return Err(e),
+                }
+            }
+            Ok::<_, String>((lat, errors))
+        }));
+    }
+    let started = Instant::now();
+    let (mut all, mut errors) = (Vec::new(), 0);
+    for t in tasks {
+        let (lat, e) = t.await.map_err(|e| e.to_string())??;
+        all.extend(lat);
+        errors += e;
+    }
+    let secs = started.elapsed().as_secs_f64().max(args.duration as f64);
+    all.sort_unstable();
+    println!(
+        "{}",
+        json!({
+            "scenario": args.scenario, "label": args.label, "connections": args.connections,
+            "ok": all.len(), "errors": errors, "per_second": (all.len() as f64 / secs).round(),
+            "p50_ms": percentile(&all, 0.50), "p90_ms": percentile(&all, 0.90), "p99_ms": percentile(&all, 0.99),
+        })
+    );
+    Ok(())
+}
+
+fn main() {
+    let args = Args::parse();
+    let threads = if args.scenario == "seed" { 2 } else { 1 };
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(threads).enable_all().build().unwrap_or_else(|e| {
+        eprintln!("runtime: {e}");
+        std::process::exit(1)
+    });
+    if let Err(e) = rt.block_on(run(args)) {
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    }
+}
