@@ -205,4 +205,147 @@ mod tests {
         assert!(set_text(&mut m, "nope", "1", false).is_err());
         assert!(set_text(&mut m, "nope", "1", true).is_ok());
     }
+
+    /// A small deterministic generator for the property tests below.
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+        fn pick<'a, T>(&mut self, v: &'a [T]) -> &'a T {
+            &v[(self.next() % v.len() as u64) as usize]
+        }
+    }
+
+    fn random_json(r: &mut Rng, depth: u32, names: &[String]) -> serde_json::Value {
+        use serde_json::Value as J;
+        match r.next() % if depth > 3 { 6 } else { 8 } {
+            0 => J::Null,
+            1 => J::Bool(r.next() % 2 == 0),
+            2 => J::from((r.next() as i64).wrapping_sub(1 << 62)),
+            3 => J::from(f64::from((r.next() % 1000) as u32) / 7.0),
+            4 => J::String(
+                r.pick(&[
+                    "",
+                    "x",
+                    "TEXT_QUERY_METHOD_EQUALS",
+                    "NOPE",
+                    "2024-01-01T00:00:00Z",
+                    "\u{0}",
+                    "1e400",
+                ])
+                .to_string(),
+            ),
+            5 => J::String(r.pick(names).clone()),
+            6 => J::Array(
+                (0..r.next() % 4)
+                    .map(|_| random_json(r, depth + 1, names))
+                    .collect(),
+            ),
+            _ => {
+                let mut m = serde_json::Map::new();
+                for _ in 0..r.next() % 5 {
+                    m.insert(r.pick(names).clone(), random_json(r, depth + 1, names));
+                }
+                J::Object(m)
+            }
+        }
+    }
+
+    /// Random JSON shaped like the request messages never panics the transcoder: it either
+    /// decodes or yields an INVALID_ARGUMENT error.
+    #[test]
+    fn random_bodies_never_panic() {
+        let methods = Methods::get();
+        let mut names: Vec<String> = Vec::new();
+        for m in &methods.all {
+            for f in m.input.fields() {
+                names.push(f.json_name().to_string());
+                names.push(f.name().to_string());
+            }
+        }
+        let mut r = Rng(0x9e37_79b9_7f4a_7c15);
+        for i in 0..20_000 {
+            let m = r.pick(&methods.all).clone();
+            let body = random_json(&mut r, 0, &names).to_string();
+            let mut bytes = body.into_bytes();
+            if i % 5 == 0 && !bytes.is_empty() {
+                let at = (r.next() % bytes.len() as u64) as usize;
+                bytes[at] = (r.next() % 256) as u8;
+            }
+            if let Err(e) = from_json(&m.input, &bytes) {
+                assert_eq!(e.0.kind, castellan_domain::Kind::InvalidArgument);
+            }
+        }
+    }
+
+    /// Random paths and query values never panic the router or the text setter.
+    #[test]
+    fn random_paths_never_panic() {
+        let routes = crate::rest::route::Routes::new(Methods::get());
+        let mut r = Rng(42);
+        let segs = [
+            "management",
+            "v1",
+            "users",
+            "_search",
+            "%",
+            "%zz",
+            "%41",
+            "",
+            "me",
+            "orgs",
+            "..",
+            "123",
+            "metadata",
+            "{id}",
+            "\u{0}",
+        ];
+        for _ in 0..20_000 {
+            let n = 1 + r.next() % 7;
+            let path: String = (0..n).map(|_| format!("/{}", r.pick(&segs))).collect();
+            let verb = r
+                .pick(&[
+                    http::Method::GET,
+                    http::Method::POST,
+                    http::Method::PUT,
+                    http::Method::DELETE,
+                ])
+                .clone();
+            let _ = routes.find(&verb, &path);
+        }
+        let d = desc("zitadel.management.v1.ListUsersRequest");
+        for _ in 0..5_000 {
+            let mut m = DynamicMessage::new(d.clone());
+            let key = r
+                .pick(&[
+                    "query.limit",
+                    "query.offset",
+                    "query.asc",
+                    "sortingColumn",
+                    "sorting_column",
+                    "query",
+                    "x.y.z",
+                    "queries",
+                ])
+                .to_string();
+            let val = r
+                .pick(&[
+                    "1",
+                    "-1",
+                    "true",
+                    "USER_FIELD_NAME_EMAIL",
+                    "99999999999999999999",
+                    "",
+                    "abc",
+                ])
+                .to_string();
+            if let Err(e) = set_text(&mut m, &key, &val, r.next() % 2 == 0) {
+                assert_eq!(e.0.kind, castellan_domain::Kind::InvalidArgument);
+            }
+        }
+    }
 }
