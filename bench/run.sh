@@ -13,6 +13,7 @@ mkdir -p bench/results
 OUT=bench/results/latest.jsonl
 : > "$OUT"
 WORK=$(mktemp -d /tmp/castellan-bench.XXXXXX)
+chmod 755 "$WORK"
 PGDIR=""
 cleanup() {
     [ -n "${SERVER:-}" ] && kill "$SERVER" 2>/dev/null || true

@@ -49,16 +49,32 @@ struct Conn {
 
 impl Conn {
     async fn open(addr: &str, token: &str) -> Result<Conn, String> {
-        let stream = tokio::net::TcpStream::connect(addr).await.map_err(|e| format!("connect {addr}: {e}"))?;
+        let stream = tokio::net::TcpStream::connect(addr)
+            .await
+            .map_err(|e| format!("connect {addr}: {e}"))?;
         let _ = stream.set_nodelay(true);
-        let (sender, conn) = http1::handshake(TokioIo::new(stream)).await.map_err(|e| e.to_string())?;
+        let (sender, conn) = http1::handshake(TokioIo::new(stream))
+            .await
+            .map_err(|e| e.to_string())?;
         tokio::spawn(conn);
-        Ok(Conn { sender, host: addr.split(':').next().unwrap_or("localhost").to_string(), token: token.to_string() })
+        Ok(Conn {
+            sender,
+            host: addr.split(':').next().unwrap_or("localhost").to_string(),
+            token: token.to_string(),
+        })
     }
 
-    async fn send(&mut self, method: &str, path: &str, body: Option<Value>) -> Result<(u16, Bytes), String> {
+    async fn send(
+        &mut self,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<(u16, Bytes), String> {
         self.sender.ready().await.map_err(|e| e.to_string())?;
-        let mut b = http::Request::builder().method(method).uri(path).header("host", &self.host);
+        let mut b = http::Request::builder()
+            .method(method)
+            .uri(path)
+            .header("host", &self.host);
         if !self.token.is_empty() {
             b = b.header("authorization", format!("Bearer {}", self.token));
         }
@@ -70,9 +86,18 @@ impl Conn {
             None => Bytes::new(),
         };
         let req = b.body(Full::new(payload)).map_err(|e| e.to_string())?;
-        let resp = self.sender.send_request(req).await.map_err(|e| e.to_string())?;
+        let resp = self
+            .sender
+            .send_request(req)
+            .await
+            .map_err(|e| e.to_string())?;
         let status = resp.status().as_u16();
-        let bytes = resp.into_body().collect().await.map_err(|e| e.to_string())?.to_bytes();
+        let bytes = resp
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| e.to_string())?
+            .to_bytes();
         Ok((status, bytes))
     }
 }
@@ -80,7 +105,11 @@ impl Conn {
 static SEQ: AtomicU64 = AtomicU64::new(0);
 
 fn id_of(b: &Bytes, field: &str) -> Option<String> {
-    serde_json::from_slice::<Value>(b).ok()?.get(field)?.as_str().map(str::to_string)
+    serde_json::from_slice::<Value>(b)
+        .ok()?
+        .get(field)?
+        .as_str()
+        .map(str::to_string)
 }
 
 /// One unit of work of a scenario; returns whether it succeeded.
@@ -88,22 +117,54 @@ async fn iteration(c: &mut Conn, scenario: &str, worker: usize) -> Result<bool, 
     let n = SEQ.fetch_add(1, Ordering::Relaxed);
     Ok(match scenario {
         "noop" => c.send("GET", "/debug/healthz", None).await?.0 == 200,
+        "rest-noop" => c.send("GET", "/auth/v1/healthz", None).await?.0 == 200,
         "pat" => c.send("GET", "/auth/v1/users/me", None).await?.0 == 200,
         "list-users" => {
             let prefix = format!("user{:04}", (n * 7919) % 10_000);
             let q = json!({"query": {"limit": 100}, "queries": [{"userNameQuery": {"userName": prefix, "method": "TEXT_QUERY_METHOD_STARTS_WITH"}}]});
-            c.send("POST", "/management/v1/users/_search", Some(q)).await?.0 == 200
+            c.send("POST", "/management/v1/users/_search", Some(q))
+                .await?
+                .0
+                == 200
         }
         "manipulate" => {
             let user = format!("bench-{worker}-{n}-{}", std::process::id());
             let add = json!({"userName": user, "profile": {"firstName": "Bench", "lastName": "User"}, "email": {"email": format!("{user}@example.com")}});
-            let (st, b) = c.send("POST", "/management/v1/users/human", Some(add)).await?;
-            let Some(id) = (st == 200).then(|| id_of(&b, "userId")).flatten() else { return Ok(false) };
-            let prof = json!({"firstName": "Changed", "lastName": "User", "displayName": "Changed User"});
-            let ok = c.send("PUT", &format!("/management/v1/users/{id}/profile"), Some(prof)).await?.0 == 200
-                && c.send("POST", &format!("/management/v1/users/{id}/_lock"), Some(json!({}))).await?.0 == 200
-                && c.send("POST", &format!("/management/v1/users/{id}/_unlock"), Some(json!({}))).await?.0 == 200;
-            let removed = c.send("DELETE", &format!("/management/v1/users/{id}"), None).await?.0 == 200;
+            let (st, b) = c
+                .send("POST", "/management/v1/users/human", Some(add))
+                .await?;
+            let Some(id) = (st == 200).then(|| id_of(&b, "userId")).flatten() else {
+                return Ok(false);
+            };
+            let prof =
+                json!({"firstName": "Changed", "lastName": "User", "displayName": "Changed User"});
+            let ok =
+                c.send(
+                    "PUT",
+                    &format!("/management/v1/users/{id}/profile"),
+                    Some(prof),
+                )
+                .await?
+                .0 == 200
+                    && c.send(
+                        "POST",
+                        &format!("/management/v1/users/{id}/_lock"),
+                        Some(json!({})),
+                    )
+                    .await?
+                    .0 == 200
+                    && c.send(
+                        "POST",
+                        &format!("/management/v1/users/{id}/_unlock"),
+                        Some(json!({})),
+                    )
+                    .await?
+                    .0 == 200;
+            let removed = c
+                .send("DELETE", &format!("/management/v1/users/{id}"), None)
+                .await?
+                .0
+                == 200;
             ok && removed
         }
         other => return Err(format!("unknown scenario {other}")),
@@ -123,7 +184,12 @@ async fn seed(args: &Args, token: &str) -> Result<(), String> {
     let started = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..args.connections {
-        let (next, addr, token, count) = (next.clone(), args.addr.clone(), token.to_string(), args.count as u64);
+        let (next, addr, token, count) = (
+            next.clone(),
+            args.addr.clone(),
+            token.to_string(),
+            args.count as u64,
+        );
         tasks.push(tokio::spawn(async move {
             let mut c = Conn::open(&addr, &token).await?;
             loop {
@@ -143,12 +209,22 @@ async fn seed(args: &Args, token: &str) -> Result<(), String> {
     for t in tasks {
         t.await.map_err(|e| e.to_string())??;
     }
-    println!("{}", json!({"scenario": "seed", "label": args.label, "users": args.count, "seconds": started.elapsed().as_secs_f64()}));
+    println!(
+        "{}",
+        json!({"scenario": "seed", "label": args.label, "users": args.count, "seconds": started.elapsed().as_secs_f64()})
+    );
     Ok(())
 }
 
 async fn run(args: Args) -> Result<(), String> {
-    let token = if args.pat_file.is_empty() { String::new() } else { std::fs::read_to_string(&args.pat_file).map_err(|e| format!("{}: {e}", args.pat_file))?.trim().to_string() };
+    let token = if args.pat_file.is_empty() {
+        String::new()
+    } else {
+        std::fs::read_to_string(&args.pat_file)
+            .map_err(|e| format!("{}: {e}", args.pat_file))?
+            .trim()
+            .to_string()
+    };
     if args.scenario == "seed" {
         return seed(&args, &token).await;
     }
@@ -193,10 +269,14 @@ async fn run(args: Args) -> Result<(), String> {
 fn main() {
     let args = Args::parse();
     let threads = if args.scenario == "seed" { 2 } else { 1 };
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(threads).enable_all().build().unwrap_or_else(|e| {
-        eprintln!("runtime: {e}");
-        std::process::exit(1)
-    });
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads)
+        .enable_all()
+        .build()
+        .unwrap_or_else(|e| {
+            eprintln!("runtime: {e}");
+            std::process::exit(1)
+        });
     if let Err(e) = rt.block_on(run(args)) {
         eprintln!("error: {e}");
         std::process::exit(1);

@@ -61,8 +61,14 @@ impl Cache {
 
 /// SHA-256 of a secret, hex encoded: how tokens and secrets are stored.
 pub fn hash_secret(secret: &str) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, secret.as_bytes());
-    d.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+    let mut out = String::with_capacity(64);
+    for b in d.as_ref() {
+        out.push(HEX[usize::from(b >> 4)] as char);
+        out.push(HEX[usize::from(b & 15)] as char);
+    }
+    out
 }
 
 /// Strips the port from a host header value and lower-cases it.
@@ -87,13 +93,13 @@ pub async fn instance_by_host(db: &Db, cache: &Cache, host: &str) -> R<String> {
         None => {
             let h = host.clone();
             let v = db
-                .read(move |c| {
-                    Ok(c.one(
+                .read_point(move |c| {
+                    c.one(
                         "SELECT instance_id FROM instance_domains WHERE domain = ?",
                         &params![&h],
                     )?
                     .map(|r| r.text(0))
-                    .transpose()?)
+                    .transpose()
                 })
                 .await?;
             Cache::put(&cache.hosts, host.clone(), v.clone(), epoch);
@@ -137,7 +143,9 @@ pub async fn authenticate(
         return Err(unauthenticated("AUTH-3xp1r", "Errors.Token.Expired"));
     }
     let inst = instance_id.to_string();
-    let p = db.read(move |c| load_principal(c, &inst, &hash)).await?;
+    let p = db
+        .read_point(move |c| load_principal(c, &inst, &hash))
+        .await?;
     let p = Arc::new(p.ok_or_else(|| unauthenticated("AUTH-k3Y0n", "Errors.Token.Invalid"))?);
     Cache::put(&cache.tokens, key, p.clone(), epoch);
     if p.expires <= now {

@@ -48,6 +48,32 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Bounds concurrent password hashing so that it never starves the runtime.
     pub hashers: Semaphore,
+    /// Users by id, valid while the data epoch is unchanged (single-writer databases only).
+    pub user_cache: UserCache,
+}
+
+/// A small cache of user rows keyed by (instance, user id) and stamped with the data epoch.
+#[derive(Default)]
+pub struct UserCache {
+    map: std::sync::RwLock<
+        std::collections::HashMap<(String, String), (u64, crate::app::users::UserRow)>,
+    >,
+}
+
+impl UserCache {
+    pub fn get(&self, instance: &str, id: &str, epoch: u64) -> Option<crate::app::users::UserRow> {
+        let m = self.map.read().unwrap_or_else(|e| e.into_inner());
+        m.get(&(instance.to_string(), id.to_string()))
+            .filter(|(e, _)| *e == epoch)
+            .map(|(_, u)| u.clone())
+    }
+    pub fn put(&self, instance: &str, id: &str, epoch: u64, u: crate::app::users::UserRow) {
+        let mut m = self.map.write().unwrap_or_else(|e| e.into_inner());
+        if m.len() >= 10_000 {
+            m.clear();
+        }
+        m.insert((instance.to_string(), id.to_string()), (epoch, u));
+    }
 }
 
 pub type St = Arc<AppState>;
@@ -64,6 +90,7 @@ impl AppState {
             cfg,
             metrics: Metrics::new(),
             hashers: Semaphore::new(workers),
+            user_cache: UserCache::default(),
         })
     }
 

@@ -114,8 +114,11 @@ pub fn check_importable(hash: &str) -> Result<()> {
     if is_bcrypt(hash) && hash.parse::<bcrypt::HashParts>().is_ok() {
         return Ok(());
     }
-    if hash.starts_with("$argon2") && PasswordHash::new(hash).is_ok() {
-        return Ok(());
+    if let Ok(h) = PasswordHash::new(hash) {
+        let variant_ok = matches!(h.algorithm.as_str(), "argon2id" | "argon2i" | "argon2d");
+        if variant_ok && h.salt.is_some() && h.hash.is_some() && Params::try_from(&h).is_ok() {
+            return Ok(());
+        }
     }
     Err(Error::new(
         Kind::InvalidArgument,
@@ -183,5 +186,8 @@ mod tests {
         assert!(check_importable(&b).is_ok());
         assert!(verify("Secret1!", &b));
         assert!(check_importable("md5:abc").is_err());
+        assert!(check_importable(&h).is_ok());
+        assert!(check_importable("$argon2id$garbage").is_err());
+        assert!(check_importable("$argon2id$v=19$m=64,t=1,p=1").is_err());
     }
 }

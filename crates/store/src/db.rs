@@ -64,6 +64,7 @@ struct Inner {
     writer: std::sync::mpsc::Sender<Job>,
     stats: Arc<Stats>,
     auth_epoch: Arc<AtomicU64>,
+    data_epoch: Arc<AtomicU64>,
 }
 
 /// Handle to the database; cheap to clone.
@@ -93,12 +94,14 @@ impl Db {
         crate::migrate::run(writer.as_mut())?;
         let (tx, rx) = std::sync::mpsc::channel::<Job>();
         let stats = Arc::new(Stats::default());
+        let data_epoch = Arc::new(AtomicU64::new(0));
         std::thread::Builder::new()
             .name("castellan-writer".into())
             .spawn({
                 let target = target.clone();
                 let stats = stats.clone();
-                move || writer_loop(writer, target, rx, stats)
+                let epoch = data_epoch.clone();
+                move || writer_loop(writer, target, rx, stats, epoch)
             })
             .map_err(|e| Error::internal("STORE-thr3d", e.to_string()))?;
         Ok(Db {
@@ -111,6 +114,7 @@ impl Db {
                 writer: tx,
                 stats,
                 auth_epoch: Arc::new(AtomicU64::new(0)),
+                data_epoch,
             }),
         })
     }
@@ -131,6 +135,19 @@ impl Db {
     /// (users, tokens, members) on this node or, through LISTEN/NOTIFY, on another node.
     pub fn auth_epoch(&self) -> &Arc<AtomicU64> {
         &self.inner.auth_epoch
+    }
+
+    /// The node-local data epoch: bumped after every commit of this node's writer, before the
+    /// committing callers are answered. Only meaningful as a cache key where this node is the
+    /// only writer (`single_writer`).
+    pub fn data_epoch(&self) -> u64 {
+        self.inner.data_epoch.load(Ordering::SeqCst)
+    }
+
+    /// Whether this node is the only writer of the database (embedded SQLite), so that
+    /// node-local caches of read models are exact.
+    pub fn single_writer(&self) -> bool {
+        self.inner.dialect == Dialect::Sqlite
     }
 
     pub fn max_readers(&self) -> usize {
@@ -174,6 +191,43 @@ impl Db {
         })
         .await
         .map_err(|e| Error::internal("STORE-j01nR", e.to_string()))?
+    }
+
+    /// Runs a point read (a lookup by key: microseconds). On SQLite it runs on the calling
+    /// thread, sparing the hand-off to a blocking thread that would cost more than the query;
+    /// on PostgreSQL (a network round trip) it is `read`.
+    pub async fn read_point<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut dyn Conn) -> Result<T> + Send + 'static,
+    {
+        if self.inner.dialect != Dialect::Sqlite {
+            return self.read(f).await;
+        }
+        let _permit = self
+            .inner
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| Error::new(Kind::Unavailable, "STORE-p00lC", "Errors.Unavailable"))?;
+        self.inner.stats.reads.fetch_add(1, Ordering::Relaxed);
+        let pooled = self
+            .inner
+            .readers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .pop();
+        let mut conn = match pooled {
+            Some(c) => c,
+            None => self.inner.target.connect(false)?,
+        };
+        let out = f(conn.as_mut());
+        self.inner
+            .readers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(conn);
+        out
     }
 
     /// Runs the command `f` inside the next group commit and returns its result once the
@@ -226,6 +280,7 @@ fn writer_loop(
     target: Target,
     rx: std::sync::mpsc::Receiver<Job>,
     stats: Arc<Stats>,
+    data_epoch: Arc<AtomicU64>,
 ) {
     let begin = match conn.dialect() {
         Dialect::Sqlite => "BEGIN IMMEDIATE",
@@ -267,6 +322,8 @@ fn writer_loop(
         }
         let commit = conn.batch("COMMIT").err();
         stats.commits.fetch_add(1, Ordering::Relaxed);
+        // Before anyone hears of the commit, so that caches never outlive what they cache.
+        data_epoch.fetch_add(1, Ordering::SeqCst);
         if let Some(e) = &commit {
             tracing::error!(error = %e, "commit failed");
             let _ = conn.batch("ROLLBACK");
@@ -313,13 +370,8 @@ impl Db {
                             let mut n = pg.client().notifications();
                             use postgres::fallible_iterator::FallibleIterator;
                             let mut it = n.blocking_iter();
-                            loop {
-                                match it.next() {
-                                    Ok(Some(_)) => {
-                                        epoch.fetch_add(1, Ordering::SeqCst);
-                                    }
-                                    Ok(None) | Err(_) => break,
-                                }
+                            while let Ok(Some(_)) = it.next() {
+                                epoch.fetch_add(1, Ordering::SeqCst);
                             }
                         }
                     }

@@ -108,5 +108,5 @@ impl Row {
 #[macro_export]
 macro_rules! params {
     () => { Vec::<$crate::Value>::new() };
-    ($($v:expr),+ $(,)?) => { vec![$($crate::Value::from($v)),+] };
+    ($($v:expr),+ $(,)?) => { ::std::vec::Vec::<$crate::Value>::from([$($crate::Value::from($v)),+]) };
 }

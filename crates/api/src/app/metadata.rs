@@ -119,7 +119,11 @@ fn row_pb(r: &castellan_store::Row) -> Result<pb::Metadata> {
 /// Reads one key.
 pub async fn get(st: &St, ctx: &Ctx, owner: Owner, id: &str, key: &str) -> R<pb::Metadata> {
     let key = validate::metadata_key(key)?;
-    let (inst, id, org) = (ctx.instance_id.clone(), id.to_string(), ctx.org_id.clone());
+    let (inst, id, org) = (
+        ctx.instance_id.clone(),
+        id.to_string(),
+        visible_in(ctx, owner, id),
+    );
     Ok(st
         .db
         .read(move |c| {
@@ -128,6 +132,16 @@ pub async fn get(st: &St, ctx: &Ctx, owner: Owner, id: &str, key: &str) -> R<pb:
             r.as_ref().map(row_pb).transpose()?.ok_or_else(|| Error::not_found("META-ph7s2", "Errors.Metadata.NotFound").with(format!("key \"{key}\"")))
         })
         .await?)
+}
+
+/// The organisation a user must belong to for its metadata to be read: the caller's own
+/// organisation for the caller's own metadata (the auth API's "me", whatever `x-zitadel-orgid`
+/// selects), else the context organisation.
+fn visible_in(ctx: &Ctx, owner: Owner, id: &str) -> String {
+    match ctx.caller() {
+        Ok(p) if owner == Owner::User && p.user_id == id => p.org_id.clone(),
+        _ => ctx.org_id.clone(),
+    }
 }
 
 fn check_visible(
@@ -167,7 +181,11 @@ pub async fn list(
         }
     }
     let tail = page.tail("key", "key");
-    let (inst, id, org) = (ctx.instance_id.clone(), id.to_string(), ctx.org_id.clone());
+    let (inst, id, org) = (
+        ctx.instance_id.clone(),
+        id.to_string(),
+        visible_in(ctx, owner, id),
+    );
     Ok(st
         .db
         .read(move |c| {

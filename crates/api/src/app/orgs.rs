@@ -66,16 +66,19 @@ pub fn load(c: &mut dyn Conn, instance: &str, id: &str) -> Result<OrgRow> {
 }
 
 /// The generated primary domain of an organisation: `<name>.<external domain>`, with the
-/// name lower-cased, whitespace turned into dashes and other characters dropped.
+/// name lower-cased, whitespace turned into dashes and other characters dropped. Like
+/// ZITADEL's, the result is one DNS label: no dots (an org named `a.b` must not get a
+/// subdomain of org `b`'s domain) and at most 63 characters.
 pub fn generated_domain(name: &str, external: &str) -> String {
     let label: String = name
         .trim()
         .to_lowercase()
         .chars()
         .map(|c| if c.is_whitespace() { '-' } else { c })
-        .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '.')
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .take(63)
         .collect();
-    let label = label.trim_matches(|c| c == '-' || c == '.');
+    let label = label.trim_matches('-');
     format!(
         "{}.{}",
         if label.is_empty() { "org" } else { label },
@@ -343,6 +346,9 @@ pub async fn is_unique(st: &St, ctx: &Ctx, name: &str, domain: &str) -> R<bool> 
         name.trim().to_lowercase(),
         domain.trim().to_lowercase(),
     );
+    if name.is_empty() && domain.is_empty() {
+        return Err(invalid("name or domain must be set"));
+    }
     Ok(st
         .db
         .read(move |c| {

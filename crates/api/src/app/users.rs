@@ -341,20 +341,33 @@ pub async fn add_human(st: &St, ctx: &Ctx, org: String, h: NewHuman) -> R<(Strin
     Ok((id, mutation(&evs, true).unwrap_or_default()))
 }
 
+/// Input of a new machine user.
+#[derive(Debug, Clone, Default)]
+pub struct NewMachine {
+    pub username: String,
+    pub name: String,
+    pub description: String,
+    pub access_token_type: i32,
+    pub user_id: Option<String>,
+}
+
 /// Adds a machine user to `org`.
 pub async fn add_machine(
     st: &St,
     ctx: &Ctx,
     org: String,
-    username: &str,
-    name: &str,
-    description: &str,
-    token_type: i32,
-    user_id: Option<String>,
+    m: NewMachine,
 ) -> R<(String, ObjectDetails)> {
-    let username = validate::username("userName", username)?;
-    let name = validate::required("name", name, validate::MAX_NAME)?;
-    let description = validate::optional("description", description, 500)?;
+    let NewMachine {
+        username,
+        name,
+        description,
+        access_token_type: token_type,
+        user_id,
+    } = m;
+    let username = validate::username("userName", &username)?;
+    let name = validate::required("name", &name, validate::MAX_NAME)?;
+    let description = validate::optional("description", &description, 500)?;
     if !(0..=1).contains(&token_type) {
         return Err(invalid("accessTokenType is unknown"));
     }
@@ -396,13 +409,27 @@ pub async fn add_machine(
 /// Reads a user of the context organisation.
 pub async fn get(st: &St, ctx: &Ctx, id: &str) -> R<UserRow> {
     let (inst, id, org) = (ctx.instance_id.clone(), id.to_string(), ctx.org_id.clone());
-    Ok(st.db.read(move |c| load(c, &inst, &id, Some(&org))).await?)
+    Ok(st
+        .db
+        .read_point(move |c| load(c, &inst, &id, Some(&org)))
+        .await?)
 }
 
-/// Reads any user of the instance by id.
+/// Reads any user of the instance by id (through the node's user cache where it is exact).
 pub async fn get_any(st: &St, instance: &str, id: &str) -> R<UserRow> {
-    let (inst, id) = (instance.to_string(), id.to_string());
-    Ok(st.db.read(move |c| load(c, &inst, &id, None)).await?)
+    let epoch = st.db.data_epoch();
+    if let Some(u) = st.user_cache.get(instance, id, epoch) {
+        return Ok(u);
+    }
+    let (inst, uid) = (instance.to_string(), id.to_string());
+    let u = st
+        .db
+        .read_point(move |c| load(c, &inst, &uid, None))
+        .await?;
+    if st.db.single_writer() {
+        st.user_cache.put(instance, id, epoch, u.clone());
+    }
+    Ok(u)
 }
 
 /// Finds a user of the instance by login name (case-insensitive).

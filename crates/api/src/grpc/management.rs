@@ -341,17 +341,14 @@ impl ManagementService for Svc {
         req: Request<AddMachineUserRequest>,
     ) -> Res<AddMachineUserResponse> {
         let (ctx, r) = split(req)?;
-        let (user_id, details) = users::add_machine(
-            &self.st,
-            &ctx,
-            ctx.org_id.clone(),
-            &r.user_name,
-            &r.name,
-            &r.description,
-            r.access_token_type,
-            r.user_id,
-        )
-        .await?;
+        let m = users::NewMachine {
+            username: r.user_name,
+            name: r.name,
+            description: r.description,
+            access_token_type: r.access_token_type,
+            user_id: r.user_id,
+        };
+        let (user_id, details) = users::add_machine(&self.st, &ctx, ctx.org_id.clone(), m).await?;
         ok(AddMachineUserResponse {
             user_id,
             details: Some(details),

@@ -224,7 +224,7 @@ mod tests {
         use serde_json::Value as J;
         match r.next() % if depth > 3 { 6 } else { 8 } {
             0 => J::Null,
-            1 => J::Bool(r.next() % 2 == 0),
+            1 => J::Bool(r.next().is_multiple_of(2)),
             2 => J::from((r.next() as i64).wrapping_sub(1 << 62)),
             3 => J::from(f64::from((r.next() % 1000) as u32) / 7.0),
             4 => J::String(
@@ -268,11 +268,11 @@ mod tests {
             }
         }
         let mut r = Rng(0x9e37_79b9_7f4a_7c15);
-        for i in 0..20_000 {
+        for i in 0..20_000u32 {
             let m = r.pick(&methods.all).clone();
             let body = random_json(&mut r, 0, &names).to_string();
             let mut bytes = body.into_bytes();
-            if i % 5 == 0 && !bytes.is_empty() {
+            if i.is_multiple_of(5) && !bytes.is_empty() {
                 let at = (r.next() % bytes.len() as u64) as usize;
                 bytes[at] = (r.next() % 256) as u8;
             }
@@ -343,7 +343,7 @@ mod tests {
                     "abc",
                 ])
                 .to_string();
-            if let Err(e) = set_text(&mut m, &key, &val, r.next() % 2 == 0) {
+            if let Err(e) = set_text(&mut m, &key, &val, r.next().is_multiple_of(2)) {
                 assert_eq!(e.0.kind, castellan_domain::Kind::InvalidArgument);
             }
         }
