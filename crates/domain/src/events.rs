@@ -22,6 +22,12 @@ pub enum Payload {
     InstanceDomainPrimarySet { domain: String },
     #[serde(rename = "instance.default.org.set")]
     InstanceDefaultOrgSet { org_id: String },
+    #[serde(rename = "instance.policy.domain.added")]
+    InstanceDomainPolicyAdded {
+        user_login_must_be_domain: bool,
+        validate_org_domains: bool,
+        smtp_sender_address_matches_instance_domain: bool,
+    },
     #[serde(rename = "instance.member.added")]
     InstanceMemberAdded { user_id: String, roles: Vec<String> },
     #[serde(rename = "instance.member.changed")]
@@ -216,6 +222,7 @@ pub const EVENT_TYPES: &[&str] = &[
     "instance.domain.added",
     "instance.domain.primary.set",
     "instance.default.org.set",
+    "instance.policy.domain.added",
     "instance.member.added",
     "instance.member.changed",
     "instance.member.removed",

@@ -16,6 +16,8 @@ pub struct Config {
     pub tls: Tls,
     pub database: Database,
     pub first_instance: FirstInstance,
+    /// Settings of every new instance (`DefaultInstance`).
+    pub default_instance: DefaultInstance,
     /// Headers a trusted proxy sets to name the instance host.
     pub instance_host_headers: Vec<String>,
     pub log: Log,
@@ -51,6 +53,19 @@ pub struct FirstInstance {
     /// A personal access token of the machine user is written here (and nothing else).
     pub pat_path: String,
     pub org: FirstOrg,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct DefaultInstance {
+    pub domain_policy: DomainPolicy,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct DomainPolicy {
+    /// Login names are `username@<org primary domain>` and user names unique per organisation.
+    pub user_login_must_be_domain: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -126,6 +141,7 @@ impl Default for Config {
             tls: Tls::default(),
             database: Database::default(),
             first_instance: FirstInstance::default(),
+            default_instance: DefaultInstance::default(),
             instance_host_headers: vec!["x-zitadel-instance-host".into()],
             log: Log::default(),
             system_defaults: SystemDefaults::default(),

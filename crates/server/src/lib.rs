@@ -120,6 +120,7 @@ fn first_instance(cfg: &Config) -> FirstInstance {
         } else {
             m.name.clone()
         },
+        user_login_must_be_domain: cfg.default_instance.domain_policy.user_login_must_be_domain,
     }
 }
 

@@ -6,7 +6,10 @@ use crate::params;
 use castellan_domain::{Error, Result};
 
 /// (version, DDL). Append only: never edit a released migration.
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("schema/001_init.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("schema/001_init.sql")),
+    (2, include_str!("schema/002_domain_policy.sql")),
+];
 
 fn render(sql: &str, d: Dialect) -> String {
     let (blob, serial, pattern) = match d {

@@ -52,6 +52,12 @@ pub fn apply(c: &mut dyn Conn, e: &Event, p: &Payload) -> Result<()> {
         InstanceDefaultOrgSet { org_id } => {
             c.exec("UPDATE instances SET default_org_id = ?, changed_at = ?, seq = ? WHERE id = ?", &params![org_id, t, s, id])?;
         }
+        InstanceDomainPolicyAdded { user_login_must_be_domain, validate_org_domains, smtp_sender_address_matches_instance_domain } => {
+            c.exec(
+                "UPDATE instances SET user_login_must_be_domain = ?, validate_org_domains = ?, smtp_sender_matches_domain = ?, changed_at = ?, seq = ? WHERE id = ?",
+                &params![*user_login_must_be_domain, *validate_org_domains, *smtp_sender_address_matches_instance_domain, t, s, id],
+            )?;
+        }
         InstanceMemberAdded { user_id, roles } => add_member(c, e, "instance", user_id, roles)?,
         InstanceMemberChanged { user_id, roles } => change_member(c, e, "instance", user_id, roles)?,
         InstanceMemberRemoved { user_id } => remove_member(c, e, "instance", user_id)?,
@@ -97,6 +103,11 @@ pub fn apply(c: &mut dyn Conn, e: &Event, p: &Payload) -> Result<()> {
         OrgDomainPrimarySet { domain } => {
             c.exec("UPDATE org_domains SET is_primary = CASE WHEN domain = ? THEN 1 ELSE 0 END, changed_at = ? WHERE instance_id = ? AND org_id = ?", &params![domain, t, i, id])?;
             c.exec("UPDATE orgs SET primary_domain = ?, changed_at = ?, seq = ? WHERE instance_id = ? AND id = ?", &params![domain, t, s, i, id])?;
+            // Login names that carry the org domain follow the new primary domain.
+            c.exec(
+                "UPDATE users SET login_name = username || '@' || ? WHERE instance_id = ? AND org_id = ? AND login_name <> username",
+                &params![domain, i, id],
+            )?;
         }
         OrgDomainRemoved { domain } => {
             c.exec("DELETE FROM org_domains WHERE instance_id = ? AND org_id = ? AND domain = ?", &params![i, id, domain])?;

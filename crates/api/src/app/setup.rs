@@ -70,6 +70,8 @@ pub struct FirstInstance {
     /// A machine user with IAM_OWNER and a PAT is created when set.
     pub machine_username: Option<String>,
     pub machine_name: String,
+    /// The default domain policy: login names are `username@<org primary domain>`.
+    pub user_login_must_be_domain: bool,
 }
 
 /// The result of initialisation.
@@ -152,6 +154,7 @@ pub async fn init_first_instance(st: &St, fi: FirstInstance) -> R<Option<InitOut
         fi.org_name.clone(),
     );
     let (iid, pat2) = (instance_id.clone(), pat.clone());
+    let must_be_domain = fi.user_login_must_be_domain;
     let admin_login = h.username.clone();
     let created = st
         .db
@@ -180,6 +183,11 @@ pub async fn init_first_instance(st: &St, fi: FirstInstance) -> R<Option<InitOut
                     Payload::InstanceDomainAdded {
                         domain: ext.to_lowercase(),
                         generated: true,
+                    },
+                    Payload::InstanceDomainPolicyAdded {
+                        user_login_must_be_domain: must_be_domain,
+                        validate_org_domains: true,
+                        smtp_sender_address_matches_instance_domain: true,
                     },
                     Payload::InstanceDomainPrimarySet {
                         domain: ext.to_lowercase(),

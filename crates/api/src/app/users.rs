@@ -182,15 +182,30 @@ fn machine(u: UserRow) -> Result<UserRow> {
     Ok(u)
 }
 
-/// The login name of `username` in `org` under the domain policy. With the default policy
-/// (`userLoginMustBeDomain` false) it is the user name itself, unique in the instance.
-pub fn login_name(
-    _c: &mut dyn Conn,
-    _instance: &str,
-    _org: &str,
-    username: &str,
-) -> Result<String> {
-    Ok(username.to_string())
+/// The login name of `username` in `org` under the instance's domain policy: with
+/// `userLoginMustBeDomain` false (the default) the user name itself, unique in the instance;
+/// with it true `username@<org primary domain>`, with user names unique per organisation.
+pub fn login_name(c: &mut dyn Conn, instance: &str, org: &str, username: &str) -> Result<String> {
+    let must_be_domain = c
+        .one(
+            "SELECT user_login_must_be_domain FROM instances WHERE id = ?",
+            &params![instance],
+        )?
+        .map(|r| r.bool(0))
+        .transpose()?
+        .unwrap_or(false);
+    if !must_be_domain {
+        return Ok(username.to_string());
+    }
+    let domain = c
+        .one(
+            "SELECT primary_domain FROM orgs WHERE instance_id = ? AND id = ?",
+            &params![instance, org],
+        )?
+        .map(|r| r.text(0))
+        .transpose()?
+        .unwrap_or_default();
+    Ok(format!("{username}@{domain}"))
 }
 
 fn ensure_unique(

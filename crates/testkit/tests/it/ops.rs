@@ -202,3 +202,123 @@ both!(
         assert_eq!(r.status(), 404);
     }
 );
+
+/// With `DefaultInstance.DomainPolicy.UserLoginMustBeDomain`, login names are
+/// `username@<org primary domain>`, user names are unique per organisation only, and login
+/// names follow the organisation's primary domain.
+async fn login_names_carry_the_org_domain(backend: Backend) {
+    let Some(s) = TestServer::start_with(backend, |c| {
+        c.default_instance.domain_policy.user_login_must_be_domain = true
+    })
+    .await
+    else {
+        return;
+    };
+    let me = ok(s.admin("GET", "/auth/v1/users/me", None).await);
+    assert_eq!(
+        me["user"]["preferredLoginName"],
+        "admin-sa@castellan.localhost"
+    );
+    let mut orgs = Vec::new();
+    for name in ["Org One", "Org Two"] {
+        orgs.push(
+            ok(
+                s.admin("POST", "/management/v1/orgs", Some(json!({"name": name})))
+                    .await,
+            )["id"]
+                .as_str()
+                .expect("id")
+                .to_string(),
+        );
+    }
+    let body = json!({"userName": "alice", "profile": {"firstName": "A", "lastName": "L"}, "email": {"email": "alice@example.com"}});
+    let a1 = ok(s
+        .call(
+            "POST",
+            "/management/v1/users/human",
+            Some(body.clone()),
+            Some(&s.pat),
+            Some(&orgs[0]),
+        )
+        .await)["userId"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    // The same user name in another organisation is fine, twice in one is not.
+    ok(s.call(
+        "POST",
+        "/management/v1/users/human",
+        Some(body.clone()),
+        Some(&s.pat),
+        Some(&orgs[1]),
+    )
+    .await);
+    assert_eq!(
+        s.call(
+            "POST",
+            "/management/v1/users/human",
+            Some(body),
+            Some(&s.pat),
+            Some(&orgs[0])
+        )
+        .await
+        .0,
+        409
+    );
+    let u = ok(s
+        .call(
+            "GET",
+            &format!("/management/v1/users/{a1}"),
+            None,
+            Some(&s.pat),
+            Some(&orgs[0]),
+        )
+        .await);
+    assert_eq!(u["user"]["preferredLoginName"], "alice@org-one.localhost");
+    assert_eq!(u["user"]["loginNames"], json!(["alice@org-one.localhost"]));
+    let g = ok(s
+        .admin(
+            "GET",
+            "/management/v1/global/users/_by_login_name?loginName=alice@org-two.localhost",
+            None,
+        )
+        .await);
+    assert_ne!(g["user"]["id"], a1.as_str());
+    // Renaming the organisation moves its generated primary domain, and the login names follow.
+    ok(s.call(
+        "PUT",
+        "/management/v1/orgs/me",
+        Some(json!({"name": "Org Uno"})),
+        Some(&s.pat),
+        Some(&orgs[0]),
+    )
+    .await);
+    let u = ok(s
+        .call(
+            "GET",
+            &format!("/management/v1/users/{a1}"),
+            None,
+            Some(&s.pat),
+            Some(&orgs[0]),
+        )
+        .await);
+    assert_eq!(u["user"]["preferredLoginName"], "alice@org-uno.localhost");
+    let g = ok(s
+        .admin(
+            "GET",
+            "/management/v1/global/users/_by_login_name?loginName=ALICE@org-uno.localhost",
+            None,
+        )
+        .await);
+    assert_eq!(g["user"]["id"], a1.as_str());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_names_carry_the_org_domain_sqlite() {
+    login_names_carry_the_org_domain(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_names_carry_the_org_domain_postgres() {
+    login_names_carry_the_org_domain(Backend::Postgres).await;
+}
