@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the benchmark scenarios against a release build, on SQLite and on PostgreSQL, in one
 # run, and prints one JSON line per measurement (also appended to bench/results/latest.jsonl).
-# Usage: bench/run.sh [seconds-per-scenario] [users-to-seed]
+# Usage: bench/run.sh [seconds-per-scenario] [users-to-seed]   (BACKENDS="sqlite postgres" by default)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECS="${1:-10}"
@@ -48,7 +48,11 @@ run_backend() {
     SERVER=""
 }
 
-run_backend sqlite "sqlite://$WORK/sqlite/castellan.db" 18181
+BACKENDS="${BACKENDS:-sqlite postgres}"
+if [[ " $BACKENDS " == *" sqlite "* ]]; then
+    run_backend sqlite "sqlite://$WORK/sqlite/castellan.db" 18181
+fi
+[[ " $BACKENDS " == *" postgres "* ]] || exit 0
 
 # PostgreSQL: a throwaway server from the machine's binaries, fsync on.
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)

@@ -16,6 +16,9 @@ pub enum Dialect {
 pub enum DbError {
     /// A unique constraint was violated; holds the constraint or index text.
     Unique(String),
+    /// A concurrent transaction changed what this one read (serialization failure, deadlock):
+    /// the command is retried in a new transaction.
+    Conflict(String),
     /// The connection is unusable (network, closed, I/O).
     Connection(String),
     /// Any other error.
@@ -26,6 +29,7 @@ impl std::fmt::Display for DbError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             DbError::Unique(s) => write!(f, "unique violation: {s}"),
+            DbError::Conflict(s) => write!(f, "conflict: {s}"),
             DbError::Connection(s) => write!(f, "connection: {s}"),
             DbError::Other(s) => write!(f, "{s}"),
         }
@@ -35,6 +39,11 @@ impl std::fmt::Display for DbError {
 impl From<DbError> for Error {
     fn from(e: DbError) -> Self {
         match e {
+            DbError::Conflict(_) => Error::new(
+                Kind::Aborted,
+                "STORE-c0nfl",
+                "Errors.Concurrent.Modification",
+            ),
             DbError::Unique(c) if c.contains("events") => Error::new(
                 Kind::Aborted,
                 "STORE-c0nfl",

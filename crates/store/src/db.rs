@@ -76,6 +76,9 @@ pub struct Db {
 /// Largest number of commands batched into one commit.
 const MAX_BATCH: usize = 256;
 
+/// Writer threads (connections) per node on PostgreSQL.
+const PG_WRITERS: usize = 4;
+
 impl Db {
     /// Opens the database, runs migrations and starts the writer thread.
     pub fn open(target: Target, max_readers: usize) -> Result<Db> {
@@ -89,21 +92,37 @@ impl Db {
                 })?;
             }
         }
-        let mut writer = target.connect(true)?;
-        let dialect = writer.dialect();
-        crate::migrate::run(writer.as_mut())?;
+        let mut first = target.connect(true)?;
+        let dialect = first.dialect();
+        crate::migrate::run(first.as_mut())?;
         let (tx, rx) = std::sync::mpsc::channel::<Job>();
+        let rx = Arc::new(Mutex::new(rx));
         let stats = Arc::new(Stats::default());
         let data_epoch = Arc::new(AtomicU64::new(0));
-        std::thread::Builder::new()
-            .name("castellan-writer".into())
-            .spawn({
-                let target = target.clone();
-                let stats = stats.clone();
-                let epoch = data_epoch.clone();
-                move || writer_loop(writer, target, rx, stats, epoch)
-            })
-            .map_err(|e| Error::internal("STORE-thr3d", e.to_string()))?;
+        // SQLite has one writer by nature. PostgreSQL gets several, each with its own group
+        // commit, so that network round trips overlap; REPEATABLE READ plus the unique
+        // per-aggregate sequence turn concurrent changes into retried conflicts.
+        let writers = match dialect {
+            Dialect::Sqlite => 1,
+            Dialect::Postgres => PG_WRITERS,
+        };
+        let mut conn = Some(first);
+        for n in 0..writers {
+            let c = match conn.take() {
+                Some(c) => c,
+                None => target.connect(true)?,
+            };
+            let (target, stats, epoch, rx) = (
+                target.clone(),
+                stats.clone(),
+                data_epoch.clone(),
+                rx.clone(),
+            );
+            std::thread::Builder::new()
+                .name(format!("castellan-writer-{n}"))
+                .spawn(move || writer_loop(c, target, rx, stats, epoch))
+                .map_err(|e| Error::internal("STORE-thr3d", e.to_string()))?;
+        }
         Ok(Db {
             inner: Arc::new(Inner {
                 target,
@@ -137,17 +156,11 @@ impl Db {
         &self.inner.auth_epoch
     }
 
-    /// The node-local data epoch: bumped after every commit of this node's writer, before the
-    /// committing callers are answered. Only meaningful as a cache key where this node is the
-    /// only writer (`single_writer`).
+    /// The data epoch: bumped after every commit of this node's writers (before the committing
+    /// callers are answered) and, on PostgreSQL, when another node commits a user change.
+    /// Caches of read models key their entries with it.
     pub fn data_epoch(&self) -> u64 {
         self.inner.data_epoch.load(Ordering::SeqCst)
-    }
-
-    /// Whether this node is the only writer of the database (embedded SQLite), so that
-    /// node-local caches of read models are exact.
-    pub fn single_writer(&self) -> bool {
-        self.inner.dialect == Dialect::Sqlite
     }
 
     pub fn max_readers(&self) -> usize {
@@ -278,22 +291,29 @@ impl Db {
 fn writer_loop(
     mut conn: Box<dyn Conn>,
     target: Target,
-    rx: std::sync::mpsc::Receiver<Job>,
+    rx: Arc<Mutex<std::sync::mpsc::Receiver<Job>>>,
     stats: Arc<Stats>,
     data_epoch: Arc<AtomicU64>,
 ) {
     let begin = match conn.dialect() {
         Dialect::Sqlite => "BEGIN IMMEDIATE",
-        Dialect::Postgres => "BEGIN",
+        Dialect::Postgres => "BEGIN ISOLATION LEVEL REPEATABLE READ",
     };
-    while let Ok(first) = rx.recv() {
-        let mut jobs = vec![first];
-        while jobs.len() < MAX_BATCH {
-            match rx.try_recv() {
-                Ok(j) => jobs.push(j),
-                Err(_) => break,
+    loop {
+        // Whoever holds the queue waits for the next command, then takes everything queued
+        // behind it into the same transaction.
+        let jobs = {
+            let q = rx.lock().unwrap_or_else(|e| e.into_inner());
+            let Ok(first) = q.recv() else { return };
+            let mut jobs = vec![first];
+            while jobs.len() < MAX_BATCH {
+                match q.try_recv() {
+                    Ok(j) => jobs.push(j),
+                    Err(_) => break,
+                }
             }
-        }
+            jobs
+        };
         if let Err(e) = conn.batch(begin) {
             tracing::error!(error = %e, "cannot begin a transaction; reconnecting");
             // Dropping the jobs drops their reply channels: the callers get UNAVAILABLE.
@@ -304,23 +324,48 @@ fn writer_loop(
             continue;
         }
         let mut finishers: Vec<Finish> = Vec::with_capacity(jobs.len());
-        for job in jobs {
-            if let Err(e) = conn.batch("SAVEPOINT cmd") {
-                tracing::error!(error = %e, "savepoint failed");
-                continue;
+        let n = jobs.len();
+        let mut end = "COMMIT";
+        if n == 1 {
+            // A lone command needs no savepoint: if it fails, the transaction is rolled back.
+            for job in jobs {
+                let (ok, fin) = job(conn.as_mut());
+                if !ok {
+                    end = "ROLLBACK";
+                }
+                finishers.push(fin);
             }
-            let (ok, fin) = job(conn.as_mut());
-            let end = if ok {
-                "RELEASE SAVEPOINT cmd"
-            } else {
-                "ROLLBACK TO SAVEPOINT cmd; RELEASE SAVEPOINT cmd"
-            };
-            if let Err(e) = conn.batch(end) {
-                tracing::error!(error = %e, "savepoint release failed");
+        } else if let Err(e) = conn.batch("SAVEPOINT cmd") {
+            tracing::error!(error = %e, "savepoint failed");
+            drop(jobs);
+            end = "ROLLBACK";
+        } else {
+            // Each command in its own savepoint; the statements that close one savepoint and
+            // open the next travel together.
+            for (i, job) in jobs.into_iter().enumerate() {
+                let (ok, fin) = job(conn.as_mut());
+                let sql = match (ok, i + 1 == n) {
+                    (true, false) => "RELEASE SAVEPOINT cmd; SAVEPOINT cmd",
+                    (false, false) => {
+                        "ROLLBACK TO SAVEPOINT cmd; RELEASE SAVEPOINT cmd; SAVEPOINT cmd"
+                    }
+                    (true, true) => "RELEASE SAVEPOINT cmd",
+                    (false, true) => "ROLLBACK TO SAVEPOINT cmd; RELEASE SAVEPOINT cmd",
+                };
+                if let Err(e) = conn.batch(sql) {
+                    tracing::error!(error = %e, "savepoint release failed");
+                    end = "ROLLBACK";
+                }
+                finishers.push(fin);
             }
-            finishers.push(fin);
         }
-        let commit = conn.batch("COMMIT").err();
+        let commit = match conn.batch(end) {
+            Err(e) => Some(e),
+            Ok(()) if end == "ROLLBACK" && finishers.len() > 1 => {
+                Some(DbError::Other("the transaction was rolled back".into()))
+            }
+            Ok(()) => None,
+        };
         stats.commits.fetch_add(1, Ordering::Relaxed);
         // Before anyone hears of the commit, so that caches never outlive what they cache.
         data_epoch.fetch_add(1, Ordering::SeqCst);
@@ -355,29 +400,41 @@ impl Db {
         Ok(out)
     }
 
-    /// On PostgreSQL, listens for other nodes' auth-relevant commits and bumps the epoch.
+    /// On PostgreSQL, listens for other nodes' commits: `castellan_auth` moves the auth
+    /// epoch, `castellan_data` the data epoch (user caches). After a lost connection every
+    /// cache is dropped, since notifications may have been missed.
     pub fn spawn_listener(&self) {
         let Target::Postgres(url) = self.inner.target.clone() else {
             return;
         };
-        let epoch = self.inner.auth_epoch.clone();
+        let (auth, data) = (self.inner.auth_epoch.clone(), self.inner.data_epoch.clone());
         let _ = std::thread::Builder::new()
             .name("castellan-listen".into())
             .spawn(move || loop {
                 match Pg::connect(&url) {
                     Ok(mut pg) => {
-                        if pg.client().batch_execute("LISTEN castellan_auth").is_ok() {
-                            let mut n = pg.client().notifications();
+                        if pg
+                            .client()
+                            .batch_execute("LISTEN castellan_auth; LISTEN castellan_data")
+                            .is_ok()
+                        {
                             use postgres::fallible_iterator::FallibleIterator;
+                            let mut n = pg.client().notifications();
                             let mut it = n.blocking_iter();
-                            while let Ok(Some(_)) = it.next() {
+                            while let Ok(Some(note)) = it.next() {
+                                let epoch = if note.channel() == "castellan_auth" {
+                                    &auth
+                                } else {
+                                    &data
+                                };
                                 epoch.fetch_add(1, Ordering::SeqCst);
                             }
                         }
                     }
                     Err(e) => tracing::warn!(error = %e, "cannot listen for cache invalidations"),
                 }
-                epoch.fetch_add(1, Ordering::SeqCst);
+                auth.fetch_add(1, Ordering::SeqCst);
+                data.fetch_add(1, Ordering::SeqCst);
                 std::thread::sleep(std::time::Duration::from_secs(1));
             });
     }

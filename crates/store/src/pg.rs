@@ -71,7 +71,13 @@ fn map_err(e: postgres::Error) -> DbError {
                 db.table().unwrap_or("")
             ));
         }
-        return DbError::Other(format!("{}: {}", db.code().code(), db.message()));
+        let code = db.code();
+        if code == &postgres::error::SqlState::T_R_SERIALIZATION_FAILURE
+            || code == &postgres::error::SqlState::T_R_DEADLOCK_DETECTED
+        {
+            return DbError::Conflict(db.message().to_string());
+        }
+        return DbError::Other(format!("{}: {}", code.code(), db.message()));
     }
     if e.is_closed() {
         return DbError::Connection(e.to_string());
@@ -82,7 +88,12 @@ fn map_err(e: postgres::Error) -> DbError {
 impl Pg {
     /// Connects to `url` (`postgres://user:pass@host:port/db`).
     pub fn connect(url: &str) -> Result<Self, DbError> {
-        let client = Client::connect(url, NoTls).map_err(map_err)?;
+        let mut client = Client::connect(url, NoTls).map_err(map_err)?;
+        // Plan every execution with its values: a generic plan cannot use the text_pattern_ops
+        // indexes for `LIKE 'prefix%'`.
+        client
+            .batch_execute("SET plan_cache_mode = force_custom_plan")
+            .map_err(map_err)?;
         Ok(Pg {
             client,
             stmts: HashMap::new(),

@@ -49,6 +49,8 @@ pub struct Tx<'a> {
     pub author: Author,
     pub now: i64,
     pub pushed: Vec<Event>,
+    /// Whether this command already notified other nodes (auth caches, user caches).
+    notified: (bool, bool),
 }
 
 impl<'a> Tx<'a> {
@@ -59,6 +61,7 @@ impl<'a> Tx<'a> {
             author,
             now,
             pushed: Vec::new(),
+            notified: (false, false),
         }
     }
 
@@ -85,20 +88,19 @@ impl<'a> Tx<'a> {
         payloads: Vec<Payload>,
     ) -> Result<Vec<Event>> {
         let inst = self.author.instance_id.clone();
-        let mut seq = self.conn.scalar(
-            "SELECT COALESCE(MAX(seq), 0) FROM events WHERE instance_id = ? AND aggregate_type = ? AND aggregate_id = ?",
-            &params![&inst, aggregate_type, aggregate_id],
-        )?;
         let mut out = Vec::with_capacity(payloads.len());
         for p in payloads {
-            seq += 1;
             let (event_type, payload) = p.split();
             let text = payload.to_string();
+            // The next sequence of the aggregate, computed in the insert itself; a concurrent
+            // writer of the same aggregate hits the unique index and the command is retried.
             let row = self.conn.one(
                 "INSERT INTO events (instance_id, aggregate_type, aggregate_id, seq, event_type, payload, creator, owner, created_at) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING position",
-                &params![&inst, aggregate_type, aggregate_id, seq, &event_type, text, &self.author.creator, owner, self.now],
+                 SELECT ?, ?, ?, COALESCE(MAX(seq), 0) + 1, ?, ?, ?, ?, CAST(? AS BIGINT) FROM events \
+                 WHERE instance_id = ? AND aggregate_type = ? AND aggregate_id = ? RETURNING position, seq",
+                &params![&inst, aggregate_type, aggregate_id, &event_type, text, &self.author.creator, owner, self.now, &inst, aggregate_type, aggregate_id],
             )?;
+            let seq = row.as_ref().map(|r| r.int(1)).transpose()?.unwrap_or(0);
             let position = row.map(|r| r.int(0)).transpose()?.unwrap_or(0);
             let ev = Event {
                 position,
@@ -113,10 +115,20 @@ impl<'a> Tx<'a> {
                 created_at: self.now,
             };
             projection::apply(self.conn, &ev, &p)?;
-            if p.affects_auth() && self.conn.dialect() == Dialect::Postgres {
-                self.conn
-                    .exec("SELECT pg_notify('castellan_auth', ?)", &params![&inst])
-                    .map_err(|e: DbError| Error::from(e))?;
+            if self.conn.dialect() == Dialect::Postgres {
+                // Other nodes drop their caches when this transaction commits.
+                if p.affects_auth() && !self.notified.0 {
+                    self.conn
+                        .exec("SELECT pg_notify('castellan_auth', ?)", &params![&inst])
+                        .map_err(|e: DbError| Error::from(e))?;
+                    self.notified.0 = true;
+                }
+                if aggregate_type == castellan_domain::events::agg::USER && !self.notified.1 {
+                    self.conn
+                        .exec("SELECT pg_notify('castellan_data', ?)", &params![&inst])
+                        .map_err(|e: DbError| Error::from(e))?;
+                    self.notified.1 = true;
+                }
             }
             out.push(ev.clone());
             self.pushed.push(ev);

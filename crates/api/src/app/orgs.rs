@@ -320,20 +320,11 @@ pub async fn list(
     Ok(st
         .db
         .read(move |c| {
-            let clause = f.clause();
-            let total = c.scalar(
-                &format!("SELECT COUNT(*) FROM orgs WHERE {clause}"),
-                &f.params,
-            )?;
-            let rows = c.query(
-                &format!("SELECT {COLS} FROM orgs WHERE {clause}{tail}"),
-                &f.params,
-            )?;
+            let (total, pos, rows) = super::query::page_rows(c, COLS, "orgs", &f, &tail)?;
             let orgs = rows
                 .iter()
                 .map(OrgRow::from_row)
                 .collect::<Result<Vec<_>>>()?;
-            let pos = c.scalar("SELECT COALESCE(MAX(position), 0) FROM events", &[])?;
             Ok((total, pos, orgs))
         })
         .await?)

@@ -4,7 +4,7 @@
 use crate::error::{ApiErr, R};
 use castellan_domain::{Error, Kind};
 use castellan_proto::zitadel::v1::ListQuery;
-use castellan_store::Value;
+use castellan_store::{Conn, Row, Value};
 
 /// A WHERE clause under construction.
 #[derive(Debug, Default, Clone)]
@@ -121,6 +121,36 @@ impl Page {
             " ORDER BY {col} {dir}, {tiebreak} {dir} LIMIT {} OFFSET {}",
             self.limit, self.offset
         )
+    }
+}
+
+/// One page of a list in one round trip: the rows (`cols` first, in order), the total of
+/// matching rows (a window count) and the newest event position. Returns (total, position,
+/// rows).
+pub fn page_rows(
+    c: &mut dyn Conn,
+    cols: &str,
+    from: &str,
+    f: &Filter,
+    tail: &str,
+) -> castellan_domain::Result<(i64, i64, Vec<Row>)> {
+    let clause = f.clause();
+    let rows = c.query(
+        &format!("SELECT {cols}, COUNT(*) OVER (), (SELECT COALESCE(MAX(position), 0) FROM events) FROM {from} WHERE {clause}{tail}"),
+        &f.params,
+    )?;
+    let n = rows.first().map(|r| r.0.len());
+    match (rows.first(), n) {
+        (Some(r), Some(n)) if n >= 2 => Ok((r.int(n - 2)?, r.int(n - 1)?, rows)),
+        _ => {
+            // Past the last page: count separately.
+            let total = c.scalar(
+                &format!("SELECT COUNT(*) FROM {from} WHERE {clause}"),
+                &f.params,
+            )?;
+            let pos = c.scalar("SELECT COALESCE(MAX(position), 0) FROM events", &[])?;
+            Ok((total, pos, Vec::new()))
+        }
     }
 }
 

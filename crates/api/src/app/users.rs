@@ -441,9 +441,7 @@ pub async fn get_any(st: &St, instance: &str, id: &str) -> R<UserRow> {
         .db
         .read_point(move |c| load(c, &inst, &uid, None))
         .await?;
-    if st.db.single_writer() {
-        st.user_cache.put(instance, id, epoch, u.clone());
-    }
+    st.user_cache.put(instance, id, epoch, u.clone());
     Ok(u)
 }
 
@@ -591,20 +589,11 @@ pub async fn list(
     Ok(st
         .db
         .read(move |c| {
-            let clause = f.clause();
-            let total = c.scalar(
-                &format!("SELECT COUNT(*) FROM users WHERE {clause}"),
-                &f.params,
-            )?;
-            let rows = c.query(
-                &format!("SELECT {COLS} FROM users WHERE {clause}{tail}"),
-                &f.params,
-            )?;
+            let (total, pos, rows) = super::query::page_rows(c, COLS, "users", &f, &tail)?;
             let users = rows
                 .iter()
                 .map(UserRow::from_row)
                 .collect::<Result<Vec<_>>>()?;
-            let pos = c.scalar("SELECT COALESCE(MAX(position), 0) FROM events", &[])?;
             Ok((total, pos, users))
         })
         .await?)
