@@ -61,7 +61,10 @@ struct Inner {
     readers: Mutex<Vec<Box<dyn Conn>>>,
     permits: Semaphore,
     max_readers: usize,
-    writer: std::sync::mpsc::Sender<Job>,
+    /// One queue per writer thread; a command goes to the writer its key hashes to, so that
+    /// commands on one aggregate never race each other across writers.
+    writers: Vec<std::sync::mpsc::Sender<Job>>,
+    next_writer: AtomicU64,
     stats: Arc<Stats>,
     auth_epoch: Arc<AtomicU64>,
     data_epoch: Arc<AtomicU64>,
@@ -79,6 +82,9 @@ const MAX_BATCH: usize = 256;
 /// Writer threads (connections) per node on PostgreSQL.
 const PG_WRITERS: usize = 4;
 
+/// Attempts of a command that keeps meeting concurrency conflicts.
+const MAX_ATTEMPTS: u32 = 10;
+
 impl Db {
     /// Opens the database, runs migrations and starts the writer thread.
     pub fn open(target: Target, max_readers: usize) -> Result<Db> {
@@ -95,8 +101,6 @@ impl Db {
         let mut first = target.connect(true)?;
         let dialect = first.dialect();
         crate::migrate::run(first.as_mut())?;
-        let (tx, rx) = std::sync::mpsc::channel::<Job>();
-        let rx = Arc::new(Mutex::new(rx));
         let stats = Arc::new(Stats::default());
         let data_epoch = Arc::new(AtomicU64::new(0));
         // SQLite has one writer by nature. PostgreSQL gets several, each with its own group
@@ -107,17 +111,15 @@ impl Db {
             Dialect::Postgres => PG_WRITERS,
         };
         let mut conn = Some(first);
+        let mut queues = Vec::with_capacity(writers);
         for n in 0..writers {
+            let (tx, rx) = std::sync::mpsc::channel::<Job>();
+            queues.push(tx);
             let c = match conn.take() {
                 Some(c) => c,
                 None => target.connect(true)?,
             };
-            let (target, stats, epoch, rx) = (
-                target.clone(),
-                stats.clone(),
-                data_epoch.clone(),
-                rx.clone(),
-            );
+            let (target, stats, epoch) = (target.clone(), stats.clone(), data_epoch.clone());
             std::thread::Builder::new()
                 .name(format!("castellan-writer-{n}"))
                 .spawn(move || writer_loop(c, target, rx, stats, epoch))
@@ -130,7 +132,8 @@ impl Db {
                 readers: Mutex::new(Vec::new()),
                 permits: Semaphore::new(max_readers.max(1)),
                 max_readers: max_readers.max(1),
-                writer: tx,
+                writers: queues,
+                next_writer: AtomicU64::new(0),
                 stats,
                 auth_epoch: Arc::new(AtomicU64::new(0)),
                 data_epoch,
@@ -245,13 +248,14 @@ impl Db {
 
     /// Runs the command `f` inside the next group commit and returns its result once the
     /// commit is durable. A command failing with a concurrency conflict is retried.
-    pub async fn write<T, F>(&self, f: F) -> Result<T>
+    pub async fn write<T, F>(&self, key: &str, f: F) -> Result<T>
     where
         T: Send + 'static,
         F: FnMut(&mut dyn Conn) -> Result<T> + Send + 'static,
     {
         let f = Arc::new(Mutex::new(f));
-        for attempt in 0..5 {
+        let queue = self.queue_for(key);
+        for attempt in 0..MAX_ATTEMPTS {
             let (tx, rx) = oneshot::channel::<Result<T>>();
             let f2 = f.clone();
             let job: Job = Box::new(move |conn: &mut dyn Conn| {
@@ -267,7 +271,7 @@ impl Db {
                 (ok, fin)
             });
             self.inner.stats.commands.fetch_add(1, Ordering::Relaxed);
-            self.inner.writer.send(job).map_err(|_| {
+            self.inner.writers[queue].send(job).map_err(|_| {
                 Error::new(Kind::Unavailable, "STORE-wr1tr", "Errors.Unavailable")
                     .with("the writer has stopped")
             })?;
@@ -276,7 +280,15 @@ impl Db {
                     .with("the writer has stopped")
             })?;
             match out {
-                Err(e) if e.id == "STORE-c0nfl" && attempt < 4 => continue,
+                Err(e) if e.id == "STORE-c0nfl" && attempt + 1 < MAX_ATTEMPTS => {
+                    // Back off a little (with jitter) so that the competing command can finish.
+                    let jitter = u64::from(castellan_domain::id::random_bytes::<1>()[0]) * 8;
+                    tokio::time::sleep(std::time::Duration::from_micros(
+                        (200 << attempt.min(5)) + jitter,
+                    ))
+                    .await;
+                    continue;
+                }
                 other => return other,
             }
         }
@@ -291,7 +303,7 @@ impl Db {
 fn writer_loop(
     mut conn: Box<dyn Conn>,
     target: Target,
-    rx: Arc<Mutex<std::sync::mpsc::Receiver<Job>>>,
+    rx: std::sync::mpsc::Receiver<Job>,
     stats: Arc<Stats>,
     data_epoch: Arc<AtomicU64>,
 ) {
@@ -300,14 +312,13 @@ fn writer_loop(
         Dialect::Postgres => "BEGIN ISOLATION LEVEL REPEATABLE READ",
     };
     loop {
-        // Whoever holds the queue waits for the next command, then takes everything queued
-        // behind it into the same transaction.
+        // Wait for the next command, then take everything queued behind it into the same
+        // transaction.
         let jobs = {
-            let q = rx.lock().unwrap_or_else(|e| e.into_inner());
-            let Ok(first) = q.recv() else { return };
+            let Ok(first) = rx.recv() else { return };
             let mut jobs = vec![first];
             while jobs.len() < MAX_BATCH {
-                match q.try_recv() {
+                match rx.try_recv() {
                     Ok(j) => jobs.push(j),
                     Err(_) => break,
                 }
@@ -380,15 +391,30 @@ fn writer_loop(
 }
 
 impl Db {
+    /// The writer queue of a key (an aggregate id); keyless commands are spread round-robin.
+    fn queue_for(&self, key: &str) -> usize {
+        let n = self.inner.writers.len();
+        if n == 1 {
+            return 0;
+        }
+        if key.is_empty() {
+            return (self.inner.next_writer.fetch_add(1, Ordering::Relaxed) as usize) % n;
+        }
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        key.hash(&mut h);
+        (h.finish() as usize) % n
+    }
+
     /// Runs a command: `f` gets the open transaction as `Tx` (read models plus `push`), and its
     /// result is returned once durable. Authentication caches are invalidated when needed.
-    pub async fn command<T, F>(&self, author: crate::tx::Author, mut f: F) -> Result<T>
+    pub async fn command<T, F>(&self, key: &str, author: crate::tx::Author, mut f: F) -> Result<T>
     where
         T: Send + 'static,
         F: FnMut(&mut crate::tx::Tx<'_>) -> Result<T> + Send + 'static,
     {
         let (out, touched) = self
-            .write(move |conn| {
+            .write(key, move |conn| {
                 let mut tx = crate::tx::Tx::new(conn, author.clone());
                 let out = f(&mut tx)?;
                 Ok((out, tx.touches_auth()))

@@ -90,9 +90,10 @@ pub async fn write(
         return Err(invalid("userId must not be empty"));
     }
     let roles = roles.map(|r| check_roles(scope.level(), &r)).transpose()?;
+    let key = scope.object(&ctx.instance_id);
     let evs = st
         .db
-        .command(ctx.author(), move |tx| {
+        .command(&key, ctx.author(), move |tx| {
             let inst = tx.instance().to_string();
             let object = scope.object(&inst);
             let (agg_type, owner) = match &scope {

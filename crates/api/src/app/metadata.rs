@@ -68,9 +68,10 @@ pub async fn set(
         payloads.push(set_payload(owner, k, v));
     }
     let (id, org) = (id.to_string(), ctx.org_id.clone());
+    let key = id.clone();
     let evs = st
         .db
-        .command(ctx.author(), move |tx| {
+        .command(&key, ctx.author(), move |tx| {
             let ro = target(tx, owner, &id, &org)?;
             tx.push(agg_type(owner), &id, &ro, payloads.clone())
         })
@@ -90,9 +91,10 @@ pub async fn remove(
         return Err(invalid("keys must contain at least one key"));
     }
     let (id, org) = (id.to_string(), ctx.org_id.clone());
+    let key = id.clone();
     let evs = st
         .db
-        .command(ctx.author(), move |tx| {
+        .command(&key, ctx.author(), move |tx| {
             let ro = target(tx, owner, &id, &org)?;
             let inst = tx.instance().to_string();
             let mut payloads = Vec::new();

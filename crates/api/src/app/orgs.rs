@@ -147,9 +147,10 @@ pub async fn add(st: &St, ctx: &Ctx, name: &str) -> R<(String, ObjectDetails)> {
     let id = st.ids.next();
     let caller = ctx.caller()?.user_id.clone();
     let (oid, ext) = (id.clone(), st.cfg.external_domain.clone());
+    let key = id.clone();
     let evs = st
         .db
-        .command(ctx.author(), move |tx| {
+        .command(&key, ctx.author(), move |tx| {
             create(
                 tx,
                 &oid,
@@ -167,9 +168,10 @@ where
     F: Fn(&mut Tx<'_>, &OrgRow) -> Result<Vec<Payload>> + Send + Sync + 'static,
 {
     let id = id.to_string();
+    let key = id.clone();
     let evs = st
         .db
-        .command(ctx.author(), move |tx| {
+        .command(&key, ctx.author(), move |tx| {
             let inst = tx.instance().to_string();
             let o = load(tx.conn, &inst, &id)?;
             let payloads = f(tx, &o)?;
@@ -371,9 +373,10 @@ pub async fn default_org(st: &St, ctx: &Ctx) -> R<OrgRow> {
 
 pub async fn set_default(st: &St, ctx: &Ctx, org_id: &str) -> R<ObjectDetails> {
     let org_id = validate::required("orgId", org_id, validate::MAX_NAME)?;
+    let key = ctx.instance_id.clone();
     let evs = st
         .db
-        .command(ctx.author(), move |tx| {
+        .command(&key, ctx.author(), move |tx| {
             let inst = tx.instance().to_string();
             let o = load(tx.conn, &inst, &org_id)?;
             tx.push(

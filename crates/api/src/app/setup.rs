@@ -35,9 +35,10 @@ pub async fn setup_org(
         user_id.clone(),
         st.cfg.external_domain.clone(),
     );
+    let key = org_id.clone();
     let evs = st
         .db
-        .command(ctx.author(), move |tx| {
+        .command(&key, ctx.author(), move |tx| {
             let mut evs = super::orgs::create(tx, &oid, &name, &ext, None)?;
             evs.extend(push_human(tx, &uid, &oid, &h, &hash)?);
             evs.extend(tx.push(
@@ -156,9 +157,10 @@ pub async fn init_first_instance(st: &St, fi: FirstInstance) -> R<Option<InitOut
     let (iid, pat2) = (instance_id.clone(), pat.clone());
     let must_be_domain = fi.user_login_must_be_domain;
     let admin_login = h.username.clone();
+    let key = instance_id.clone();
     let created = st
         .db
-        .command(author, move |tx| {
+        .command(&key, author, move |tx| {
             if tx
                 .one(
                     "SELECT 1 FROM system_settings WHERE key = 'first_instance'",

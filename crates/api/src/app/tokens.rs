@@ -84,9 +84,10 @@ pub async fn add_pat(
         user_id.to_string(),
         ctx.org_id.clone(),
     );
+    let key = user_id.to_string();
     let evs = st
         .db
-        .command(ctx.author(), move |tx| {
+        .command(&key, ctx.author(), move |tx| {
             push_pat(tx, &tid, &tok, &uid, &org, exp)
         })
         .await?;
@@ -248,9 +249,10 @@ pub async fn get_key(st: &St, ctx: &Ctx, user_id: &str, id: &str) -> R<kpb::Key>
 /// Removes a PAT or key of a machine user.
 pub async fn remove(st: &St, ctx: &Ctx, cred: Cred, user_id: &str, id: &str) -> R<ObjectDetails> {
     let (uid, id, org) = (user_id.to_string(), id.to_string(), ctx.org_id.clone());
+    let key = user_id.to_string();
     let evs = st
         .db
-        .command(ctx.author(), move |tx| {
+        .command(&key, ctx.author(), move |tx| {
             let ro = machine_in_org(tx, &uid, &org)?;
             let inst = tx.instance().to_string();
             if tx
@@ -374,9 +376,10 @@ pub async fn add_key(
     };
     let key_id = st.ids.next();
     let (kid, uid, org) = (key_id.clone(), user_id.to_string(), ctx.org_id.clone());
+    let key = user_id.to_string();
     let evs = st
         .db
-        .command(ctx.author(), move |tx| {
+        .command(&key, ctx.author(), move |tx| {
             let ro = machine_in_org(tx, &uid, &org)?;
             tx.push(
                 agg::USER,

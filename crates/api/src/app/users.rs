@@ -347,9 +347,10 @@ pub async fn add_human(st: &St, ctx: &Ctx, org: String, h: NewHuman) -> R<(Strin
     let (h, hash) = prepare_human(st, h).await?;
     let id = h.user_id.clone().unwrap_or_else(|| st.ids.next());
     let uid = id.clone();
+    let key = id.clone();
     let evs = st
         .db
-        .command(ctx.author(), move |tx| {
+        .command(&key, ctx.author(), move |tx| {
             push_human(tx, &uid, &org, &h, &hash)
         })
         .await?;
@@ -391,9 +392,10 @@ pub async fn add_machine(
         _ => st.ids.next(),
     };
     let uid = id.clone();
+    let key = id.clone();
     let evs = st
         .db
-        .command(ctx.author(), move |tx| {
+        .command(&key, ctx.author(), move |tx| {
             let inst = tx.instance().to_string();
             super::orgs::load(tx.conn, &inst, &org)?;
             if tx
@@ -608,9 +610,10 @@ where
     if id.trim().is_empty() {
         return Err(invalid("the user id is required"));
     }
+    let key = id.clone();
     let evs = st
         .db
-        .command(ctx.author(), move |tx| {
+        .command(&key, ctx.author(), move |tx| {
             let u = load_tx(tx, &id, &org)?;
             let payloads = check(&u)?;
             tx.push(agg::USER, &id, &u.org_id, payloads)
@@ -678,9 +681,10 @@ pub async fn remove(st: &St, ctx: &Ctx, id: &str) -> R<ObjectDetails> {
 pub async fn update_username(st: &St, ctx: &Ctx, id: &str, username: &str) -> R<ObjectDetails> {
     let username = validate::username("userName", username)?;
     let (id, org) = (id.to_string(), ctx.org_id.clone());
+    let key = id.clone();
     let evs = st
         .db
-        .command(ctx.author(), move |tx| {
+        .command(&key, ctx.author(), move |tx| {
             let u = load_tx(tx, &id, &org)?;
             if u.username == username {
                 return Err(Error::precondition(

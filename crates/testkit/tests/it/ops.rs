@@ -322,3 +322,120 @@ async fn login_names_carry_the_org_domain_sqlite() {
 async fn login_names_carry_the_org_domain_postgres() {
     login_names_carry_the_org_domain(Backend::Postgres).await;
 }
+
+// Concurrent commands on one aggregate never lose an update: every acknowledged change is in
+// the read model and in the event log with its own sequence, and a name race has one winner.
+both!(
+    concurrent_writes_on_one_aggregate,
+    |s: TestServer| async move {
+        let s = std::sync::Arc::new(s);
+        let id = ok(s
+            .admin(
+                "POST",
+                "/management/v1/users/machine",
+                Some(json!({"userName": "busy", "name": "Busy"})),
+            )
+            .await)["userId"]
+            .as_str()
+            .expect("id")
+            .to_string();
+        let mut tasks = Vec::new();
+        for i in 0..40 {
+            let (s, id) = (s.clone(), id.clone());
+            tasks.push(tokio::spawn(async move {
+                s.admin(
+                    "POST",
+                    &format!("/management/v1/users/{id}/metadata/k{i}"),
+                    Some(json!({"value": "dg=="})),
+                )
+                .await
+                .0
+            }));
+        }
+        for t in tasks {
+            assert_eq!(t.await.expect("task"), 200);
+        }
+        let list = ok(s
+            .admin(
+                "POST",
+                &format!("/management/v1/users/{id}/metadata/_search"),
+                Some(json!({})),
+            )
+            .await);
+        assert_eq!(list["details"]["totalResult"], "40");
+        let ev = ok(s.admin("POST", "/admin/v1/events/_search", Some(json!({"aggregateId": id, "aggregateTypes": ["user"], "limit": 100, "asc": true}))).await);
+        let events = ev["events"].as_array().expect("events");
+        assert_eq!(
+            events.len(),
+            41,
+            "one machine.added and 40 metadata.set events"
+        );
+
+        // Lock/unlock races: every answer is a success or a clear precondition error, and the
+        // final state matches the log.
+        let mut tasks = Vec::new();
+        for i in 0..20 {
+            let (s, id) = (s.clone(), id.clone());
+            let action = if i % 2 == 0 { "_lock" } else { "_unlock" };
+            tasks.push(tokio::spawn(async move {
+                s.admin(
+                    "POST",
+                    &format!("/management/v1/users/{id}/{action}"),
+                    Some(json!({})),
+                )
+                .await
+            }));
+        }
+        for t in tasks {
+            let (status, body) = t.await.expect("task");
+            assert!(
+                status == 200 || (status == 400 && body["code"] == 9),
+                "{status} {body}"
+            );
+        }
+        let ev = ok(s.admin("POST", "/admin/v1/events/_search", Some(json!({"aggregateId": id, "eventTypes": ["user.locked", "user.unlocked"], "limit": 100, "asc": true}))).await);
+        let kinds: Vec<&str> = ev["events"]
+            .as_array()
+            .expect("events")
+            .iter()
+            .filter_map(|e| e["type"]["type"].as_str())
+            .collect();
+        for pair in kinds.windows(2) {
+            assert_ne!(pair[0], pair[1], "two {} in a row: a lost update", pair[0]);
+        }
+        let state = ok(s
+            .admin("GET", &format!("/management/v1/users/{id}"), None)
+            .await)["user"]["state"]
+            .clone();
+        let expected = if kinds.last() == Some(&"user.locked") {
+            "USER_STATE_LOCKED"
+        } else {
+            "USER_STATE_ACTIVE"
+        };
+        assert_eq!(state, expected);
+
+        // Ten concurrent creations of one user name: exactly one wins.
+        let mut tasks = Vec::new();
+        for _ in 0..10 {
+            let s = s.clone();
+            tasks.push(tokio::spawn(async move {
+                s.admin(
+                    "POST",
+                    "/management/v1/users/machine",
+                    Some(json!({"userName": "race", "name": "Race"})),
+                )
+                .await
+                .0
+            }));
+        }
+        let mut codes = Vec::new();
+        for t in tasks {
+            codes.push(t.await.expect("task"));
+        }
+        codes.sort_unstable();
+        assert_eq!(
+            codes,
+            vec![200, 409, 409, 409, 409, 409, 409, 409, 409, 409]
+        );
+    }
+);
