@@ -40,7 +40,13 @@ run_backend() {
         record "$($LOAD --addr "localhost:$port" --scenario $s --duration "$SECS" --pat-file "$dir/pat.txt" --label "$label")"
     done
     record "$($LOAD --addr "localhost:$port" --scenario seed --count "$USERS" --connections 16 --pat-file "$dir/pat.txt" --label "$label")"
+    if [ "$label" = postgres ]; then
+        # Steady state: PostgreSQL's autovacuum would analyze the fresh 100k rows within a
+        # minute or so; until then its row estimates are those of an empty table.
+        runuser -u postgres -- "$PGBIN/psql" -h 127.0.0.1 -p 18432 -U castellan -d castellan -qc "ANALYZE" >/dev/null
+    fi
     record "$($LOAD --addr "localhost:$port" --scenario list-users --duration "$SECS" --connections 16 --pat-file "$dir/pat.txt" --label "$label")"
+    record "$($LOAD --addr "localhost:$port" --scenario list-users --duration "$SECS" --connections 4 --pat-file "$dir/pat.txt" --label "$label")"
     record "$($LOAD --addr "localhost:$port" --scenario noop --duration "$SECS" --pat-file "$dir/pat.txt" --label "$label-after-seed")"
     sleep 2
     record "{\"scenario\":\"idle_memory_after_seed\",\"label\":\"$label\",\"rss_mb\":$(rss_mb $SERVER)}"

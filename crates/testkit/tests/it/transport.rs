@@ -293,3 +293,44 @@ both!(
         );
     }
 );
+
+// gRPC server reflection lists the four services (grpcurl and friends rely on it).
+both!(
+    grpc_reflection_lists_the_services,
+    |s: TestServer| async move {
+        use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
+        use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
+        use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
+        use tonic_reflection::pb::v1::ServerReflectionRequest;
+        let mut client = ServerReflectionClient::new(s.channel().await);
+        let req = ServerReflectionRequest {
+            host: String::new(),
+            message_request: Some(MessageRequest::ListServices(String::new())),
+        };
+        let mut stream = client
+            .server_reflection_info(futures_util::stream::iter(vec![req]))
+            .await
+            .expect("reflection")
+            .into_inner();
+        let resp = stream
+            .message()
+            .await
+            .expect("message")
+            .expect("a response");
+        let Some(MessageResponse::ListServicesResponse(list)) = resp.message_response else {
+            panic!("unexpected reflection answer")
+        };
+        let names: Vec<String> = list.service.into_iter().map(|s| s.name).collect();
+        for svc in [
+            "zitadel.auth.v1.AuthService",
+            "zitadel.management.v1.ManagementService",
+            "zitadel.admin.v1.AdminService",
+            "zitadel.system.v1.SystemService",
+        ] {
+            assert!(
+                names.iter().any(|n| n == svc),
+                "{svc} missing from {names:?}"
+            );
+        }
+    }
+);
