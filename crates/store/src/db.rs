@@ -176,37 +176,11 @@ impl Db {
         T: Send + 'static,
         F: FnOnce(&mut dyn Conn) -> Result<T> + Send + 'static,
     {
-        let _permit = self
-            .inner
-            .permits
-            .acquire()
-            .await
-            .map_err(|_| Error::new(Kind::Unavailable, "STORE-p00lC", "Errors.Unavailable"))?;
+        let _permit = self.reader_permit().await?;
         let inner = self.inner.clone();
-        self.inner.stats.reads.fetch_add(1, Ordering::Relaxed);
-        tokio::task::spawn_blocking(move || {
-            let pooled = inner
-                .readers
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .pop();
-            let mut conn = match pooled {
-                Some(c) => c,
-                None => inner.target.connect(false)?,
-            };
-            let out = f(conn.as_mut());
-            let broken = matches!(&out, Err(e) if e.kind == Kind::Unavailable);
-            if !broken {
-                inner
-                    .readers
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .push(conn);
-            }
-            out
-        })
-        .await
-        .map_err(|e| Error::internal("STORE-j01nR", e.to_string()))?
+        tokio::task::spawn_blocking(move || inner.with_reader(f))
+            .await
+            .map_err(|e| Error::internal("STORE-j01nR", e.to_string()))?
     }
 
     /// Runs a point read (a lookup by key: microseconds). On SQLite it runs on the calling
@@ -220,30 +194,17 @@ impl Db {
         if self.inner.dialect != Dialect::Sqlite {
             return self.read(f).await;
         }
-        let _permit = self
-            .inner
+        let _permit = self.reader_permit().await?;
+        self.inner.with_reader(f)
+    }
+
+    async fn reader_permit(&self) -> Result<tokio::sync::SemaphorePermit<'_>> {
+        self.inner.stats.reads.fetch_add(1, Ordering::Relaxed);
+        self.inner
             .permits
             .acquire()
             .await
-            .map_err(|_| Error::new(Kind::Unavailable, "STORE-p00lC", "Errors.Unavailable"))?;
-        self.inner.stats.reads.fetch_add(1, Ordering::Relaxed);
-        let pooled = self
-            .inner
-            .readers
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .pop();
-        let mut conn = match pooled {
-            Some(c) => c,
-            None => self.inner.target.connect(false)?,
-        };
-        let out = f(conn.as_mut());
-        self.inner
-            .readers
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(conn);
-        out
+            .map_err(|_| Error::new(Kind::Unavailable, "STORE-p00lC", "Errors.Unavailable"))
     }
 
     /// Runs the command `f` inside the next group commit and returns its result once the
@@ -463,6 +424,26 @@ impl Db {
                 data.fetch_add(1, Ordering::SeqCst);
                 std::thread::sleep(std::time::Duration::from_secs(1));
             });
+    }
+}
+
+impl Inner {
+    /// Runs `f` on a pooled reader connection (opening one if the pool is empty); a connection
+    /// that failed is not returned to the pool.
+    fn with_reader<T>(&self, f: impl FnOnce(&mut dyn Conn) -> Result<T>) -> Result<T> {
+        let pooled = self.readers.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        let mut conn = match pooled {
+            Some(c) => c,
+            None => self.target.connect(false)?,
+        };
+        let out = f(conn.as_mut());
+        if !matches!(&out, Err(e) if e.kind == Kind::Unavailable) {
+            self.readers
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(conn);
+        }
+        out
     }
 }
 

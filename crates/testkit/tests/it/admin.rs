@@ -2,67 +2,12 @@
 //! storage guarantees behind them (projection rebuild, durability across restarts).
 
 use super::*;
-use base64::Engine;
 use castellan_store::{Db, Target};
 use std::time::Duration;
-
-fn b64(s: &str) -> String {
-    base64::engine::general_purpose::STANDARD.encode(s)
-}
-
-fn total(v: &Value) -> u64 {
-    v["details"]["totalResult"]
-        .as_str()
-        .and_then(|t| t.parse().ok())
-        .unwrap_or(0)
-}
 
 /// A protojson bool (false is omitted).
 fn flag(v: &Value) -> bool {
     v.as_bool().unwrap_or(false)
-}
-
-async fn new_org(s: &TestServer, name: &str) -> String {
-    let r = ok(s
-        .admin("POST", "/management/v1/orgs", Some(json!({ "name": name })))
-        .await);
-    r["id"].as_str().expect("org id").to_string()
-}
-
-async fn in_org(
-    s: &TestServer,
-    org: &str,
-    method: &str,
-    path: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    s.call(method, path, body, Some(&s.pat.clone()), Some(org))
-        .await
-}
-
-/// A machine user in `org` (the default org when `None`) with a PAT: (id, token).
-async fn machine(s: &TestServer, org: Option<&str>, user_name: &str) -> (String, String) {
-    let pat = s.pat.clone();
-    let r = ok(s
-        .call(
-            "POST",
-            "/management/v1/users/machine",
-            Some(json!({ "userName": user_name, "name": user_name })),
-            Some(&pat),
-            org,
-        )
-        .await);
-    let id = r["userId"].as_str().expect("userId").to_string();
-    let t = ok(s
-        .call(
-            "POST",
-            &format!("/management/v1/users/{id}/pats"),
-            Some(json!({})),
-            Some(&pat),
-            org,
-        )
-        .await);
-    (id, t["token"].as_str().expect("token").to_string())
 }
 
 async fn my_id(s: &TestServer) -> String {

@@ -43,3 +43,62 @@ pub fn ok(res: (u16, Value)) -> Value {
     assert_eq!(res.0, 200, "expected 200, got {}: {}", res.0, res.1);
     res.1
 }
+
+/// Base64 of a text (metadata values travel as base64 in JSON).
+pub fn b64(s: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(s)
+}
+
+/// `details.totalResult` of a list answer as a number.
+pub fn total(v: &Value) -> u64 {
+    v["details"]["totalResult"]
+        .as_str()
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(0)
+}
+
+/// AddOrg as the IAM_OWNER machine user; returns the new org's id.
+pub async fn new_org(s: &TestServer, name: &str) -> String {
+    let r = ok(s
+        .admin("POST", "/management/v1/orgs", Some(json!({ "name": name })))
+        .await);
+    r["id"].as_str().expect("org id").to_string()
+}
+
+/// A call as the IAM_OWNER machine user in the context of `org`.
+pub async fn in_org(
+    s: &TestServer,
+    org: &str,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    s.call(method, path, body, Some(&s.pat.clone()), Some(org))
+        .await
+}
+
+/// A machine user created in `org` (the default org when `None`) with a PAT: (id, token).
+pub async fn machine(s: &TestServer, org: Option<&str>, user_name: &str) -> (String, String) {
+    let pat = s.pat.clone();
+    let r = ok(s
+        .call(
+            "POST",
+            "/management/v1/users/machine",
+            Some(json!({ "userName": user_name, "name": user_name })),
+            Some(&pat),
+            org,
+        )
+        .await);
+    let id = r["userId"].as_str().expect("userId").to_string();
+    let t = ok(s
+        .call(
+            "POST",
+            &format!("/management/v1/users/{id}/pats"),
+            Some(json!({})),
+            Some(&pat),
+            org,
+        )
+        .await);
+    (id, t["token"].as_str().expect("token").to_string())
+}

@@ -2,56 +2,6 @@
 //! what in which organisation (`x-zitadel-orgid`), on SQLite and PostgreSQL.
 
 use super::*;
-use base64::Engine;
-
-fn b64(s: &str) -> String {
-    base64::engine::general_purpose::STANDARD.encode(s)
-}
-
-/// AddOrg as the IAM_OWNER machine user; returns the new org's id.
-async fn new_org(s: &TestServer, name: &str) -> String {
-    let r = ok(s
-        .admin("POST", "/management/v1/orgs", Some(json!({ "name": name })))
-        .await);
-    r["id"].as_str().expect("org id").to_string()
-}
-
-/// A call as the IAM_OWNER machine user in the context of `org`.
-async fn in_org(
-    s: &TestServer,
-    org: &str,
-    method: &str,
-    path: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    s.call(method, path, body, Some(&s.pat.clone()), Some(org))
-        .await
-}
-
-/// A machine user created in `org` (the default org when `None`) with a PAT: (id, token).
-async fn machine(s: &TestServer, org: Option<&str>, user_name: &str) -> (String, String) {
-    let pat = s.pat.clone();
-    let r = ok(s
-        .call(
-            "POST",
-            "/management/v1/users/machine",
-            Some(json!({ "userName": user_name, "name": user_name })),
-            Some(&pat),
-            org,
-        )
-        .await);
-    let id = r["userId"].as_str().expect("userId").to_string();
-    let t = ok(s
-        .call(
-            "POST",
-            &format!("/management/v1/users/{id}/pats"),
-            Some(json!({})),
-            Some(&pat),
-            org,
-        )
-        .await);
-    (id, t["token"].as_str().expect("token").to_string())
-}
 
 /// Makes `user` a member of `org` with `roles` (as the IAM_OWNER).
 async fn add_member(s: &TestServer, org: &str, user: &str, roles: &[&str]) {
@@ -68,13 +18,6 @@ async fn add_member(s: &TestServer, org: &str, user: &str, roles: &[&str]) {
 async fn my_id(s: &TestServer) -> String {
     let me = ok(s.admin("GET", "/auth/v1/users/me", None).await);
     me["user"]["id"].as_str().expect("id").to_string()
-}
-
-fn total(v: &Value) -> u64 {
-    v["details"]["totalResult"]
-        .as_str()
-        .and_then(|t| t.parse().ok())
-        .unwrap_or(0)
 }
 
 both!(

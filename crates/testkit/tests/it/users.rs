@@ -115,10 +115,6 @@ async fn my_id(s: &TestServer) -> String {
         .to_string()
 }
 
-fn b64(s: &str) -> String {
-    B64.encode(s)
-}
-
 both!(
     add_human_user_and_read_it_back,
     |s: TestServer| async move {
