@@ -47,6 +47,10 @@ run_backend() {
     fi
     record "$($LOAD --addr "localhost:$port" --scenario list-users --duration "$SECS" --connections 16 --pat-file "$dir/pat.txt" --label "$label")"
     record "$($LOAD --addr "localhost:$port" --scenario list-users --duration "$SECS" --connections 4 --pat-file "$dir/pat.txt" --label "$label")"
+    if [ "$label" = postgres ]; then
+        # The same query shape straight against PostgreSQL, for comparison.
+        bench/pg_baseline.sh 127.0.0.1 18432 castellan castellan "$SECS" | tee -a "$OUT"
+    fi
     record "$($LOAD --addr "localhost:$port" --scenario noop --duration "$SECS" --pat-file "$dir/pat.txt" --label "$label-after-seed")"
     sleep 2
     record "{\"scenario\":\"idle_memory_after_seed\",\"label\":\"$label\",\"rss_mb\":$(rss_mb $SERVER)}"
