@@ -8,6 +8,7 @@ pub mod agg {
     pub const INSTANCE: &str = "instance";
     pub const ORG: &str = "org";
     pub const USER: &str = "user";
+    pub const PROJECT: &str = "project";
 }
 
 /// An event's payload, tagged by its event type.
@@ -131,6 +132,41 @@ pub enum Payload {
     },
     #[serde(rename = "user.machine.key.removed")]
     MachineKeyRemoved { key_id: String },
+
+    #[serde(rename = "project.added")]
+    ProjectAdded(ProjectSettings),
+    #[serde(rename = "project.changed")]
+    ProjectChanged(ProjectSettings),
+    #[serde(rename = "project.deactivated")]
+    ProjectDeactivated {},
+    #[serde(rename = "project.reactivated")]
+    ProjectReactivated {},
+    #[serde(rename = "project.removed")]
+    ProjectRemoved { name: String },
+    #[serde(rename = "project.role.added")]
+    ProjectRoleAdded {
+        key: String,
+        display_name: String,
+        group: String,
+    },
+    #[serde(rename = "project.role.changed")]
+    ProjectRoleChanged {
+        key: String,
+        display_name: String,
+        group: String,
+    },
+    #[serde(rename = "project.role.removed")]
+    ProjectRoleRemoved { key: String },
+}
+
+/// The settable part of a project (`project.added`, `project.changed` carry all of it).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ProjectSettings {
+    pub name: String,
+    pub project_role_assertion: bool,
+    pub project_role_check: bool,
+    pub has_project_check: bool,
+    pub private_labeling_setting: i32,
 }
 
 /// The profile part of a human user.
@@ -262,10 +298,18 @@ pub const EVENT_TYPES: &[&str] = &[
     "user.personal.access.token.removed",
     "user.machine.key.added",
     "user.machine.key.removed",
+    "project.added",
+    "project.changed",
+    "project.deactivated",
+    "project.reactivated",
+    "project.removed",
+    "project.role.added",
+    "project.role.changed",
+    "project.role.removed",
 ];
 
 /// Every aggregate type, for `ListAggregateTypes`.
-pub const AGGREGATE_TYPES: &[&str] = &[agg::INSTANCE, agg::ORG, agg::USER];
+pub const AGGREGATE_TYPES: &[&str] = &[agg::INSTANCE, agg::ORG, agg::USER, agg::PROJECT];
 
 #[cfg(test)]
 mod tests {
@@ -291,6 +335,9 @@ mod tests {
             Payload::OrgDeactivated {},
             Payload::UserLocked {},
             Payload::MachineSecretRemoved {},
+            Payload::ProjectDeactivated {},
+            Payload::ProjectRoleRemoved { key: "k".into() },
+            Payload::ProjectAdded(ProjectSettings::default()),
         ] {
             assert!(EVENT_TYPES.contains(&p.event_type().as_str()));
         }

@@ -36,6 +36,11 @@ pub mod zitadel {
             include!(concat!(env!("OUT_DIR"), "/zitadel.metadata.v1.rs"));
         }
     }
+    pub mod project {
+        pub mod v1 {
+            include!(concat!(env!("OUT_DIR"), "/zitadel.project.v1.rs"));
+        }
+    }
     pub mod change {
         pub mod v1 {
             include!(concat!(env!("OUT_DIR"), "/zitadel.change.v1.rs"));

@@ -9,6 +9,7 @@ use castellan_domain::{Error, Result};
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("schema/001_init.sql")),
     (2, include_str!("schema/002_domain_policy.sql")),
+    (3, include_str!("schema/003_projects.sql")),
 ];
 
 fn render(sql: &str, d: Dialect) -> String {
@@ -76,4 +77,6 @@ pub const READ_MODELS: &[&str] = &[
     "members",
     "pats",
     "machine_keys",
+    "projects",
+    "project_roles",
 ];

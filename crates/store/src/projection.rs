@@ -21,6 +21,12 @@ pub mod user_state {
     pub const INITIAL: i64 = 6;
 }
 
+/// Project states (numbers of `zitadel.project.v1.ProjectState`).
+pub mod project_state {
+    pub const ACTIVE: i64 = 1;
+    pub const INACTIVE: i64 = 2;
+}
+
 /// Organisation states (numbers of `zitadel.org.v1.OrgState`).
 pub mod org_state {
     pub const ACTIVE: i64 = 1;
@@ -75,6 +81,8 @@ pub fn apply(c: &mut dyn Conn, e: &Event, p: &Payload) -> Result<()> {
         OrgReactivated {} => org_state(c, e, org_state::ACTIVE)?,
         OrgRemoved { .. } => {
             for sql in [
+                "DELETE FROM project_roles WHERE instance_id = ? AND org_id = ?",
+                "DELETE FROM projects WHERE instance_id = ? AND org_id = ?",
                 "DELETE FROM metadata WHERE instance_id = ? AND owner = ?",
                 "DELETE FROM members WHERE instance_id = ? AND owner = ?",
                 "DELETE FROM pats WHERE instance_id = ? AND owner = ?",
@@ -205,10 +213,56 @@ pub fn apply(c: &mut dyn Conn, e: &Event, p: &Payload) -> Result<()> {
         MachineKeyRemoved { key_id } => {
             c.exec("DELETE FROM machine_keys WHERE instance_id = ? AND id = ? AND user_id = ?", &params![i, key_id, id])?;
         }
+
+        ProjectAdded(p) => {
+            c.exec(
+                "INSERT INTO projects (instance_id, id, org_id, name, name_lower, state, project_role_assertion, project_role_check, has_project_check, \
+                 private_labeling_setting, created_at, changed_at, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                &params![
+                    i, id, &e.owner, &p.name, p.name.to_lowercase(), project_state::ACTIVE, p.project_role_assertion, p.project_role_check,
+                    p.has_project_check, p.private_labeling_setting, t, t, s
+                ],
+            )?;
+        }
+        ProjectChanged(p) => {
+            c.exec(
+                "UPDATE projects SET name = ?, name_lower = ?, project_role_assertion = ?, project_role_check = ?, has_project_check = ?, \
+                 private_labeling_setting = ?, changed_at = ?, seq = ? WHERE instance_id = ? AND id = ?",
+                &params![
+                    &p.name, p.name.to_lowercase(), p.project_role_assertion, p.project_role_check, p.has_project_check,
+                    p.private_labeling_setting, t, s, i, id
+                ],
+            )?;
+        }
+        ProjectDeactivated {} => project_update(c, e, "state = ?", params![project_state::INACTIVE])?,
+        ProjectReactivated {} => project_update(c, e, "state = ?", params![project_state::ACTIVE])?,
+        ProjectRemoved { .. } => {
+            c.exec("DELETE FROM project_roles WHERE instance_id = ? AND project_id = ?", &params![i, id])?;
+            c.exec("DELETE FROM projects WHERE instance_id = ? AND id = ?", &params![i, id])?;
+        }
+        ProjectRoleAdded { key, display_name, group } => {
+            c.exec(
+                "INSERT INTO project_roles (instance_id, project_id, key, display_name, group_name, org_id, created_at, changed_at, seq) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                &params![i, id, key, display_name, group, &e.owner, t, t, s],
+            )?;
+            project_update(c, e, "state = state", params![])?;
+        }
+        ProjectRoleChanged { key, display_name, group } => {
+            c.exec(
+                "UPDATE project_roles SET display_name = ?, group_name = ?, changed_at = ?, seq = ? WHERE instance_id = ? AND project_id = ? AND key = ?",
+                &params![display_name, group, t, s, i, id, key],
+            )?;
+            project_update(c, e, "state = state", params![])?;
+        }
+        ProjectRoleRemoved { key } => {
+            c.exec("DELETE FROM project_roles WHERE instance_id = ? AND project_id = ? AND key = ?", &params![i, id, key])?;
+            project_update(c, e, "state = state", params![])?;
+        }
     }
     debug_assert!(matches!(
         e.aggregate_type.as_str(),
-        agg::INSTANCE | agg::ORG | agg::USER
+        agg::INSTANCE | agg::ORG | agg::USER | agg::PROJECT
     ));
     Ok(())
 }
@@ -226,6 +280,20 @@ pub fn login_key(user_name: &str, login_name: &str, org_id: &str) -> String {
 fn user_update(c: &mut dyn Conn, e: &Event, set: &str, mut p: Vec<Value>) -> Result<()> {
     let sql =
         format!("UPDATE users SET {set}, changed_at = ?, seq = ? WHERE instance_id = ? AND id = ?");
+    p.extend(params![
+        e.created_at,
+        e.seq,
+        &e.instance_id,
+        &e.aggregate_id
+    ]);
+    c.exec(&sql, &p)?;
+    Ok(())
+}
+
+fn project_update(c: &mut dyn Conn, e: &Event, set: &str, mut p: Vec<Value>) -> Result<()> {
+    let sql = format!(
+        "UPDATE projects SET {set}, changed_at = ?, seq = ? WHERE instance_id = ? AND id = ?"
+    );
     p.extend(params![
         e.created_at,
         e.seq,

@@ -6,6 +6,7 @@ pub mod events;
 pub mod members;
 pub mod metadata;
 pub mod orgs;
+pub mod projects;
 pub mod query;
 pub mod setup;
 pub mod tokens;

@@ -3,6 +3,7 @@
 use super::{ok, split, Res, Svc};
 use crate::app::members::Scope;
 use crate::app::metadata::Owner;
+use crate::app::projects::{self, NewRole};
 use crate::app::users::{required, NewHuman};
 use crate::app::{events, members, metadata, orgs, tokens, users};
 use crate::convert::list_details;
@@ -828,6 +829,172 @@ impl ManagementService for Svc {
             details: Some(
                 tokens::remove(&self.st, &ctx, tokens::Cred::Key, &r.user_id, &r.key_id).await?,
             ),
+        })
+    }
+
+    // ---- projects ----
+
+    async fn get_project_by_id(
+        &self,
+        req: Request<GetProjectByIdRequest>,
+    ) -> Res<GetProjectByIdResponse> {
+        let (ctx, r) = split(req)?;
+        let p = projects::get(&self.st, &ctx, &r.id).await?;
+        ok(GetProjectByIdResponse {
+            project: Some(p.to_pb()),
+        })
+    }
+
+    async fn list_projects(&self, req: Request<ListProjectsRequest>) -> Res<ListProjectsResponse> {
+        let (ctx, r) = split(req)?;
+        let page = self.page(r.query.as_ref())?;
+        let (total, pos, rows) = projects::list(&self.st, &ctx, page, &r.queries).await?;
+        ok(ListProjectsResponse {
+            details: list_details(total, pos),
+            result: rows.iter().map(projects::ProjectRow::to_pb).collect(),
+        })
+    }
+
+    async fn list_project_changes(
+        &self,
+        req: Request<ListProjectChangesRequest>,
+    ) -> Res<ListProjectChangesResponse> {
+        let (ctx, r) = split(req)?;
+        projects::get(&self.st, &ctx, &r.project_id).await?;
+        let result = events::changes(
+            &self.st,
+            &ctx,
+            agg::PROJECT,
+            &r.project_id,
+            r.query.as_ref(),
+        )
+        .await?;
+        ok(ListProjectChangesResponse { result })
+    }
+
+    async fn add_project(&self, req: Request<AddProjectRequest>) -> Res<AddProjectResponse> {
+        let (ctx, r) = split(req)?;
+        let s = projects::settings(
+            &r.name,
+            r.project_role_assertion,
+            r.project_role_check,
+            r.has_project_check,
+            r.private_labeling_setting,
+        )?;
+        let (id, details) = projects::add(&self.st, &ctx, s).await?;
+        ok(AddProjectResponse {
+            id,
+            details: Some(details),
+        })
+    }
+
+    async fn update_project(
+        &self,
+        req: Request<UpdateProjectRequest>,
+    ) -> Res<UpdateProjectResponse> {
+        let (ctx, r) = split(req)?;
+        let s = projects::settings(
+            &r.name,
+            r.project_role_assertion,
+            r.project_role_check,
+            r.has_project_check,
+            r.private_labeling_setting,
+        )?;
+        ok(UpdateProjectResponse {
+            details: Some(projects::update(&self.st, &ctx, &r.id, s).await?),
+        })
+    }
+
+    async fn deactivate_project(
+        &self,
+        req: Request<DeactivateProjectRequest>,
+    ) -> Res<DeactivateProjectResponse> {
+        let (ctx, r) = split(req)?;
+        ok(DeactivateProjectResponse {
+            details: Some(projects::deactivate(&self.st, &ctx, &r.id).await?),
+        })
+    }
+
+    async fn reactivate_project(
+        &self,
+        req: Request<ReactivateProjectRequest>,
+    ) -> Res<ReactivateProjectResponse> {
+        let (ctx, r) = split(req)?;
+        ok(ReactivateProjectResponse {
+            details: Some(projects::reactivate(&self.st, &ctx, &r.id).await?),
+        })
+    }
+
+    async fn remove_project(
+        &self,
+        req: Request<RemoveProjectRequest>,
+    ) -> Res<RemoveProjectResponse> {
+        let (ctx, r) = split(req)?;
+        ok(RemoveProjectResponse {
+            details: Some(projects::remove(&self.st, &ctx, &r.id).await?),
+        })
+    }
+
+    // ---- project roles ----
+
+    async fn list_project_roles(
+        &self,
+        req: Request<ListProjectRolesRequest>,
+    ) -> Res<ListProjectRolesResponse> {
+        let (ctx, r) = split(req)?;
+        let page = self.page(r.query.as_ref())?;
+        let (total, pos, result) =
+            projects::list_roles(&self.st, &ctx, &r.project_id, page, &r.queries).await?;
+        ok(ListProjectRolesResponse {
+            details: list_details(total, pos),
+            result,
+        })
+    }
+
+    async fn add_project_role(
+        &self,
+        req: Request<AddProjectRoleRequest>,
+    ) -> Res<AddProjectRoleResponse> {
+        let (ctx, r) = split(req)?;
+        let role = NewRole::new("roleKey", &r.role_key, &r.display_name, &r.group)?;
+        ok(AddProjectRoleResponse {
+            details: Some(projects::add_roles(&self.st, &ctx, &r.project_id, vec![role]).await?),
+        })
+    }
+
+    async fn bulk_add_project_roles(
+        &self,
+        req: Request<BulkAddProjectRolesRequest>,
+    ) -> Res<BulkAddProjectRolesResponse> {
+        let (ctx, r) = split(req)?;
+        let roles = r
+            .roles
+            .iter()
+            .map(|x| NewRole::new("key", &x.key, &x.display_name, &x.group))
+            .collect::<Result<Vec<_>, _>>()?;
+        ok(BulkAddProjectRolesResponse {
+            details: Some(projects::add_roles(&self.st, &ctx, &r.project_id, roles).await?),
+        })
+    }
+
+    async fn update_project_role(
+        &self,
+        req: Request<UpdateProjectRoleRequest>,
+    ) -> Res<UpdateProjectRoleResponse> {
+        let (ctx, r) = split(req)?;
+        let role = NewRole::new("roleKey", &r.role_key, &r.display_name, &r.group)?;
+        ok(UpdateProjectRoleResponse {
+            details: Some(projects::update_role(&self.st, &ctx, &r.project_id, role).await?),
+        })
+    }
+
+    async fn remove_project_role(
+        &self,
+        req: Request<RemoveProjectRoleRequest>,
+    ) -> Res<RemoveProjectRoleResponse> {
+        let (ctx, r) = split(req)?;
+        ok(RemoveProjectRoleResponse {
+            details: Some(projects::remove_role(&self.st, &ctx, &r.project_id, &r.role_key).await?),
         })
     }
 }

@@ -1019,7 +1019,7 @@ both!(list_events, |s: TestServer| async move {
         .filter_map(|t| t["type"].as_str())
         .collect();
     at.sort_unstable();
-    assert_eq!(at, ["instance", "org", "user"]);
+    assert_eq!(at, ["instance", "org", "project", "user"]);
 
     // Org owners do not read the instance's events.
     let (owner, ot) = machine(&s, None, "org-owner").await;
@@ -1295,6 +1295,68 @@ both!(
             None,
         )
         .await);
+        // Projects with roles: one kept, one removed, one removed with its organisation.
+        let mut pids = Vec::new();
+        for (org, name) in [
+            (&one, "Rebuild App"),
+            (&one, "Rebuild Gone"),
+            (&four, "Rebuild Four App"),
+        ] {
+            let p = ok(in_org(
+                &s,
+                org,
+                "POST",
+                "/management/v1/projects",
+                Some(json!({"name": name, "projectRoleCheck": true})),
+            )
+            .await);
+            let pid = p["id"].as_str().expect("project id").to_string();
+            ok(in_org(&s, org, "POST", &format!("/management/v1/projects/{pid}/roles/_bulk"), Some(json!({"roles": [
+                {"key": "a", "displayName": "A"}, {"key": "b", "displayName": "B", "group": "g"}, {"key": "c", "displayName": "C"},
+            ]}))).await);
+            pids.push(pid);
+        }
+        let app = &pids[0];
+        ok(in_org(
+            &s,
+            &one,
+            "PUT",
+            &format!("/management/v1/projects/{app}/roles/a"),
+            Some(json!({"displayName": "A2", "group": "h"})),
+        )
+        .await);
+        ok(in_org(
+            &s,
+            &one,
+            "DELETE",
+            &format!("/management/v1/projects/{app}/roles/c"),
+            None,
+        )
+        .await);
+        ok(in_org(
+            &s,
+            &one,
+            "PUT",
+            &format!("/management/v1/projects/{app}"),
+            Some(json!({"name": "Rebuild App 2", "hasProjectCheck": true})),
+        )
+        .await);
+        ok(in_org(
+            &s,
+            &one,
+            "POST",
+            &format!("/management/v1/projects/{app}/_deactivate"),
+            Some(json!({})),
+        )
+        .await);
+        ok(in_org(
+            &s,
+            &one,
+            "DELETE",
+            &format!("/management/v1/projects/{}", pids[1]),
+            None,
+        )
+        .await);
         ok(in_org(&s, &four, "DELETE", "/management/v1/orgs/me", None).await);
         ok(
             s.admin("PUT", &format!("/admin/v1/orgs/default/{one}"), None)
@@ -1322,6 +1384,8 @@ both!(
         assert!(count(&before, "members") >= 8);
         assert!(count(&before, "metadata") >= 3);
         assert!(count(&before, "pats") >= 4);
+        assert_eq!(count(&before, "projects"), 1);
+        assert_eq!(count(&before, "project_roles"), 2);
 
         let (db_url, dir, backend) = (s.db_url.clone(), s.dir.clone(), s.backend);
         let admin_pat = s.pat.clone();

@@ -4,6 +4,7 @@
 mod admin;
 mod ops;
 mod orgs;
+mod projects;
 mod transport;
 mod users;
 
