@@ -190,10 +190,11 @@ fn load_principal(
         },
         instance_roles: Vec::new(),
         org_roles: HashMap::new(),
+        project_roles: HashMap::new(),
         expires: r.int(1)?,
     };
     for m in c.query(
-        "SELECT level, object_id, roles FROM members WHERE instance_id = ? AND user_id = ?",
+        "SELECT level, object_id, roles, owner FROM members WHERE instance_id = ? AND user_id = ?",
         &params![instance_id, &user_id],
     )? {
         let roles: Vec<String> = m
@@ -205,6 +206,12 @@ fn load_principal(
         match m.text(0)?.as_str() {
             "instance" => p.instance_roles.extend(roles),
             "org" => p.org_roles.entry(m.text(1)?).or_default().extend(roles),
+            // The owner of a project membership is the project's organisation.
+            "project" => {
+                let e = p.project_roles.entry(m.text(1)?).or_default();
+                e.org_id = m.text(3)?;
+                e.roles.extend(roles);
+            }
             _ => {}
         }
     }

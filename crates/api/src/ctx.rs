@@ -6,6 +6,14 @@ use castellan_store::Author;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+/// The caller's roles on one project.
+#[derive(Debug, Clone, Default)]
+pub struct ProjectRoles {
+    /// The organisation the project belongs to.
+    pub org_id: String,
+    pub roles: Vec<String>,
+}
+
 /// The authenticated caller.
 #[derive(Debug, Clone)]
 pub struct Principal {
@@ -19,6 +27,8 @@ pub struct Principal {
     pub instance_roles: Vec<String>,
     /// Roles per organisation id.
     pub org_roles: HashMap<String, Vec<String>>,
+    /// Roles per project id, with the organisation that owns the project.
+    pub project_roles: HashMap<String, ProjectRoles>,
     /// Expiry of the token, microseconds.
     pub expires: i64,
 }
@@ -37,6 +47,16 @@ impl Principal {
             || self.org_roles.get(org).is_some_and(|r| {
                 castellan_domain::roles::any_grants(r.iter().map(String::as_str), permission)
             })
+    }
+    /// Whether the caller's roles on `project`, a project of `org`, grant `permission`.
+    pub fn has_in_project(&self, permission: &str, project: &str, org: &str) -> bool {
+        self.project_roles.get(project).is_some_and(|p| {
+            p.org_id == org
+                && castellan_domain::roles::any_grants(
+                    p.roles.iter().map(String::as_str),
+                    permission,
+                )
+        })
     }
     /// Every permission the caller holds in `org`.
     pub fn permissions_in(&self, org: &str) -> Vec<String> {

@@ -49,21 +49,31 @@ pub fn host(st: &St, headers: &HeaderMap, uri: &http::Uri) -> String {
         .unwrap_or_default()
 }
 
-/// Resolves and authorises a call of `m`.
+/// The outcome of [`authorize`].
+pub enum Access {
+    /// The call is allowed.
+    Granted(Ctx),
+    /// The caller lacks the permission in the context organisation, but holds roles on projects
+    /// and the method names the project it acts on (`check_field_name`): the request message
+    /// decides.
+    ByProject(Ctx),
+}
+
+/// Resolves and authorises a call of `m` on the instance, organisation and caller.
 pub async fn authorize(
     st: &St,
     m: &Method,
     headers: &HeaderMap,
     uri: &http::Uri,
     request_id: String,
-) -> R<Ctx> {
+) -> R<Access> {
     if m.permission == "none" {
-        return Ok(Ctx {
+        return Ok(Access::Granted(Ctx {
             instance_id: String::new(),
             principal: None,
             org_id: String::new(),
             request_id,
-        });
+        }));
     }
     let instance_id = authn::instance_by_host(&st.db, &st.cache, &host(st, headers, uri)).await?;
     let auth = headers
@@ -83,27 +93,136 @@ pub async fn authorize(
         (Api::Admin, perm) => p.has_instance(perm),
         (Api::System, _) => false,
     };
-    if !allowed {
+    let by_project = !allowed
+        && m.api == Api::Management
+        && !m.check_field.is_empty()
+        && !p.project_roles.is_empty();
+    if !allowed && !by_project {
         return Err(ApiErr(Error::denied()));
     }
-    Ok(Ctx {
+    let ctx = Ctx {
         instance_id,
         principal: Some(p),
         org_id,
         request_id,
+    };
+    Ok(if allowed {
+        Access::Granted(ctx)
+    } else {
+        Access::ByProject(ctx)
     })
 }
 
+/// The largest gRPC message the project check reads (the services' decoding limit).
+pub const MAX_CHECKED_MESSAGE: usize = 4 << 20;
+
+/// The proto field name of a `check_field_name`: `ProjectId` → `project_id`, `Id` → `id`.
+pub fn field_name(check_field: &str) -> String {
+    let mut out = String::with_capacity(check_field.len() + 4);
+    for (i, c) in check_field.chars().enumerate() {
+        if c.is_ascii_uppercase() {
+            if i > 0 {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The message of a gRPC or gRPC-Web request body (one uncompressed frame), if readable.
+fn message_of(content_type: &str, body: &[u8]) -> Option<Vec<u8>> {
+    use base64::Engine;
+    let raw;
+    let body = if content_type.starts_with("application/grpc-web-text") {
+        let text: Vec<u8> = body
+            .iter()
+            .copied()
+            .filter(|b| !b.is_ascii_whitespace())
+            .collect();
+        raw = base64::engine::general_purpose::STANDARD
+            .decode(text)
+            .ok()?;
+        &raw[..]
+    } else {
+        body
+    };
+    let (&flag, rest) = body.split_first()?;
+    if flag != 0 || rest.len() < 4 {
+        return None;
+    }
+    let len = u32::from_be_bytes([rest[0], rest[1], rest[2], rest[3]]) as usize;
+    rest.get(4..4 + len).map(<[u8]>::to_vec)
+}
+
+/// The project a request acts on: the method's check field read from the request message.
+fn project_of(m: &Method, content_type: &str, body: &[u8]) -> Option<String> {
+    let msg = message_of(content_type, body)?;
+    let dm = prost_reflect::DynamicMessage::decode(m.input.clone(), msg.as_slice()).ok()?;
+    let v = dm.get_field_by_name(&field_name(&m.check_field))?;
+    v.as_str()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+}
+
+/// Allows a call by the caller's roles on the project the request names (a project of the
+/// context organisation); hands back the request with its body unchanged. Callers without a
+/// matching project role get the same PERMISSION_DENIED whether the project exists or not.
+async fn check_project(m: &Method, ctx: &Ctx, req: Request) -> R<Request> {
+    use http_body_util::BodyExt;
+    let content_type = req
+        .headers()
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    let limit = if content_type.starts_with("application/grpc-web-text") {
+        (MAX_CHECKED_MESSAGE + 5).div_ceil(3) * 4 + 4
+    } else {
+        MAX_CHECKED_MESSAGE + 5
+    };
+    let (parts, body) = req.into_parts();
+    let bytes = match http_body_util::Limited::new(body, limit).collect().await {
+        Ok(c) => c.to_bytes(),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => {
+            return Err(ApiErr(
+                Error::new(
+                    castellan_domain::Kind::ResourceExhausted,
+                    "AUTHZ-b0dyL",
+                    "Errors.Request.Body.TooLarge",
+                )
+                .with(format!("the limit is {MAX_CHECKED_MESSAGE} bytes")),
+            ))
+        }
+        Err(_) => return Err(ApiErr(Error::denied())),
+    };
+    let p = ctx.caller()?;
+    let allowed = project_of(m, &content_type, &bytes)
+        .is_some_and(|pid| p.has_in_project(&m.permission, &pid, &ctx.org_id));
+    if !allowed {
+        return Err(ApiErr(Error::denied()));
+    }
+    Ok(Request::from_parts(parts, axum::body::Body::from(bytes)))
+}
+
 /// The axum middleware wrapping the gRPC services.
-pub async fn gate(State(st): State<St>, mut req: Request, next: Next) -> Response {
+pub async fn gate(State(st): State<St>, req: Request, next: Next) -> Response {
     let path = req.uri().path().to_string();
     let Some(m) = Methods::get().by_path(&path).cloned() else {
         return next.run(req).await;
     };
     let started = Instant::now();
     let rid = request_id(req.headers());
-    let resp = match authorize(&st, &m, req.headers(), req.uri(), rid.clone()).await {
-        Ok(ctx) => {
+    let access = authorize(&st, &m, req.headers(), req.uri(), rid.clone()).await;
+    let granted = match access {
+        Ok(Access::Granted(ctx)) => Ok((ctx, req)),
+        Ok(Access::ByProject(ctx)) => check_project(&m, &ctx, req).await.map(|r| (ctx, r)),
+        Err(e) => Err(e),
+    };
+    let resp = match granted {
+        Ok((ctx, mut req)) => {
             req.extensions_mut().insert(ctx);
             next.run(req).await
         }
@@ -123,4 +242,31 @@ pub async fn gate(State(st): State<St>, mut req: Request, next: Next) -> Respons
         resp.headers_mut().insert("x-request-id", v);
     }
     resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn check_field_names() {
+        assert_eq!(field_name("ProjectId"), "project_id");
+        assert_eq!(field_name("Id"), "id");
+        assert_eq!(field_name("GrantId"), "grant_id");
+    }
+
+    #[test]
+    fn frames() {
+        use base64::Engine;
+        let framed = [0u8, 0, 0, 0, 2, 10, 0];
+        assert_eq!(message_of("application/grpc", &framed), Some(vec![10, 0]));
+        let text = base64::engine::general_purpose::STANDARD.encode(framed);
+        assert_eq!(
+            message_of("application/grpc-web-text", text.as_bytes()),
+            Some(vec![10, 0])
+        );
+        assert_eq!(message_of("application/grpc", &[1, 0, 0, 0, 0]), None);
+        assert_eq!(message_of("application/grpc", &[0, 0, 0, 0, 9, 1]), None);
+        assert_eq!(message_of("application/grpc", &[]), None);
+    }
 }

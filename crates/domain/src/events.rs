@@ -157,6 +157,12 @@ pub enum Payload {
     },
     #[serde(rename = "project.role.removed")]
     ProjectRoleRemoved { key: String },
+    #[serde(rename = "project.member.added")]
+    ProjectMemberAdded { user_id: String, roles: Vec<String> },
+    #[serde(rename = "project.member.changed")]
+    ProjectMemberChanged { user_id: String, roles: Vec<String> },
+    #[serde(rename = "project.member.removed")]
+    ProjectMemberRemoved { user_id: String },
 }
 
 /// The settable part of a project (`project.added`, `project.changed` carry all of it).
@@ -223,7 +229,7 @@ impl Payload {
     }
 
     /// Whether this event changes who may call the APIs with which rights (users, tokens,
-    /// members, organisations), so that authentication caches must be dropped.
+    /// members, organisations, projects that hold memberships), so that authentication caches must be dropped.
     pub fn affects_auth(&self) -> bool {
         use Payload::*;
         matches!(
@@ -234,6 +240,10 @@ impl Payload {
                 | OrgMemberAdded { .. }
                 | OrgMemberChanged { .. }
                 | OrgMemberRemoved { .. }
+                | ProjectMemberAdded { .. }
+                | ProjectMemberChanged { .. }
+                | ProjectMemberRemoved { .. }
+                | ProjectRemoved { .. }
                 | OrgDeactivated {}
                 | OrgReactivated {}
                 | OrgRemoved { .. }
@@ -306,6 +316,9 @@ pub const EVENT_TYPES: &[&str] = &[
     "project.role.added",
     "project.role.changed",
     "project.role.removed",
+    "project.member.added",
+    "project.member.changed",
+    "project.member.removed",
 ];
 
 /// Every aggregate type, for `ListAggregateTypes`.
@@ -338,6 +351,9 @@ mod tests {
             Payload::ProjectDeactivated {},
             Payload::ProjectRoleRemoved { key: "k".into() },
             Payload::ProjectAdded(ProjectSettings::default()),
+            Payload::ProjectMemberRemoved {
+                user_id: "u".into(),
+            },
         ] {
             assert!(EVENT_TYPES.contains(&p.event_type().as_str()));
         }

@@ -238,6 +238,7 @@ pub fn apply(c: &mut dyn Conn, e: &Event, p: &Payload) -> Result<()> {
         ProjectReactivated {} => project_update(c, e, "state = ?", params![project_state::ACTIVE])?,
         ProjectRemoved { .. } => {
             c.exec("DELETE FROM project_roles WHERE instance_id = ? AND project_id = ?", &params![i, id])?;
+            c.exec("DELETE FROM members WHERE instance_id = ? AND level = 'project' AND object_id = ?", &params![i, id])?;
             c.exec("DELETE FROM projects WHERE instance_id = ? AND id = ?", &params![i, id])?;
         }
         ProjectRoleAdded { key, display_name, group } => {
@@ -257,6 +258,18 @@ pub fn apply(c: &mut dyn Conn, e: &Event, p: &Payload) -> Result<()> {
         }
         ProjectRoleRemoved { key } => {
             c.exec("DELETE FROM project_roles WHERE instance_id = ? AND project_id = ? AND key = ?", &params![i, id, key])?;
+            project_update(c, e, "state = state", params![])?;
+        }
+        ProjectMemberAdded { user_id, roles } => {
+            add_member(c, e, "project", user_id, roles)?;
+            project_update(c, e, "state = state", params![])?;
+        }
+        ProjectMemberChanged { user_id, roles } => {
+            change_member(c, e, "project", user_id, roles)?;
+            project_update(c, e, "state = state", params![])?;
+        }
+        ProjectMemberRemoved { user_id } => {
+            remove_member(c, e, "project", user_id)?;
             project_update(c, e, "state = state", params![])?;
         }
     }

@@ -1,4 +1,4 @@
-//! Manager memberships on the instance and on organisations.
+//! Manager memberships on the instance, on organisations and on projects.
 
 use super::query::{text, Filter, Page};
 use crate::convert::{details, mutation};
@@ -11,13 +11,15 @@ use castellan_domain::{Error, Result};
 use castellan_proto::zitadel::member::v1 as pb;
 use castellan_proto::zitadel::user::v1 as upb;
 use castellan_proto::zitadel::v1::ObjectDetails;
-use castellan_store::{params, Row};
+use castellan_store::{params, Conn, Row};
 
-/// Where a membership lives: the instance, or one organisation.
+/// Where a membership lives: the instance, one organisation, or one project (of the context
+/// organisation: projects of other organisations are not found).
 #[derive(Debug, Clone)]
 pub enum Scope {
     Instance,
     Org(String),
+    Project(String),
 }
 
 impl Scope {
@@ -25,13 +27,24 @@ impl Scope {
         match self {
             Scope::Instance => Level::Instance,
             Scope::Org(_) => Level::Org,
+            Scope::Project(_) => Level::Project,
         }
     }
     fn object(&self, instance: &str) -> String {
         match self {
             Scope::Instance => instance.to_string(),
             Scope::Org(o) => o.clone(),
+            Scope::Project(p) => p.trim().to_string(),
         }
+    }
+    /// Checks that the scope's object exists (a project in the context organisation `org`);
+    /// returns the owner of the events on it.
+    fn owner(&self, c: &mut dyn Conn, inst: &str, org: &str) -> Result<String> {
+        Ok(match self {
+            Scope::Instance => inst.to_string(),
+            Scope::Org(o) => super::orgs::load(c, inst, o)?.id,
+            Scope::Project(p) => super::projects::load(c, inst, org, p.trim())?.org_id,
+        })
     }
 }
 
@@ -73,6 +86,9 @@ fn payload(scope: &Scope, user_id: String, roles: Option<Vec<String>>, added: bo
         (Scope::Org(_), Some(roles), true) => Payload::OrgMemberAdded { user_id, roles },
         (Scope::Org(_), Some(roles), false) => Payload::OrgMemberChanged { user_id, roles },
         (Scope::Org(_), None, _) => Payload::OrgMemberRemoved { user_id },
+        (Scope::Project(_), Some(roles), true) => Payload::ProjectMemberAdded { user_id, roles },
+        (Scope::Project(_), Some(roles), false) => Payload::ProjectMemberChanged { user_id, roles },
+        (Scope::Project(_), None, _) => Payload::ProjectMemberRemoved { user_id },
     }
 }
 
@@ -86,19 +102,27 @@ pub async fn write(
     add: bool,
 ) -> R<ObjectDetails> {
     let user_id = user_id.trim().to_string();
+    if let Scope::Project(p) = &scope {
+        if p.trim().is_empty() {
+            return Err(invalid("projectId must not be empty"));
+        }
+    }
     if user_id.is_empty() {
         return Err(invalid("userId must not be empty"));
     }
     let roles = roles.map(|r| check_roles(scope.level(), &r)).transpose()?;
     let key = scope.object(&ctx.instance_id);
+    let org = ctx.org_id.clone();
     let evs = st
         .db
         .command(&key, ctx.author(), move |tx| {
             let inst = tx.instance().to_string();
             let object = scope.object(&inst);
-            let (agg_type, owner) = match &scope {
-                Scope::Instance => (agg::INSTANCE, inst.clone()),
-                Scope::Org(o) => (agg::ORG, super::orgs::load(tx.conn, &inst, o)?.id),
+            let owner = scope.owner(tx.conn, &inst, &org)?;
+            let agg_type = match &scope {
+                Scope::Instance => agg::INSTANCE,
+                Scope::Org(_) => agg::ORG,
+                Scope::Project(_) => agg::PROJECT,
             };
             super::users::load(tx.conn, &inst, &user_id, None)?;
             let current = tx
@@ -179,20 +203,12 @@ pub async fn list(
         };
         f.and(sql, vec![v]);
     }
-    let (inst, org_check) = (
-        ctx.instance_id.clone(),
-        match &scope {
-            Scope::Org(o) => Some(o.clone()),
-            Scope::Instance => None,
-        },
-    );
+    let (inst, org) = (ctx.instance_id.clone(), ctx.org_id.clone());
     let tail = page.tail("m.created_at", "m.user_id");
     Ok(st
         .db
         .read(move |c| {
-            if let Some(o) = &org_check {
-                super::orgs::load(c, &inst, o)?;
-            }
+            scope.owner(c, &inst, &org)?;
             let from =
                 "members m JOIN users u ON u.instance_id = m.instance_id AND u.id = m.user_id";
             let clause = f.clause();
@@ -211,7 +227,7 @@ pub async fn list(
         .await?)
 }
 
-/// Lists the memberships a user holds (instance and organisations).
+/// Lists the memberships a user holds (instance, organisations and projects).
 pub async fn memberships(
     st: &St,
     ctx: &Ctx,
@@ -222,7 +238,7 @@ pub async fn memberships(
     use upb::membership_query::Query as Q;
     let mut f = Filter::new();
     f.and(
-        "m.instance_id = ? AND m.user_id = ? AND m.level IN ('instance', 'org')",
+        "m.instance_id = ? AND m.user_id = ? AND m.level IN ('instance', 'org', 'project')",
         params![&ctx.instance_id, user_id],
     );
     for q in queries {
@@ -247,20 +263,22 @@ pub async fn memberships(
     Ok(st
         .db
         .read(move |c| {
-            let from = "members m LEFT JOIN orgs o ON o.instance_id = m.instance_id AND o.id = m.object_id LEFT JOIN instances i ON i.id = m.object_id";
+            let from = "members m LEFT JOIN orgs o ON o.instance_id = m.instance_id AND o.id = m.object_id AND m.level = 'org' \
+                LEFT JOIN instances i ON i.id = m.object_id AND m.level = 'instance' \
+                LEFT JOIN projects p ON p.instance_id = m.instance_id AND p.id = m.object_id AND m.level = 'project'";
             let clause = f.clause();
             let total = c.scalar(&format!("SELECT COUNT(*) FROM {from} WHERE {clause}"), &f.params)?;
             let rows = c.query(
-                &format!("SELECT m.user_id, m.roles, m.seq, m.created_at, m.changed_at, m.owner, m.level, m.object_id, o.name, i.name FROM {from} WHERE {clause}{tail}"),
+                &format!("SELECT m.user_id, m.roles, m.seq, m.created_at, m.changed_at, m.owner, m.level, m.object_id, o.name, i.name, p.name FROM {from} WHERE {clause}{tail}"),
                 &f.params,
             )?;
             let mut out = Vec::with_capacity(rows.len());
             for r in &rows {
                 let level = r.text(6)?;
-                let (r#type, display) = if level == "instance" {
-                    (upb::membership::Type::Iam(true), r.text(9)?)
-                } else {
-                    (upb::membership::Type::OrgId(r.text(7)?), r.text(8)?)
+                let (r#type, display) = match level.as_str() {
+                    "instance" => (upb::membership::Type::Iam(true), r.text(9)?),
+                    "project" => (upb::membership::Type::ProjectId(r.text(7)?), r.text(10)?),
+                    _ => (upb::membership::Type::OrgId(r.text(7)?), r.text(8)?),
                 };
                 out.push(upb::Membership {
                     user_id: r.text(0)?,

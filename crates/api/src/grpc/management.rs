@@ -997,6 +997,93 @@ impl ManagementService for Svc {
             details: Some(projects::remove_role(&self.st, &ctx, &r.project_id, &r.role_key).await?),
         })
     }
+
+    // ---- project members ----
+
+    async fn list_project_member_roles(
+        &self,
+        _: Request<ListProjectMemberRolesRequest>,
+    ) -> Res<ListProjectMemberRolesResponse> {
+        let result: Vec<String> = roles_of_level(Level::Project)
+            .into_iter()
+            .map(str::to_string)
+            .collect();
+        ok(ListProjectMemberRolesResponse {
+            details: list_details(result.len() as i64, 0),
+            result,
+        })
+    }
+
+    async fn list_project_members(
+        &self,
+        req: Request<ListProjectMembersRequest>,
+    ) -> Res<ListProjectMembersResponse> {
+        let (ctx, r) = split(req)?;
+        let page = self.page(r.query.as_ref())?;
+        let (total, pos, result) = members::list(
+            &self.st,
+            &ctx,
+            Scope::Project(r.project_id),
+            page,
+            &r.queries,
+        )
+        .await?;
+        ok(ListProjectMembersResponse {
+            details: list_details(total, pos),
+            result,
+        })
+    }
+
+    async fn add_project_member(
+        &self,
+        req: Request<AddProjectMemberRequest>,
+    ) -> Res<AddProjectMemberResponse> {
+        let (ctx, r) = split(req)?;
+        let d = members::write(
+            &self.st,
+            &ctx,
+            Scope::Project(r.project_id),
+            &r.user_id,
+            Some(r.roles),
+            true,
+        )
+        .await?;
+        ok(AddProjectMemberResponse { details: Some(d) })
+    }
+
+    async fn update_project_member(
+        &self,
+        req: Request<UpdateProjectMemberRequest>,
+    ) -> Res<UpdateProjectMemberResponse> {
+        let (ctx, r) = split(req)?;
+        let d = members::write(
+            &self.st,
+            &ctx,
+            Scope::Project(r.project_id),
+            &r.user_id,
+            Some(r.roles),
+            false,
+        )
+        .await?;
+        ok(UpdateProjectMemberResponse { details: Some(d) })
+    }
+
+    async fn remove_project_member(
+        &self,
+        req: Request<RemoveProjectMemberRequest>,
+    ) -> Res<RemoveProjectMemberResponse> {
+        let (ctx, r) = split(req)?;
+        let d = members::write(
+            &self.st,
+            &ctx,
+            Scope::Project(r.project_id),
+            &r.user_id,
+            None,
+            false,
+        )
+        .await?;
+        ok(RemoveProjectMemberResponse { details: Some(d) })
+    }
 }
 
 fn human_of(u: users::UserRow) -> Result<users::UserRow, tonic::Status> {
