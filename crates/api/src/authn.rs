@@ -191,6 +191,7 @@ fn load_principal(
         instance_roles: Vec::new(),
         org_roles: HashMap::new(),
         project_roles: HashMap::new(),
+        grant_roles: HashMap::new(),
         expires: r.int(1)?,
     };
     for m in c.query(
@@ -214,6 +215,22 @@ fn load_principal(
             }
             _ => {}
         }
+    }
+    // Project grant memberships count in the organisation the project is granted to.
+    for m in c.query(
+        "SELECT m.object_id, m.roles, g.granted_org_id FROM members m JOIN project_grants g \
+         ON g.instance_id = m.instance_id AND g.id = m.object_id \
+         WHERE m.instance_id = ? AND m.user_id = ? AND m.level = 'project_grant'",
+        &params![instance_id, &user_id],
+    )? {
+        let e = p.grant_roles.entry(m.text(0)?).or_default();
+        e.org_id = m.text(2)?;
+        e.roles.extend(
+            m.text(1)?
+                .split(',')
+                .filter(|s| !s.is_empty())
+                .map(str::to_string),
+        );
     }
     Ok(Some(p))
 }

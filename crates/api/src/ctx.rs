@@ -29,6 +29,8 @@ pub struct Principal {
     pub org_roles: HashMap<String, Vec<String>>,
     /// Roles per project id, with the organisation that owns the project.
     pub project_roles: HashMap<String, ProjectRoles>,
+    /// Roles per project grant id, with the organisation the project is granted to.
+    pub grant_roles: HashMap<String, ProjectRoles>,
     /// Expiry of the token, microseconds.
     pub expires: i64,
 }
@@ -54,6 +56,17 @@ impl Principal {
             p.org_id == org
                 && castellan_domain::roles::any_grants(
                     p.roles.iter().map(String::as_str),
+                    permission,
+                )
+        })
+    }
+    /// Whether the caller's roles on the project grant `grant`, a grant to `org`, grant
+    /// `permission`.
+    pub fn has_in_grant(&self, permission: &str, grant: &str, org: &str) -> bool {
+        self.grant_roles.get(grant).is_some_and(|g| {
+            g.org_id == org
+                && castellan_domain::roles::any_grants(
+                    g.roles.iter().map(String::as_str),
                     permission,
                 )
         })

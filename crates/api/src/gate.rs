@@ -54,8 +54,8 @@ pub enum Access {
     /// The call is allowed.
     Granted(Ctx),
     /// The caller lacks the permission in the context organisation, but holds roles on projects
-    /// and the method names the project it acts on (`check_field_name`): the request message
-    /// decides.
+    /// or project grants and the method names the project or grant it acts on
+    /// (`check_field_name`): the request message decides.
     ByProject(Ctx),
 }
 
@@ -96,7 +96,7 @@ pub async fn authorize(
     let by_project = !allowed
         && m.api == Api::Management
         && !m.check_field.is_empty()
-        && !p.project_roles.is_empty();
+        && (!p.project_roles.is_empty() || !p.grant_roles.is_empty());
     if !allowed && !by_project {
         return Err(ApiErr(Error::denied()));
     }
@@ -157,7 +157,8 @@ fn message_of(content_type: &str, body: &[u8]) -> Option<Vec<u8>> {
     rest.get(4..4 + len).map(<[u8]>::to_vec)
 }
 
-/// The project a request acts on: the method's check field read from the request message.
+/// The project (or, for `GrantId`, the project grant) a request acts on: the method's check
+/// field read from the request message.
 fn project_of(m: &Method, content_type: &str, body: &[u8]) -> Option<String> {
     let msg = message_of(content_type, body)?;
     let dm = prost_reflect::DynamicMessage::decode(m.input.clone(), msg.as_slice()).ok()?;
@@ -168,7 +169,8 @@ fn project_of(m: &Method, content_type: &str, body: &[u8]) -> Option<String> {
 }
 
 /// Allows a call by the caller's roles on the project the request names (a project of the
-/// context organisation); hands back the request with its body unchanged. Callers without a
+/// context organisation), or on the project grant it names (a grant to the context
+/// organisation); hands back the request with its body unchanged. Callers without a
 /// matching project role get the same PERMISSION_DENIED whether the project exists or not.
 async fn check_project(m: &Method, ctx: &Ctx, req: Request) -> R<Request> {
     use http_body_util::BodyExt;
@@ -199,8 +201,13 @@ async fn check_project(m: &Method, ctx: &Ctx, req: Request) -> R<Request> {
         Err(_) => return Err(ApiErr(Error::denied())),
     };
     let p = ctx.caller()?;
-    let allowed = project_of(m, &content_type, &bytes)
-        .is_some_and(|pid| p.has_in_project(&m.permission, &pid, &ctx.org_id));
+    let allowed = project_of(m, &content_type, &bytes).is_some_and(|id| {
+        if m.check_field == "GrantId" {
+            p.has_in_grant(&m.permission, &id, &ctx.org_id)
+        } else {
+            p.has_in_project(&m.permission, &id, &ctx.org_id)
+        }
+    });
     if !allowed {
         return Err(ApiErr(Error::denied()));
     }

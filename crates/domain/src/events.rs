@@ -163,6 +163,46 @@ pub enum Payload {
     ProjectMemberChanged { user_id: String, roles: Vec<String> },
     #[serde(rename = "project.member.removed")]
     ProjectMemberRemoved { user_id: String },
+    #[serde(rename = "project.grant.added")]
+    ProjectGrantAdded {
+        grant_id: String,
+        granted_org_id: String,
+        role_keys: Vec<String>,
+    },
+    #[serde(rename = "project.grant.changed")]
+    ProjectGrantChanged {
+        grant_id: String,
+        role_keys: Vec<String>,
+    },
+    /// The grant's role keys after a role of the project was removed.
+    #[serde(rename = "project.grant.cascade.changed")]
+    ProjectGrantCascadeChanged {
+        grant_id: String,
+        role_keys: Vec<String>,
+    },
+    #[serde(rename = "project.grant.deactivated")]
+    ProjectGrantDeactivated { grant_id: String },
+    #[serde(rename = "project.grant.reactivated")]
+    ProjectGrantReactivated { grant_id: String },
+    #[serde(rename = "project.grant.removed")]
+    ProjectGrantRemoved {
+        grant_id: String,
+        granted_org_id: String,
+    },
+    #[serde(rename = "project.grant.member.added")]
+    ProjectGrantMemberAdded {
+        grant_id: String,
+        user_id: String,
+        roles: Vec<String>,
+    },
+    #[serde(rename = "project.grant.member.changed")]
+    ProjectGrantMemberChanged {
+        grant_id: String,
+        user_id: String,
+        roles: Vec<String>,
+    },
+    #[serde(rename = "project.grant.member.removed")]
+    ProjectGrantMemberRemoved { grant_id: String, user_id: String },
 }
 
 /// The settable part of a project (`project.added`, `project.changed` carry all of it).
@@ -244,6 +284,10 @@ impl Payload {
                 | ProjectMemberChanged { .. }
                 | ProjectMemberRemoved { .. }
                 | ProjectRemoved { .. }
+                | ProjectGrantMemberAdded { .. }
+                | ProjectGrantMemberChanged { .. }
+                | ProjectGrantMemberRemoved { .. }
+                | ProjectGrantRemoved { .. }
                 | OrgDeactivated {}
                 | OrgReactivated {}
                 | OrgRemoved { .. }
@@ -319,6 +363,15 @@ pub const EVENT_TYPES: &[&str] = &[
     "project.member.added",
     "project.member.changed",
     "project.member.removed",
+    "project.grant.added",
+    "project.grant.changed",
+    "project.grant.cascade.changed",
+    "project.grant.deactivated",
+    "project.grant.reactivated",
+    "project.grant.removed",
+    "project.grant.member.added",
+    "project.grant.member.changed",
+    "project.grant.member.removed",
 ];
 
 /// Every aggregate type, for `ListAggregateTypes`.
@@ -352,6 +405,14 @@ mod tests {
             Payload::ProjectRoleRemoved { key: "k".into() },
             Payload::ProjectAdded(ProjectSettings::default()),
             Payload::ProjectMemberRemoved {
+                user_id: "u".into(),
+            },
+            Payload::ProjectGrantCascadeChanged {
+                grant_id: "g".into(),
+                role_keys: vec![],
+            },
+            Payload::ProjectGrantMemberRemoved {
+                grant_id: "g".into(),
                 user_id: "u".into(),
             },
         ] {

@@ -10,6 +10,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("schema/001_init.sql")),
     (2, include_str!("schema/002_domain_policy.sql")),
     (3, include_str!("schema/003_projects.sql")),
+    (4, include_str!("schema/004_project_grants.sql")),
 ];
 
 fn render(sql: &str, d: Dialect) -> String {
@@ -79,4 +80,6 @@ pub const READ_MODELS: &[&str] = &[
     "machine_keys",
     "projects",
     "project_roles",
+    "project_grants",
+    "project_grant_roles",
 ];

@@ -27,6 +27,12 @@ pub mod project_state {
     pub const INACTIVE: i64 = 2;
 }
 
+/// Project grant states (numbers of `zitadel.project.v1.ProjectGrantState`).
+pub mod project_grant_state {
+    pub const ACTIVE: i64 = 1;
+    pub const INACTIVE: i64 = 2;
+}
+
 /// Organisation states (numbers of `zitadel.org.v1.OrgState`).
 pub mod org_state {
     pub const ACTIVE: i64 = 1;
@@ -80,6 +86,11 @@ pub fn apply(c: &mut dyn Conn, e: &Event, p: &Payload) -> Result<()> {
         OrgDeactivated {} => org_state(c, e, org_state::INACTIVE)?,
         OrgReactivated {} => org_state(c, e, org_state::ACTIVE)?,
         OrgRemoved { .. } => {
+            // Grants of this org's projects and grants to this org, with their members.
+            let grants = "SELECT id FROM project_grants WHERE instance_id = ? AND (org_id = ? OR granted_org_id = ?)";
+            c.exec(&format!("DELETE FROM members WHERE instance_id = ? AND level = 'project_grant' AND object_id IN ({grants})"), &params![i, i, id, id])?;
+            c.exec(&format!("DELETE FROM project_grant_roles WHERE instance_id = ? AND grant_id IN ({grants})"), &params![i, i, id, id])?;
+            c.exec("DELETE FROM project_grants WHERE instance_id = ? AND (org_id = ? OR granted_org_id = ?)", &params![i, id, id])?;
             for sql in [
                 "DELETE FROM project_roles WHERE instance_id = ? AND org_id = ?",
                 "DELETE FROM projects WHERE instance_id = ? AND org_id = ?",
@@ -237,6 +248,12 @@ pub fn apply(c: &mut dyn Conn, e: &Event, p: &Payload) -> Result<()> {
         ProjectDeactivated {} => project_update(c, e, "state = ?", params![project_state::INACTIVE])?,
         ProjectReactivated {} => project_update(c, e, "state = ?", params![project_state::ACTIVE])?,
         ProjectRemoved { .. } => {
+            c.exec(
+                "DELETE FROM members WHERE instance_id = ? AND level = 'project_grant' AND object_id IN (SELECT id FROM project_grants WHERE instance_id = ? AND project_id = ?)",
+                &params![i, i, id],
+            )?;
+            c.exec("DELETE FROM project_grant_roles WHERE instance_id = ? AND project_id = ?", &params![i, id])?;
+            c.exec("DELETE FROM project_grants WHERE instance_id = ? AND project_id = ?", &params![i, id])?;
             c.exec("DELETE FROM project_roles WHERE instance_id = ? AND project_id = ?", &params![i, id])?;
             c.exec("DELETE FROM members WHERE instance_id = ? AND level = 'project' AND object_id = ?", &params![i, id])?;
             c.exec("DELETE FROM projects WHERE instance_id = ? AND id = ?", &params![i, id])?;
@@ -271,6 +288,55 @@ pub fn apply(c: &mut dyn Conn, e: &Event, p: &Payload) -> Result<()> {
         ProjectMemberRemoved { user_id } => {
             remove_member(c, e, "project", user_id)?;
             project_update(c, e, "state = state", params![])?;
+        }
+        ProjectGrantAdded { grant_id, granted_org_id, role_keys } => {
+            c.exec(
+                "INSERT INTO project_grants (instance_id, id, project_id, org_id, granted_org_id, role_keys, state, created_at, changed_at, seq) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                &params![i, grant_id, id, &e.owner, granted_org_id, keys_json(role_keys), project_grant_state::ACTIVE, t, t, s],
+            )?;
+            set_grant_roles(c, e, grant_id, role_keys)?;
+            project_update(c, e, "state = state", params![])?;
+        }
+        ProjectGrantChanged { grant_id, role_keys } | ProjectGrantCascadeChanged { grant_id, role_keys } => {
+            grant_update(c, e, grant_id, "role_keys = ?", params![keys_json(role_keys)])?;
+            set_grant_roles(c, e, grant_id, role_keys)?;
+            project_update(c, e, "state = state", params![])?;
+        }
+        ProjectGrantDeactivated { grant_id } => {
+            grant_update(c, e, grant_id, "state = ?", params![project_grant_state::INACTIVE])?;
+            project_update(c, e, "state = state", params![])?;
+        }
+        ProjectGrantReactivated { grant_id } => {
+            grant_update(c, e, grant_id, "state = ?", params![project_grant_state::ACTIVE])?;
+            project_update(c, e, "state = state", params![])?;
+        }
+        ProjectGrantRemoved { grant_id, .. } => {
+            c.exec("DELETE FROM members WHERE instance_id = ? AND level = 'project_grant' AND object_id = ?", &params![i, grant_id])?;
+            c.exec("DELETE FROM project_grant_roles WHERE instance_id = ? AND grant_id = ?", &params![i, grant_id])?;
+            c.exec("DELETE FROM project_grants WHERE instance_id = ? AND id = ?", &params![i, grant_id])?;
+            project_update(c, e, "state = state", params![])?;
+        }
+        ProjectGrantMemberAdded { grant_id, user_id, roles } => {
+            c.exec(
+                "INSERT INTO members (instance_id, level, object_id, user_id, roles, owner, created_at, changed_at, seq) VALUES (?, 'project_grant', ?, ?, ?, ?, ?, ?, ?)",
+                &params![i, grant_id, user_id, roles_text(roles), &e.owner, t, t, s],
+            )?;
+            grant_update(c, e, grant_id, "state = state", params![])?;
+        }
+        ProjectGrantMemberChanged { grant_id, user_id, roles } => {
+            c.exec(
+                "UPDATE members SET roles = ?, changed_at = ?, seq = ? WHERE instance_id = ? AND level = 'project_grant' AND object_id = ? AND user_id = ?",
+                &params![roles_text(roles), t, s, i, grant_id, user_id],
+            )?;
+            grant_update(c, e, grant_id, "state = state", params![])?;
+        }
+        ProjectGrantMemberRemoved { grant_id, user_id } => {
+            c.exec(
+                "DELETE FROM members WHERE instance_id = ? AND level = 'project_grant' AND object_id = ? AND user_id = ?",
+                &params![i, grant_id, user_id],
+            )?;
+            grant_update(c, e, grant_id, "state = state", params![])?;
         }
     }
     debug_assert!(matches!(
@@ -311,6 +377,51 @@ fn project_update(c: &mut dyn Conn, e: &Event, set: &str, mut p: Vec<Value>) -> 
         e.created_at,
         e.seq,
         &e.instance_id,
+        &e.aggregate_id
+    ]);
+    c.exec(&sql, &p)?;
+    Ok(())
+}
+
+/// Role keys as stored in `project_grants.role_keys`: a JSON array.
+pub fn keys_json(keys: &[String]) -> String {
+    serde_json::to_string(keys).unwrap_or_else(|_| "[]".into())
+}
+
+/// Reads `project_grants.role_keys`.
+pub fn keys_of_json(text: &str) -> Vec<String> {
+    serde_json::from_str(text).unwrap_or_default()
+}
+
+fn set_grant_roles(c: &mut dyn Conn, e: &Event, grant_id: &str, keys: &[String]) -> Result<()> {
+    c.exec(
+        "DELETE FROM project_grant_roles WHERE instance_id = ? AND grant_id = ?",
+        &params![&e.instance_id, grant_id],
+    )?;
+    for k in keys {
+        c.exec(
+            "INSERT INTO project_grant_roles (instance_id, grant_id, project_id, key) VALUES (?, ?, ?, ?)",
+            &params![&e.instance_id, grant_id, &e.aggregate_id, k],
+        )?;
+    }
+    Ok(())
+}
+
+fn grant_update(
+    c: &mut dyn Conn,
+    e: &Event,
+    grant_id: &str,
+    set: &str,
+    mut p: Vec<Value>,
+) -> Result<()> {
+    let sql = format!(
+        "UPDATE project_grants SET {set}, changed_at = ?, seq = ? WHERE instance_id = ? AND id = ? AND project_id = ?"
+    );
+    p.extend(params![
+        e.created_at,
+        e.seq,
+        &e.instance_id,
+        grant_id,
         &e.aggregate_id
     ]);
     c.exec(&sql, &p)?;

@@ -20,6 +20,8 @@ pub enum Scope {
     Instance,
     Org(String),
     Project(String),
+    /// A grant (second) of a project (first) of the context organisation, or granted to it.
+    ProjectGrant(String, String),
 }
 
 impl Scope {
@@ -28,6 +30,7 @@ impl Scope {
             Scope::Instance => Level::Instance,
             Scope::Org(_) => Level::Org,
             Scope::Project(_) => Level::Project,
+            Scope::ProjectGrant(..) => Level::ProjectGrant,
         }
     }
     fn object(&self, instance: &str) -> String {
@@ -35,6 +38,14 @@ impl Scope {
             Scope::Instance => instance.to_string(),
             Scope::Org(o) => o.clone(),
             Scope::Project(p) => p.trim().to_string(),
+            Scope::ProjectGrant(_, g) => g.trim().to_string(),
+        }
+    }
+    /// The aggregate the membership's events go to (a grant's are on its project).
+    fn aggregate(&self, instance: &str) -> String {
+        match self {
+            Scope::ProjectGrant(p, _) => p.trim().to_string(),
+            _ => self.object(instance),
         }
     }
     /// Checks that the scope's object exists (a project in the context organisation `org`);
@@ -44,6 +55,9 @@ impl Scope {
             Scope::Instance => inst.to_string(),
             Scope::Org(o) => super::orgs::load(c, inst, o)?.id,
             Scope::Project(p) => super::projects::load(c, inst, org, p.trim())?.org_id,
+            Scope::ProjectGrant(p, g) => {
+                super::grants::load(c, inst, org, super::grants::Side::Any, p, g)?.org_id
+            }
         })
     }
 }
@@ -89,6 +103,20 @@ fn payload(scope: &Scope, user_id: String, roles: Option<Vec<String>>, added: bo
         (Scope::Project(_), Some(roles), true) => Payload::ProjectMemberAdded { user_id, roles },
         (Scope::Project(_), Some(roles), false) => Payload::ProjectMemberChanged { user_id, roles },
         (Scope::Project(_), None, _) => Payload::ProjectMemberRemoved { user_id },
+        (Scope::ProjectGrant(_, g), Some(roles), true) => Payload::ProjectGrantMemberAdded {
+            grant_id: g.trim().to_string(),
+            user_id,
+            roles,
+        },
+        (Scope::ProjectGrant(_, g), Some(roles), false) => Payload::ProjectGrantMemberChanged {
+            grant_id: g.trim().to_string(),
+            user_id,
+            roles,
+        },
+        (Scope::ProjectGrant(_, g), None, _) => Payload::ProjectGrantMemberRemoved {
+            grant_id: g.trim().to_string(),
+            user_id,
+        },
     }
 }
 
@@ -102,27 +130,33 @@ pub async fn write(
     add: bool,
 ) -> R<ObjectDetails> {
     let user_id = user_id.trim().to_string();
-    if let Scope::Project(p) = &scope {
+    if let Scope::Project(p) | Scope::ProjectGrant(p, _) = &scope {
         if p.trim().is_empty() {
             return Err(invalid("projectId must not be empty"));
+        }
+    }
+    if let Scope::ProjectGrant(_, g) = &scope {
+        if g.trim().is_empty() {
+            return Err(invalid("grantId must not be empty"));
         }
     }
     if user_id.is_empty() {
         return Err(invalid("userId must not be empty"));
     }
     let roles = roles.map(|r| check_roles(scope.level(), &r)).transpose()?;
-    let key = scope.object(&ctx.instance_id);
+    let key = scope.aggregate(&ctx.instance_id);
     let org = ctx.org_id.clone();
     let evs = st
         .db
         .command(&key, ctx.author(), move |tx| {
             let inst = tx.instance().to_string();
             let object = scope.object(&inst);
+            let aggregate = scope.aggregate(&inst);
             let owner = scope.owner(tx.conn, &inst, &org)?;
             let agg_type = match &scope {
                 Scope::Instance => agg::INSTANCE,
                 Scope::Org(_) => agg::ORG,
-                Scope::Project(_) => agg::PROJECT,
+                Scope::Project(_) | Scope::ProjectGrant(..) => agg::PROJECT,
             };
             super::users::load(tx.conn, &inst, &user_id, None)?;
             let current = tx
@@ -135,7 +169,7 @@ pub async fn write(
                 (Some(cur), Some(new), false) if cur == &new.join(",") => return Err(Error::precondition("MEMBER-LiaZi", "Errors.Member.RolesNotChanged")),
                 _ => {}
             }
-            tx.push(agg_type, &object, &owner, vec![payload(&scope, user_id.clone(), roles.clone(), add)])
+            tx.push(agg_type, &aggregate, &owner, vec![payload(&scope, user_id.clone(), roles.clone(), add)])
         })
         .await?;
     Ok(mutation(&evs, add).unwrap_or_default())
@@ -238,7 +272,7 @@ pub async fn memberships(
     use upb::membership_query::Query as Q;
     let mut f = Filter::new();
     f.and(
-        "m.instance_id = ? AND m.user_id = ? AND m.level IN ('instance', 'org', 'project')",
+        "m.instance_id = ? AND m.user_id = ? AND m.level IN ('instance', 'org', 'project', 'project_grant')",
         params![&ctx.instance_id, user_id],
     );
     for q in queries {
@@ -265,7 +299,8 @@ pub async fn memberships(
         .read(move |c| {
             let from = "members m LEFT JOIN orgs o ON o.instance_id = m.instance_id AND o.id = m.object_id AND m.level = 'org' \
                 LEFT JOIN instances i ON i.id = m.object_id AND m.level = 'instance' \
-                LEFT JOIN projects p ON p.instance_id = m.instance_id AND p.id = m.object_id AND m.level = 'project'";
+                LEFT JOIN project_grants g ON g.instance_id = m.instance_id AND g.id = m.object_id AND m.level = 'project_grant' \
+                LEFT JOIN projects p ON p.instance_id = m.instance_id AND ((p.id = m.object_id AND m.level = 'project') OR p.id = g.project_id)";
             let clause = f.clause();
             let total = c.scalar(&format!("SELECT COUNT(*) FROM {from} WHERE {clause}"), &f.params)?;
             let rows = c.query(
@@ -278,6 +313,7 @@ pub async fn memberships(
                 let (r#type, display) = match level.as_str() {
                     "instance" => (upb::membership::Type::Iam(true), r.text(9)?),
                     "project" => (upb::membership::Type::ProjectId(r.text(7)?), r.text(10)?),
+                    "project_grant" => (upb::membership::Type::ProjectGrantId(r.text(7)?), r.text(10)?),
                     _ => (upb::membership::Type::OrgId(r.text(7)?), r.text(8)?),
                 };
                 out.push(upb::Membership {

@@ -3,6 +3,7 @@
 //! returns domain results. Handlers map them to and from messages.
 
 pub mod events;
+pub mod grants;
 pub mod members;
 pub mod metadata;
 pub mod orgs;

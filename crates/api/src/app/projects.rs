@@ -346,7 +346,10 @@ pub async fn remove_role(st: &St, ctx: &Ctx, project_id: &str, key: &str) -> R<O
     let key = validate::required("roleKey", key, validate::MAX_NAME)?;
     change(st, ctx, project_id, move |tx, p| {
         role_exists(tx, &p.id, &key)?.ok_or_else(|| role_not_found(&key))?;
-        Ok(vec![Payload::ProjectRoleRemoved { key: key.clone() }])
+        // The key also leaves every grant of the project that hands it over.
+        let mut evs = vec![Payload::ProjectRoleRemoved { key: key.clone() }];
+        evs.extend(super::grants::cascade_role_removal(tx, &p.id, &key)?);
+        Ok(evs)
     })
     .await
 }

@@ -1,6 +1,7 @@
 //! `zitadel.management.v1.ManagementService`: one organisation, chosen by `x-zitadel-orgid`.
 
 use super::{ok, split, Res, Svc};
+use crate::app::grants::{self, Side};
 use crate::app::members::Scope;
 use crate::app::metadata::Owner;
 use crate::app::projects::{self, NewRole};
@@ -1083,6 +1084,222 @@ impl ManagementService for Svc {
         )
         .await?;
         ok(RemoveProjectMemberResponse { details: Some(d) })
+    }
+
+    // ---- projects granted to the context organisation ----
+
+    async fn get_granted_project_by_id(
+        &self,
+        req: Request<GetGrantedProjectByIdRequest>,
+    ) -> Res<GetGrantedProjectByIdResponse> {
+        let (ctx, r) = split(req)?;
+        let g = grants::get(&self.st, &ctx, Side::Granted, &r.project_id, &r.grant_id).await?;
+        ok(GetGrantedProjectByIdResponse {
+            granted_project: Some(g.to_pb()),
+        })
+    }
+
+    async fn list_granted_projects(
+        &self,
+        req: Request<ListGrantedProjectsRequest>,
+    ) -> Res<ListGrantedProjectsResponse> {
+        let (ctx, r) = split(req)?;
+        let page = self.page(r.query.as_ref())?;
+        let (total, pos, rows) = grants::list_granted(&self.st, &ctx, page, &r.queries).await?;
+        ok(ListGrantedProjectsResponse {
+            details: list_details(total, pos),
+            result: rows.iter().map(grants::GrantRow::to_pb).collect(),
+        })
+    }
+
+    async fn list_granted_project_roles(
+        &self,
+        req: Request<ListGrantedProjectRolesRequest>,
+    ) -> Res<ListGrantedProjectRolesResponse> {
+        let (ctx, r) = split(req)?;
+        let page = self.page(r.query.as_ref())?;
+        let (total, pos, result) = grants::list_granted_roles(
+            &self.st,
+            &ctx,
+            &r.project_id,
+            &r.grant_id,
+            page,
+            &r.queries,
+        )
+        .await?;
+        ok(ListGrantedProjectRolesResponse {
+            details: list_details(total, pos),
+            result,
+        })
+    }
+
+    // ---- project grants ----
+
+    async fn get_project_grant_by_id(
+        &self,
+        req: Request<GetProjectGrantByIdRequest>,
+    ) -> Res<GetProjectGrantByIdResponse> {
+        let (ctx, r) = split(req)?;
+        let g = grants::get(&self.st, &ctx, Side::Granting, &r.project_id, &r.grant_id).await?;
+        ok(GetProjectGrantByIdResponse {
+            project_grant: Some(g.to_pb()),
+        })
+    }
+
+    async fn list_project_grants(
+        &self,
+        req: Request<ListProjectGrantsRequest>,
+    ) -> Res<ListProjectGrantsResponse> {
+        let (ctx, r) = split(req)?;
+        let page = self.page(r.query.as_ref())?;
+        let (total, pos, rows) =
+            grants::list(&self.st, &ctx, &r.project_id, page, &r.queries).await?;
+        ok(ListProjectGrantsResponse {
+            details: list_details(total, pos),
+            result: rows.iter().map(grants::GrantRow::to_pb).collect(),
+        })
+    }
+
+    async fn add_project_grant(
+        &self,
+        req: Request<AddProjectGrantRequest>,
+    ) -> Res<AddProjectGrantResponse> {
+        let (ctx, r) = split(req)?;
+        let (grant_id, d) = grants::add(
+            &self.st,
+            &ctx,
+            &r.project_id,
+            &r.granted_org_id,
+            r.role_keys,
+        )
+        .await?;
+        ok(AddProjectGrantResponse {
+            grant_id,
+            details: Some(d),
+        })
+    }
+
+    async fn update_project_grant(
+        &self,
+        req: Request<UpdateProjectGrantRequest>,
+    ) -> Res<UpdateProjectGrantResponse> {
+        let (ctx, r) = split(req)?;
+        let d = grants::update(&self.st, &ctx, &r.project_id, &r.grant_id, r.role_keys).await?;
+        ok(UpdateProjectGrantResponse { details: Some(d) })
+    }
+
+    async fn deactivate_project_grant(
+        &self,
+        req: Request<DeactivateProjectGrantRequest>,
+    ) -> Res<DeactivateProjectGrantResponse> {
+        let (ctx, r) = split(req)?;
+        let d = grants::deactivate(&self.st, &ctx, &r.project_id, &r.grant_id).await?;
+        ok(DeactivateProjectGrantResponse { details: Some(d) })
+    }
+
+    async fn reactivate_project_grant(
+        &self,
+        req: Request<ReactivateProjectGrantRequest>,
+    ) -> Res<ReactivateProjectGrantResponse> {
+        let (ctx, r) = split(req)?;
+        let d = grants::reactivate(&self.st, &ctx, &r.project_id, &r.grant_id).await?;
+        ok(ReactivateProjectGrantResponse { details: Some(d) })
+    }
+
+    async fn remove_project_grant(
+        &self,
+        req: Request<RemoveProjectGrantRequest>,
+    ) -> Res<RemoveProjectGrantResponse> {
+        let (ctx, r) = split(req)?;
+        let d = grants::remove(&self.st, &ctx, &r.project_id, &r.grant_id).await?;
+        ok(RemoveProjectGrantResponse { details: Some(d) })
+    }
+
+    // ---- project grant members ----
+
+    async fn list_project_grant_member_roles(
+        &self,
+        _: Request<ListProjectGrantMemberRolesRequest>,
+    ) -> Res<ListProjectGrantMemberRolesResponse> {
+        let result: Vec<String> = roles_of_level(Level::ProjectGrant)
+            .into_iter()
+            .map(str::to_string)
+            .collect();
+        ok(ListProjectGrantMemberRolesResponse {
+            details: list_details(result.len() as i64, 0),
+            result,
+        })
+    }
+
+    async fn list_project_grant_members(
+        &self,
+        req: Request<ListProjectGrantMembersRequest>,
+    ) -> Res<ListProjectGrantMembersResponse> {
+        let (ctx, r) = split(req)?;
+        let page = self.page(r.query.as_ref())?;
+        let (total, pos, result) = members::list(
+            &self.st,
+            &ctx,
+            Scope::ProjectGrant(r.project_id, r.grant_id),
+            page,
+            &r.queries,
+        )
+        .await?;
+        ok(ListProjectGrantMembersResponse {
+            details: list_details(total, pos),
+            result,
+        })
+    }
+
+    async fn add_project_grant_member(
+        &self,
+        req: Request<AddProjectGrantMemberRequest>,
+    ) -> Res<AddProjectGrantMemberResponse> {
+        let (ctx, r) = split(req)?;
+        let d = members::write(
+            &self.st,
+            &ctx,
+            Scope::ProjectGrant(r.project_id, r.grant_id),
+            &r.user_id,
+            Some(r.roles),
+            true,
+        )
+        .await?;
+        ok(AddProjectGrantMemberResponse { details: Some(d) })
+    }
+
+    async fn update_project_grant_member(
+        &self,
+        req: Request<UpdateProjectGrantMemberRequest>,
+    ) -> Res<UpdateProjectGrantMemberResponse> {
+        let (ctx, r) = split(req)?;
+        let d = members::write(
+            &self.st,
+            &ctx,
+            Scope::ProjectGrant(r.project_id, r.grant_id),
+            &r.user_id,
+            Some(r.roles),
+            false,
+        )
+        .await?;
+        ok(UpdateProjectGrantMemberResponse { details: Some(d) })
+    }
+
+    async fn remove_project_grant_member(
+        &self,
+        req: Request<RemoveProjectGrantMemberRequest>,
+    ) -> Res<RemoveProjectGrantMemberResponse> {
+        let (ctx, r) = split(req)?;
+        let d = members::write(
+            &self.st,
+            &ctx,
+            Scope::ProjectGrant(r.project_id, r.grant_id),
+            &r.user_id,
+            None,
+            false,
+        )
+        .await?;
+        ok(RemoveProjectGrantMemberResponse { details: Some(d) })
     }
 }
 

@@ -1317,6 +1317,45 @@ both!(
             pids.push(pid);
         }
         let app = &pids[0];
+        // Project grants (with a member), changed by the role removal below, and grants that
+        // go with a removed project and a removed org.
+        let mut gids = Vec::new();
+        for (org, pid, to, keys) in [
+            (&one, app, &two, json!(["a", "c"])),
+            (&one, app, &three, json!(["c"])),
+            (&one, &pids[1], &two, json!(["a"])),
+            (&four, &pids[2], &one, json!(["b"])),
+        ] {
+            let g = ok(in_org(
+                &s,
+                org,
+                "POST",
+                &format!("/management/v1/projects/{pid}/grants"),
+                Some(json!({"grantedOrgId": to, "roleKeys": keys})),
+            )
+            .await);
+            gids.push(g["grantId"].as_str().expect("grantId").to_string());
+        }
+        ok(in_org(
+            &s,
+            &one,
+            "POST",
+            &format!(
+                "/management/v1/projects/{app}/grants/{}/_deactivate",
+                gids[1]
+            ),
+            Some(json!({})),
+        )
+        .await);
+        let (gm, _) = machine(&s, Some(&two), "rb-grant-member").await;
+        ok(in_org(
+            &s,
+            &two,
+            "POST",
+            &format!("/management/v1/projects/{app}/grants/{}/members", gids[0]),
+            Some(json!({"userId": gm, "roles": ["PROJECT_GRANT_OWNER"]})),
+        )
+        .await);
         ok(in_org(
             &s,
             &one,
@@ -1386,6 +1425,8 @@ both!(
         assert!(count(&before, "pats") >= 4);
         assert_eq!(count(&before, "projects"), 1);
         assert_eq!(count(&before, "project_roles"), 2);
+        assert_eq!(count(&before, "project_grants"), 2);
+        assert_eq!(count(&before, "project_grant_roles"), 1);
 
         let (db_url, dir, backend) = (s.db_url.clone(), s.dir.clone(), s.backend);
         let admin_pat = s.pat.clone();
