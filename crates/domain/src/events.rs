@@ -9,6 +9,7 @@ pub mod agg {
     pub const ORG: &str = "org";
     pub const USER: &str = "user";
     pub const PROJECT: &str = "project";
+    pub const USER_GRANT: &str = "usergrant";
 }
 
 /// An event's payload, tagged by its event type.
@@ -203,6 +204,29 @@ pub enum Payload {
     },
     #[serde(rename = "project.grant.member.removed")]
     ProjectGrantMemberRemoved { grant_id: String, user_id: String },
+
+    #[serde(rename = "user.grant.added")]
+    UserGrantAdded {
+        user_id: String,
+        project_id: String,
+        project_grant_id: String,
+        role_keys: Vec<String>,
+    },
+    #[serde(rename = "user.grant.changed")]
+    UserGrantChanged { role_keys: Vec<String> },
+    /// The grant's role keys after a role left the project or its project grant.
+    #[serde(rename = "user.grant.cascade.changed")]
+    UserGrantCascadeChanged { role_keys: Vec<String> },
+    #[serde(rename = "user.grant.deactivated")]
+    UserGrantDeactivated {},
+    #[serde(rename = "user.grant.reactivated")]
+    UserGrantReactivated {},
+    #[serde(rename = "user.grant.removed")]
+    UserGrantRemoved {
+        user_id: String,
+        project_id: String,
+        project_grant_id: String,
+    },
 }
 
 /// The settable part of a project (`project.added`, `project.changed` carry all of it).
@@ -372,10 +396,22 @@ pub const EVENT_TYPES: &[&str] = &[
     "project.grant.member.added",
     "project.grant.member.changed",
     "project.grant.member.removed",
+    "user.grant.added",
+    "user.grant.changed",
+    "user.grant.cascade.changed",
+    "user.grant.deactivated",
+    "user.grant.reactivated",
+    "user.grant.removed",
 ];
 
 /// Every aggregate type, for `ListAggregateTypes`.
-pub const AGGREGATE_TYPES: &[&str] = &[agg::INSTANCE, agg::ORG, agg::USER, agg::PROJECT];
+pub const AGGREGATE_TYPES: &[&str] = &[
+    agg::INSTANCE,
+    agg::ORG,
+    agg::USER,
+    agg::PROJECT,
+    agg::USER_GRANT,
+];
 
 #[cfg(test)]
 mod tests {
@@ -415,6 +451,13 @@ mod tests {
                 grant_id: "g".into(),
                 user_id: "u".into(),
             },
+            Payload::UserGrantCascadeChanged { role_keys: vec![] },
+            Payload::UserGrantRemoved {
+                user_id: "u".into(),
+                project_id: "p".into(),
+                project_grant_id: String::new(),
+            },
+            Payload::UserGrantReactivated {},
         ] {
             assert!(EVENT_TYPES.contains(&p.event_type().as_str()));
         }

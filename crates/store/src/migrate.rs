@@ -11,6 +11,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("schema/002_domain_policy.sql")),
     (3, include_str!("schema/003_projects.sql")),
     (4, include_str!("schema/004_project_grants.sql")),
+    (5, include_str!("schema/005_user_grants.sql")),
 ];
 
 fn render(sql: &str, d: Dialect) -> String {
@@ -82,4 +83,6 @@ pub const READ_MODELS: &[&str] = &[
     "project_roles",
     "project_grants",
     "project_grant_roles",
+    "user_grants",
+    "user_grant_roles",
 ];

@@ -33,6 +33,12 @@ pub mod project_grant_state {
     pub const INACTIVE: i64 = 2;
 }
 
+/// User grant states (numbers of `zitadel.user.v1.UserGrantState`).
+pub mod user_grant_state {
+    pub const ACTIVE: i64 = 1;
+    pub const INACTIVE: i64 = 2;
+}
+
 /// Organisation states (numbers of `zitadel.org.v1.OrgState`).
 pub mod org_state {
     pub const ACTIVE: i64 = 1;
@@ -107,6 +113,15 @@ pub fn apply(c: &mut dyn Conn, e: &Event, p: &Payload) -> Result<()> {
             // Memberships of users of other orgs in this org, and of this org's users elsewhere.
             c.exec("DELETE FROM members WHERE instance_id = ? AND level = 'org' AND object_id = ?", &params![i, id])?;
             c.exec("DELETE FROM members WHERE instance_id = ? AND user_id NOT IN (SELECT id FROM users WHERE instance_id = ?)", &params![i, i])?;
+            // User grants the org owned, of its users, on its projects or through its grants.
+            c.exec(
+                "DELETE FROM user_grants WHERE instance_id = ? AND (org_id = ? \
+                 OR user_id NOT IN (SELECT id FROM users WHERE instance_id = ?) \
+                 OR project_id NOT IN (SELECT id FROM projects WHERE instance_id = ?) \
+                 OR (project_grant_id <> '' AND project_grant_id NOT IN (SELECT id FROM project_grants WHERE instance_id = ?)))",
+                &params![i, id, i, i, i],
+            )?;
+            c.exec("DELETE FROM user_grant_roles WHERE instance_id = ? AND grant_id NOT IN (SELECT id FROM user_grants WHERE instance_id = ?)", &params![i, i])?;
         }
         OrgDomainAdded { domain, generated } => {
             c.exec(
@@ -182,6 +197,7 @@ pub fn apply(c: &mut dyn Conn, e: &Event, p: &Payload) -> Result<()> {
             c.exec("DELETE FROM members WHERE instance_id = ? AND user_id = ?", &params![i, id])?;
             c.exec("DELETE FROM pats WHERE instance_id = ? AND user_id = ?", &params![i, id])?;
             c.exec("DELETE FROM machine_keys WHERE instance_id = ? AND user_id = ?", &params![i, id])?;
+            remove_user_grants(c, i, "user_id", id)?;
         }
         ProfileChanged(pr) => user_update(
             c,
@@ -257,6 +273,7 @@ pub fn apply(c: &mut dyn Conn, e: &Event, p: &Payload) -> Result<()> {
             c.exec("DELETE FROM project_roles WHERE instance_id = ? AND project_id = ?", &params![i, id])?;
             c.exec("DELETE FROM members WHERE instance_id = ? AND level = 'project' AND object_id = ?", &params![i, id])?;
             c.exec("DELETE FROM projects WHERE instance_id = ? AND id = ?", &params![i, id])?;
+            remove_user_grants(c, i, "project_id", id)?;
         }
         ProjectRoleAdded { key, display_name, group } => {
             c.exec(
@@ -315,6 +332,7 @@ pub fn apply(c: &mut dyn Conn, e: &Event, p: &Payload) -> Result<()> {
             c.exec("DELETE FROM members WHERE instance_id = ? AND level = 'project_grant' AND object_id = ?", &params![i, grant_id])?;
             c.exec("DELETE FROM project_grant_roles WHERE instance_id = ? AND grant_id = ?", &params![i, grant_id])?;
             c.exec("DELETE FROM project_grants WHERE instance_id = ? AND id = ?", &params![i, grant_id])?;
+            remove_user_grants(c, i, "project_grant_id", grant_id)?;
             project_update(c, e, "state = state", params![])?;
         }
         ProjectGrantMemberAdded { grant_id, user_id, roles } => {
@@ -338,10 +356,29 @@ pub fn apply(c: &mut dyn Conn, e: &Event, p: &Payload) -> Result<()> {
             )?;
             grant_update(c, e, grant_id, "state = state", params![])?;
         }
+
+        UserGrantAdded { user_id, project_id, project_grant_id, role_keys } => {
+            c.exec(
+                "INSERT INTO user_grants (instance_id, id, user_id, project_id, project_grant_id, org_id, role_keys, state, created_at, changed_at, seq) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                &params![i, id, user_id, project_id, project_grant_id, &e.owner, keys_json(role_keys), user_grant_state::ACTIVE, t, t, s],
+            )?;
+            set_user_grant_roles(c, e, role_keys)?;
+        }
+        UserGrantChanged { role_keys } | UserGrantCascadeChanged { role_keys } => {
+            user_grant_update(c, e, "role_keys = ?", params![keys_json(role_keys)])?;
+            set_user_grant_roles(c, e, role_keys)?;
+        }
+        UserGrantDeactivated {} => user_grant_update(c, e, "state = ?", params![user_grant_state::INACTIVE])?,
+        UserGrantReactivated {} => user_grant_update(c, e, "state = ?", params![user_grant_state::ACTIVE])?,
+        UserGrantRemoved { .. } => {
+            c.exec("DELETE FROM user_grant_roles WHERE instance_id = ? AND grant_id = ?", &params![i, id])?;
+            c.exec("DELETE FROM user_grants WHERE instance_id = ? AND id = ?", &params![i, id])?;
+        }
     }
     debug_assert!(matches!(
         e.aggregate_type.as_str(),
-        agg::INSTANCE | agg::ORG | agg::USER | agg::PROJECT
+        agg::INSTANCE | agg::ORG | agg::USER | agg::PROJECT | agg::USER_GRANT
     ));
     Ok(())
 }
@@ -404,6 +441,48 @@ fn set_grant_roles(c: &mut dyn Conn, e: &Event, grant_id: &str, keys: &[String])
             &params![&e.instance_id, grant_id, &e.aggregate_id, k],
         )?;
     }
+    Ok(())
+}
+
+/// Removes the user grants whose `col` (`user_id`, `project_id`, `project_grant_id`) is `value`.
+fn remove_user_grants(c: &mut dyn Conn, instance: &str, col: &str, value: &str) -> Result<()> {
+    c.exec(
+        &format!("DELETE FROM user_grant_roles WHERE instance_id = ? AND grant_id IN (SELECT id FROM user_grants WHERE instance_id = ? AND {col} = ?)"),
+        &params![instance, instance, value],
+    )?;
+    c.exec(
+        &format!("DELETE FROM user_grants WHERE instance_id = ? AND {col} = ?"),
+        &params![instance, value],
+    )?;
+    Ok(())
+}
+
+fn set_user_grant_roles(c: &mut dyn Conn, e: &Event, keys: &[String]) -> Result<()> {
+    c.exec(
+        "DELETE FROM user_grant_roles WHERE instance_id = ? AND grant_id = ?",
+        &params![&e.instance_id, &e.aggregate_id],
+    )?;
+    for k in keys {
+        c.exec(
+            "INSERT INTO user_grant_roles (instance_id, grant_id, project_id, project_grant_id, key) \
+             SELECT instance_id, id, project_id, project_grant_id, ? FROM user_grants WHERE instance_id = ? AND id = ?",
+            &params![k, &e.instance_id, &e.aggregate_id],
+        )?;
+    }
+    Ok(())
+}
+
+fn user_grant_update(c: &mut dyn Conn, e: &Event, set: &str, mut p: Vec<Value>) -> Result<()> {
+    let sql = format!(
+        "UPDATE user_grants SET {set}, changed_at = ?, seq = ? WHERE instance_id = ? AND id = ?"
+    );
+    p.extend(params![
+        e.created_at,
+        e.seq,
+        &e.instance_id,
+        &e.aggregate_id
+    ]);
+    c.exec(&sql, &p)?;
     Ok(())
 }
 

@@ -232,6 +232,14 @@ pub async fn update(
                     .with("nothing changed"),
             );
         }
+        // Roles taken from the grant also leave the user grants given through it.
+        let dropped: Vec<String> = g
+            .role_keys
+            .iter()
+            .filter(|k| !keys.contains(k))
+            .cloned()
+            .collect();
+        super::user_grants::cascade_role_removal(tx, &g.project_id, Some(&g.id), &dropped)?;
         Ok(vec![Payload::ProjectGrantChanged {
             grant_id: g.id.clone(),
             role_keys: keys,

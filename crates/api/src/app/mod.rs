@@ -11,4 +11,5 @@ pub mod projects;
 pub mod query;
 pub mod setup;
 pub mod tokens;
+pub mod user_grants;
 pub mod users;

@@ -349,6 +349,8 @@ pub async fn remove_role(st: &St, ctx: &Ctx, project_id: &str, key: &str) -> R<O
         // The key also leaves every grant of the project that hands it over.
         let mut evs = vec![Payload::ProjectRoleRemoved { key: key.clone() }];
         evs.extend(super::grants::cascade_role_removal(tx, &p.id, &key)?);
+        // And every user grant on the project holding it (direct or through a grant).
+        super::user_grants::cascade_role_removal(tx, &p.id, None, std::slice::from_ref(&key))?;
         Ok(evs)
     })
     .await

@@ -1,8 +1,8 @@
 //! `zitadel.auth.v1.AuthService`: the calling user.
 
 use super::{ok, split, Res, Svc};
-use crate::app::{events, members, metadata, users};
-use crate::convert::{list_details, ts};
+use crate::app::{events, members, metadata, user_grants, users};
+use crate::convert::{details, list_details, ts};
 use castellan_domain::events::agg;
 use castellan_proto::zitadel::auth::v1::{auth_service_server::AuthService, *};
 use tonic::Request;
@@ -86,6 +86,34 @@ impl AuthService for Svc {
         ok(ListMyMembershipsResponse {
             details: list_details(total, pos),
             result,
+        })
+    }
+
+    async fn list_my_user_grants(
+        &self,
+        req: Request<ListMyUserGrantsRequest>,
+    ) -> Res<ListMyUserGrantsResponse> {
+        let (ctx, r) = split(req)?;
+        let page = self.page(r.query.as_ref())?;
+        let (total, pos, rows) = user_grants::list_mine(&self.st, &ctx, page).await?;
+        ok(ListMyUserGrantsResponse {
+            details: list_details(total, pos),
+            result: rows
+                .into_iter()
+                .map(|g| UserGrant {
+                    details: details(g.seq, g.created_at, g.changed_at, &g.org_id),
+                    org_id: g.org_id,
+                    project_id: g.project_id,
+                    user_id: g.user_id,
+                    roles: g.role_keys.clone(),
+                    org_name: g.org_name,
+                    grant_id: g.id,
+                    org_domain: g.org_domain,
+                    project_name: g.project_name,
+                    project_grant_id: g.project_grant_id,
+                    role_keys: g.role_keys,
+                })
+                .collect(),
         })
     }
 }

@@ -6,7 +6,7 @@ use crate::app::members::Scope;
 use crate::app::metadata::Owner;
 use crate::app::projects::{self, NewRole};
 use crate::app::users::{required, NewHuman};
-use crate::app::{events, members, metadata, orgs, tokens, users};
+use crate::app::{events, members, metadata, orgs, tokens, user_grants, users};
 use crate::convert::list_details;
 use castellan_domain::events::{agg, Profile};
 use castellan_domain::roles::{roles_of_level, Level};
@@ -1300,6 +1300,94 @@ impl ManagementService for Svc {
         )
         .await?;
         ok(RemoveProjectGrantMemberResponse { details: Some(d) })
+    }
+
+    // ---- user grants ----
+
+    async fn get_user_grant_by_id(
+        &self,
+        req: Request<GetUserGrantByIdRequest>,
+    ) -> Res<GetUserGrantByIdResponse> {
+        let (ctx, r) = split(req)?;
+        let g = user_grants::get(&self.st, &ctx, &r.user_id, &r.grant_id).await?;
+        ok(GetUserGrantByIdResponse {
+            user_grant: Some(g.to_pb()),
+        })
+    }
+
+    async fn list_user_grants(
+        &self,
+        req: Request<ListUserGrantRequest>,
+    ) -> Res<ListUserGrantResponse> {
+        let (ctx, r) = split(req)?;
+        let page = self.page(r.query.as_ref())?;
+        let (total, pos, rows) = user_grants::list(&self.st, &ctx, page, &r.queries).await?;
+        ok(ListUserGrantResponse {
+            details: list_details(total, pos),
+            result: rows.iter().map(user_grants::UserGrantRow::to_pb).collect(),
+        })
+    }
+
+    async fn add_user_grant(&self, req: Request<AddUserGrantRequest>) -> Res<AddUserGrantResponse> {
+        let (ctx, r) = split(req)?;
+        let (user_grant_id, d) = user_grants::add(
+            &self.st,
+            &ctx,
+            &r.user_id,
+            &r.project_id,
+            &r.project_grant_id,
+            r.role_keys,
+        )
+        .await?;
+        ok(AddUserGrantResponse {
+            user_grant_id,
+            details: Some(d),
+        })
+    }
+
+    async fn update_user_grant(
+        &self,
+        req: Request<UpdateUserGrantRequest>,
+    ) -> Res<UpdateUserGrantResponse> {
+        let (ctx, r) = split(req)?;
+        let d = user_grants::update(&self.st, &ctx, &r.user_id, &r.grant_id, r.role_keys).await?;
+        ok(UpdateUserGrantResponse { details: Some(d) })
+    }
+
+    async fn deactivate_user_grant(
+        &self,
+        req: Request<DeactivateUserGrantRequest>,
+    ) -> Res<DeactivateUserGrantResponse> {
+        let (ctx, r) = split(req)?;
+        let d = user_grants::deactivate(&self.st, &ctx, &r.user_id, &r.grant_id).await?;
+        ok(DeactivateUserGrantResponse { details: Some(d) })
+    }
+
+    async fn reactivate_user_grant(
+        &self,
+        req: Request<ReactivateUserGrantRequest>,
+    ) -> Res<ReactivateUserGrantResponse> {
+        let (ctx, r) = split(req)?;
+        let d = user_grants::reactivate(&self.st, &ctx, &r.user_id, &r.grant_id).await?;
+        ok(ReactivateUserGrantResponse { details: Some(d) })
+    }
+
+    async fn remove_user_grant(
+        &self,
+        req: Request<RemoveUserGrantRequest>,
+    ) -> Res<RemoveUserGrantResponse> {
+        let (ctx, r) = split(req)?;
+        let d = user_grants::remove(&self.st, &ctx, &r.user_id, &r.grant_id).await?;
+        ok(RemoveUserGrantResponse { details: Some(d) })
+    }
+
+    async fn bulk_remove_user_grant(
+        &self,
+        req: Request<BulkRemoveUserGrantRequest>,
+    ) -> Res<BulkRemoveUserGrantResponse> {
+        let (ctx, r) = split(req)?;
+        user_grants::bulk_remove(&self.st, &ctx, r.grant_id).await?;
+        ok(BulkRemoveUserGrantResponse {})
     }
 }
 

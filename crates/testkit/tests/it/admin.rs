@@ -1019,7 +1019,7 @@ both!(list_events, |s: TestServer| async move {
         .filter_map(|t| t["type"].as_str())
         .collect();
     at.sort_unstable();
-    assert_eq!(at, ["instance", "org", "project", "user"]);
+    assert_eq!(at, ["instance", "org", "project", "user", "usergrant"]);
 
     // Org owners do not read the instance's events.
     let (owner, ot) = machine(&s, None, "org-owner").await;
@@ -1356,6 +1356,36 @@ both!(
             Some(json!({"userId": gm, "roles": ["PROJECT_GRANT_OWNER"]})),
         )
         .await);
+        // User grants: direct and through project grants; changed by the role removal, removed
+        // with a project, with the organisation of the user (dan) and with the organisation
+        // that granted the project.
+        let mut ugs = Vec::new();
+        for (org, user, pid, pg, keys) in [
+            (&one, &m1, app, "", json!(["a", "c"])),
+            (&two, &gm, app, gids[0].as_str(), json!(["a", "c"])),
+            (&one, cat, app, "", json!(["b"])),
+            (&one, dan, app, "", json!(["b"])),
+            (&one, &m1, &pids[1], "", json!(["a"])),
+            (&one, &m1, &pids[2], gids[3].as_str(), json!(["b"])),
+        ] {
+            let g = ok(in_org(
+                &s,
+                org,
+                "POST",
+                &format!("/management/v1/users/{user}/grants"),
+                Some(json!({"projectId": pid, "projectGrantId": pg, "roleKeys": keys})),
+            )
+            .await);
+            ugs.push(g["userGrantId"].as_str().expect("userGrantId").to_string());
+        }
+        ok(in_org(
+            &s,
+            &one,
+            "POST",
+            &format!("/management/v1/users/{cat}/grants/{}/_deactivate", ugs[2]),
+            Some(json!({})),
+        )
+        .await);
         ok(in_org(
             &s,
             &one,
@@ -1427,6 +1457,8 @@ both!(
         assert_eq!(count(&before, "project_roles"), 2);
         assert_eq!(count(&before, "project_grants"), 2);
         assert_eq!(count(&before, "project_grant_roles"), 1);
+        assert_eq!(count(&before, "user_grants"), 3);
+        assert_eq!(count(&before, "user_grant_roles"), 3);
 
         let (db_url, dir, backend) = (s.db_url.clone(), s.dir.clone(), s.backend);
         let admin_pat = s.pat.clone();

@@ -8,6 +8,7 @@ mod project_grants;
 mod project_members;
 mod projects;
 mod transport;
+mod user_grants;
 mod users;
 
 pub use castellan_testkit::{both, Backend, TestServer};
