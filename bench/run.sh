@@ -51,6 +51,15 @@ run_backend() {
         # The same query shape straight against PostgreSQL, for comparison.
         bench/pg_baseline.sh 127.0.0.1 18432 castellan castellan "$SECS" | tee -a "$OUT"
     fi
+    # Projects and grants: 1,000 projects, 100,000 user grants, a caller with 1,000 project
+    # memberships.
+    record "$($LOAD --addr "localhost:$port" --scenario seed-grants --connections 16 --pat-file "$dir/pat.txt" --state "$dir/grants.json" --label "$label")"
+    if [ "$label" = postgres ]; then
+        runuser -u postgres -- "$PGBIN/psql" -h 127.0.0.1 -p 18432 -U castellan -d castellan -qc "ANALYZE" >/dev/null
+    fi
+    for s in list-user-grants list-projects perm-org perm-check; do
+        record "$($LOAD --addr "localhost:$port" --scenario $s --duration "$SECS" --connections 16 --pat-file "$dir/pat.txt" --state "$dir/grants.json" --label "$label")"
+    done
     record "$($LOAD --addr "localhost:$port" --scenario noop --duration "$SECS" --pat-file "$dir/pat.txt" --label "$label-after-seed")"
     sleep 2
     record "{\"scenario\":\"idle_memory_after_seed\",\"label\":\"$label\",\"rss_mb\":$(rss_mb $SERVER)}"

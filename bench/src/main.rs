@@ -6,7 +6,15 @@
 //! - `pat`: `GET /auth/v1/users/me` with a personal access token [machine_pat_login];
 //! - `manipulate`: create human, update profile, lock, unlock, remove [manipulate_user];
 //! - `list-users`: ListUsers with a user-name prefix query;
-//! - `seed`: adds `--count` humans named `user000000`… (for `list-users`).
+//! - `seed`: adds `--count` humans named `user000000`… (for `list-users`);
+//! - `seed-grants`: 1,000 projects with a role, 100 users with a grant on every project
+//!   (100,000 user grants), and a machine user with PROJECT_OWNER on all 1,000 projects; ids
+//!   go to `--state`;
+//! - `list-user-grants`: ListUserGrants of one project (100 grants);
+//! - `list-projects`: ListProjects with a name prefix query;
+//! - `perm-check`: GetProjectByID by the caller with 1,000 project memberships (authorised
+//!   through its project roles); `perm-org`: the same call by the IAM_OWNER (authorised by org
+//!   role), the baseline for the cost of the project check.
 
 use bytes::Bytes;
 use clap::Parser;
@@ -39,6 +47,16 @@ struct Args {
     /// Label for the result line.
     #[arg(long, default_value = "")]
     label: String,
+    /// JSON file with the ids `seed-grants` created (read by the grant scenarios).
+    #[arg(long, default_value = "")]
+    state: String,
+}
+
+/// Ids created by `seed-grants`.
+#[derive(Clone, Default)]
+struct State {
+    projects: Vec<String>,
+    member_token: String,
 }
 
 struct Conn {
@@ -113,9 +131,44 @@ fn id_of(b: &Bytes, field: &str) -> Option<String> {
 }
 
 /// One unit of work of a scenario; returns whether it succeeded.
-async fn iteration(c: &mut Conn, scenario: &str, worker: usize) -> Result<bool, String> {
+async fn iteration(
+    c: &mut Conn,
+    scenario: &str,
+    worker: usize,
+    state: &State,
+) -> Result<bool, String> {
     let n = SEQ.fetch_add(1, Ordering::Relaxed);
+    let project = || {
+        state
+            .projects
+            .get((n as usize * 7919) % state.projects.len().max(1))
+            .cloned()
+            .unwrap_or_default()
+    };
     Ok(match scenario {
+        "list-user-grants" => {
+            let q = json!({"query": {"limit": 100}, "queries": [{"projectIdQuery": {"projectId": project()}}]});
+            c.send("POST", "/management/v1/users/grants/_search", Some(q))
+                .await?
+                .0
+                == 200
+        }
+        "list-projects" => {
+            let q = json!({"query": {"limit": 100}, "queries": [{"nameQuery": {"name": format!("p{}", n % 100), "method": "TEXT_QUERY_METHOD_STARTS_WITH"}}]});
+            c.send("POST", "/management/v1/projects/_search", Some(q))
+                .await?
+                .0
+                == 200
+        }
+        "perm-check" | "perm-org" => {
+            c.send(
+                "GET",
+                &format!("/management/v1/projects/{}", project()),
+                None,
+            )
+            .await?
+            .0 == 200
+        }
         "noop" => c.send("GET", "/debug/healthz", None).await?.0 == 200,
         "rest-noop" => c.send("GET", "/auth/v1/healthz", None).await?.0 == 200,
         "pat" => c.send("GET", "/auth/v1/users/me", None).await?.0 == 200,
@@ -216,6 +269,174 @@ async fn seed(args: &Args, token: &str) -> Result<(), String> {
     Ok(())
 }
 
+async fn post_id(c: &mut Conn, path: &str, body: Value, field: &str) -> Result<String, String> {
+    let (st, b) = c.send("POST", path, Some(body)).await?;
+    if st != 200 {
+        return Err(format!(
+            "POST {path}: HTTP {st} {}",
+            String::from_utf8_lossy(&b)
+        ));
+    }
+    id_of(&b, field).ok_or_else(|| format!("POST {path}: no {field}"))
+}
+
+/// Runs `f(i)` for i in 0..count on `conns` connections.
+async fn fan_out<F, Fut>(args: &Args, token: &str, count: usize, f: F) -> Result<(), String>
+where
+    F: Fn(Conn, usize) -> Fut + Send + Sync + 'static + Clone,
+    Fut: std::future::Future<Output = Result<Conn, String>> + Send + 'static,
+{
+    let next = Arc::new(AtomicU64::new(0));
+    let mut tasks = Vec::new();
+    for _ in 0..args.connections.min(count.max(1)) {
+        let (next, addr, token, f) = (
+            next.clone(),
+            args.addr.clone(),
+            token.to_string(),
+            f.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let mut c = Conn::open(&addr, &token).await?;
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed) as usize;
+                if i >= count {
+                    return Ok::<(), String>(());
+                }
+                c = f(c, i).await?;
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.map_err(|e| e.to_string())??;
+    }
+    Ok(())
+}
+
+async fn seed_grants(args: &Args, token: &str) -> Result<(), String> {
+    let started = Instant::now();
+    let mut c = Conn::open(&args.addr, token).await?;
+    let tag = std::process::id();
+    let mut users = Vec::new();
+    for i in 0..100 {
+        users.push(
+            post_id(
+                &mut c,
+                "/management/v1/users/machine",
+                json!({"userName": format!("g{tag}-{i}"), "name": "Grantee"}),
+                "userId",
+            )
+            .await?,
+        );
+    }
+    let member = post_id(
+        &mut c,
+        "/management/v1/users/machine",
+        json!({"userName": format!("pm{tag}"), "name": "Project manager"}),
+        "userId",
+    )
+    .await?;
+    let member_token = post_id(
+        &mut c,
+        &format!("/management/v1/users/{member}/pats"),
+        json!({}),
+        "token",
+    )
+    .await?;
+    let projects = Arc::new(std::sync::Mutex::new(vec![String::new(); 1000]));
+    let (p2, member2) = (projects.clone(), member.clone());
+    fan_out(args, token, 1000, move |mut c, i| {
+        let (projects, member) = (p2.clone(), member2.clone());
+        async move {
+            let id = post_id(
+                &mut c,
+                "/management/v1/projects",
+                json!({"name": format!("p{i}")}),
+                "id",
+            )
+            .await?;
+            let (st, b) = c
+                .send(
+                    "POST",
+                    &format!("/management/v1/projects/{id}/roles"),
+                    Some(json!({"roleKey": "r", "displayName": "R"})),
+                )
+                .await?;
+            if st != 200 {
+                return Err(format!(
+                    "project role: HTTP {st} {}",
+                    String::from_utf8_lossy(&b)
+                ));
+            }
+            let (st, b) = c
+                .send(
+                    "POST",
+                    &format!("/management/v1/projects/{id}/members"),
+                    Some(json!({"userId": member, "roles": ["PROJECT_OWNER"]})),
+                )
+                .await?;
+            if st != 200 {
+                return Err(format!(
+                    "project member: HTTP {st} {}",
+                    String::from_utf8_lossy(&b)
+                ));
+            }
+            projects.lock().map_err(|e| e.to_string())?[i] = id;
+            Ok(c)
+        }
+    })
+    .await?;
+    let projects: Vec<String> = projects.lock().map_err(|e| e.to_string())?.clone();
+    let (pr, us) = (Arc::new(projects.clone()), Arc::new(users));
+    fan_out(args, token, 100_000, move |mut c, i| {
+        let (projects, users) = (pr.clone(), us.clone());
+        async move {
+            let body = json!({"projectId": projects[i / 100], "roleKeys": ["r"]});
+            let (st, b) = c
+                .send(
+                    "POST",
+                    &format!("/management/v1/users/{}/grants", users[i % 100]),
+                    Some(body),
+                )
+                .await?;
+            if st != 200 {
+                return Err(format!(
+                    "user grant: HTTP {st} {}",
+                    String::from_utf8_lossy(&b)
+                ));
+            }
+            Ok(c)
+        }
+    })
+    .await?;
+    let state = json!({"projects": projects, "memberToken": member_token});
+    std::fs::write(&args.state, state.to_string()).map_err(|e| format!("{}: {e}", args.state))?;
+    println!(
+        "{}",
+        json!({"scenario": "seed-grants", "label": args.label, "projects": 1000, "user_grants": 100_000, "seconds": started.elapsed().as_secs_f64()})
+    );
+    Ok(())
+}
+
+fn read_state(path: &str) -> Result<State, String> {
+    if path.is_empty() {
+        return Ok(State::default());
+    }
+    let v: Value =
+        serde_json::from_str(&std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?)
+            .map_err(|e| e.to_string())?;
+    Ok(State {
+        projects: v["projects"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|p| p.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        member_token: v["memberToken"].as_str().unwrap_or_default().to_string(),
+    })
+}
+
 async fn run(args: Args) -> Result<(), String> {
     let token = if args.pat_file.is_empty() {
         String::new()
@@ -228,16 +449,25 @@ async fn run(args: Args) -> Result<(), String> {
     if args.scenario == "seed" {
         return seed(&args, &token).await;
     }
+    if args.scenario == "seed-grants" {
+        return seed_grants(&args, &token).await;
+    }
+    let state = read_state(&args.state)?;
+    let token = if args.scenario == "perm-check" {
+        state.member_token.clone()
+    } else {
+        token
+    };
     let deadline = Instant::now() + Duration::from_secs(args.duration);
     let mut tasks = Vec::new();
     for w in 0..args.connections {
-        let (args, token) = (args.clone(), token.clone());
+        let (args, token, state) = (args.clone(), token.clone(), state.clone());
         tasks.push(tokio::spawn(async move {
             let mut c = Conn::open(&args.addr, &token).await?;
             let (mut lat, mut errors) = (Vec::with_capacity(100_000), 0u64);
             while Instant::now() < deadline {
                 let t = Instant::now();
-                match iteration(&mut c, &args.scenario, w).await {
+                match iteration(&mut c, &args.scenario, w, &state).await {
                     Ok(true) => lat.push(t.elapsed().as_micros() as u64),
                     Ok(false) => errors += 1,
                     Err(e) => return Err(e),
@@ -268,7 +498,11 @@ async fn run(args: Args) -> Result<(), String> {
 
 fn main() {
     let args = Args::parse();
-    let threads = if args.scenario == "seed" { 2 } else { 1 };
+    let threads = if args.scenario.starts_with("seed") {
+        2
+    } else {
+        1
+    };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(threads)
         .enable_all()
