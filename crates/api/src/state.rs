@@ -2,7 +2,7 @@
 
 use crate::metrics::Metrics;
 use castellan_domain::id::IdGenerator;
-use castellan_domain::password::{Complexity, HashParams};
+use castellan_domain::password::HashParams;
 use castellan_store::Db;
 use std::sync::Arc;
 use tokio::sync::Semaphore;
@@ -104,11 +104,6 @@ impl AppState {
         tokio::task::spawn_blocking(move || castellan_domain::password::hash(&pw, params))
             .await
             .map_err(|e| castellan_domain::Error::internal("HASH-j01n", e.to_string()))?
-    }
-
-    /// The password complexity policy in force (instance default for now).
-    pub fn complexity(&self) -> Complexity {
-        Complexity::default()
     }
 
     /// The instance's external origin, e.g. `https://auth.example.com`.

@@ -1,6 +1,7 @@
 //! Every change is an event. This module defines the event payloads; the event type strings
 //! follow ZITADEL's (`user.human.added`, `org.member.added`, ...).
 
+use crate::policy::PolicyKind;
 use serde::{Deserialize, Serialize};
 
 /// Aggregate types.
@@ -205,6 +206,58 @@ pub enum Payload {
     #[serde(rename = "project.grant.member.removed")]
     ProjectGrantMemberRemoved { grant_id: String, user_id: String },
 
+    // Policies: the settings object of the kind (see `policy`).
+    #[serde(rename = "instance.policy.password.complexity.added")]
+    InstancePasswordComplexityPolicyAdded(serde_json::Value),
+    #[serde(rename = "instance.policy.password.complexity.changed")]
+    InstancePasswordComplexityPolicyChanged(serde_json::Value),
+    #[serde(rename = "org.policy.password.complexity.added")]
+    OrgPasswordComplexityPolicyAdded(serde_json::Value),
+    #[serde(rename = "org.policy.password.complexity.changed")]
+    OrgPasswordComplexityPolicyChanged(serde_json::Value),
+    #[serde(rename = "org.policy.password.complexity.removed")]
+    OrgPasswordComplexityPolicyRemoved(serde_json::Value),
+    #[serde(rename = "instance.policy.lockout.added")]
+    InstanceLockoutPolicyAdded(serde_json::Value),
+    #[serde(rename = "instance.policy.lockout.changed")]
+    InstanceLockoutPolicyChanged(serde_json::Value),
+    #[serde(rename = "org.policy.lockout.added")]
+    OrgLockoutPolicyAdded(serde_json::Value),
+    #[serde(rename = "org.policy.lockout.changed")]
+    OrgLockoutPolicyChanged(serde_json::Value),
+    #[serde(rename = "org.policy.lockout.removed")]
+    OrgLockoutPolicyRemoved(serde_json::Value),
+    #[serde(rename = "instance.policy.password.age.added")]
+    InstancePasswordAgePolicyAdded(serde_json::Value),
+    #[serde(rename = "instance.policy.password.age.changed")]
+    InstancePasswordAgePolicyChanged(serde_json::Value),
+    #[serde(rename = "org.policy.password.age.added")]
+    OrgPasswordAgePolicyAdded(serde_json::Value),
+    #[serde(rename = "org.policy.password.age.changed")]
+    OrgPasswordAgePolicyChanged(serde_json::Value),
+    #[serde(rename = "org.policy.password.age.removed")]
+    OrgPasswordAgePolicyRemoved(serde_json::Value),
+    #[serde(rename = "instance.policy.privacy.added")]
+    InstancePrivacyPolicyAdded(serde_json::Value),
+    #[serde(rename = "instance.policy.privacy.changed")]
+    InstancePrivacyPolicyChanged(serde_json::Value),
+    #[serde(rename = "org.policy.privacy.added")]
+    OrgPrivacyPolicyAdded(serde_json::Value),
+    #[serde(rename = "org.policy.privacy.changed")]
+    OrgPrivacyPolicyChanged(serde_json::Value),
+    #[serde(rename = "org.policy.privacy.removed")]
+    OrgPrivacyPolicyRemoved(serde_json::Value),
+    #[serde(rename = "instance.policy.login.added")]
+    InstanceLoginPolicyAdded(serde_json::Value),
+    #[serde(rename = "instance.policy.login.changed")]
+    InstanceLoginPolicyChanged(serde_json::Value),
+    #[serde(rename = "org.policy.login.added")]
+    OrgLoginPolicyAdded(serde_json::Value),
+    #[serde(rename = "org.policy.login.changed")]
+    OrgLoginPolicyChanged(serde_json::Value),
+    #[serde(rename = "org.policy.login.removed")]
+    OrgLoginPolicyRemoved(serde_json::Value),
+
     #[serde(rename = "user.grant.added")]
     UserGrantAdded {
         user_id: String,
@@ -264,6 +317,64 @@ pub struct HumanAdded {
     /// Hash of the initial password, if one was set.
     pub password_hash: String,
     pub password_change_required: bool,
+}
+
+/// What happened to a policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PolicyOp {
+    Added,
+    Changed,
+    Removed,
+}
+
+macro_rules! policy_events {
+    ($($variant:ident, $kind:ident, $org:expr, $op:ident;)*) => {
+        impl Payload {
+            /// A policy event: (kind, on an organisation, op, settings).
+            pub fn policy(&self) -> Option<(PolicyKind, bool, PolicyOp, &serde_json::Value)> {
+                match self {
+                    $(Payload::$variant(v) => Some((PolicyKind::$kind, $org, PolicyOp::$op, v)),)*
+                    _ => None,
+                }
+            }
+
+            /// Builds the policy event of `kind` (instance events have no `Removed`).
+            pub fn policy_event(kind: PolicyKind, org: bool, op: PolicyOp, settings: serde_json::Value) -> Option<Payload> {
+                $(if kind == PolicyKind::$kind && org == $org && op == PolicyOp::$op {
+                    return Some(Payload::$variant(settings));
+                })*
+                None
+            }
+        }
+    };
+}
+
+policy_events! {
+    InstancePasswordComplexityPolicyAdded, PasswordComplexity, false, Added;
+    InstancePasswordComplexityPolicyChanged, PasswordComplexity, false, Changed;
+    OrgPasswordComplexityPolicyAdded, PasswordComplexity, true, Added;
+    OrgPasswordComplexityPolicyChanged, PasswordComplexity, true, Changed;
+    OrgPasswordComplexityPolicyRemoved, PasswordComplexity, true, Removed;
+    InstanceLockoutPolicyAdded, Lockout, false, Added;
+    InstanceLockoutPolicyChanged, Lockout, false, Changed;
+    OrgLockoutPolicyAdded, Lockout, true, Added;
+    OrgLockoutPolicyChanged, Lockout, true, Changed;
+    OrgLockoutPolicyRemoved, Lockout, true, Removed;
+    InstancePasswordAgePolicyAdded, PasswordAge, false, Added;
+    InstancePasswordAgePolicyChanged, PasswordAge, false, Changed;
+    OrgPasswordAgePolicyAdded, PasswordAge, true, Added;
+    OrgPasswordAgePolicyChanged, PasswordAge, true, Changed;
+    OrgPasswordAgePolicyRemoved, PasswordAge, true, Removed;
+    InstancePrivacyPolicyAdded, Privacy, false, Added;
+    InstancePrivacyPolicyChanged, Privacy, false, Changed;
+    OrgPrivacyPolicyAdded, Privacy, true, Added;
+    OrgPrivacyPolicyChanged, Privacy, true, Changed;
+    OrgPrivacyPolicyRemoved, Privacy, true, Removed;
+    InstanceLoginPolicyAdded, Login, false, Added;
+    InstanceLoginPolicyChanged, Login, false, Changed;
+    OrgLoginPolicyAdded, Login, true, Added;
+    OrgLoginPolicyChanged, Login, true, Changed;
+    OrgLoginPolicyRemoved, Login, true, Removed;
 }
 
 impl Payload {
@@ -396,6 +507,31 @@ pub const EVENT_TYPES: &[&str] = &[
     "project.grant.member.added",
     "project.grant.member.changed",
     "project.grant.member.removed",
+    "instance.policy.password.complexity.added",
+    "instance.policy.password.complexity.changed",
+    "org.policy.password.complexity.added",
+    "org.policy.password.complexity.changed",
+    "org.policy.password.complexity.removed",
+    "instance.policy.lockout.added",
+    "instance.policy.lockout.changed",
+    "org.policy.lockout.added",
+    "org.policy.lockout.changed",
+    "org.policy.lockout.removed",
+    "instance.policy.password.age.added",
+    "instance.policy.password.age.changed",
+    "org.policy.password.age.added",
+    "org.policy.password.age.changed",
+    "org.policy.password.age.removed",
+    "instance.policy.privacy.added",
+    "instance.policy.privacy.changed",
+    "org.policy.privacy.added",
+    "org.policy.privacy.changed",
+    "org.policy.privacy.removed",
+    "instance.policy.login.added",
+    "instance.policy.login.changed",
+    "org.policy.login.added",
+    "org.policy.login.changed",
+    "org.policy.login.removed",
     "user.grant.added",
     "user.grant.changed",
     "user.grant.cascade.changed",
@@ -460,6 +596,22 @@ mod tests {
             Payload::UserGrantReactivated {},
         ] {
             assert!(EVENT_TYPES.contains(&p.event_type().as_str()));
+        }
+        for k in PolicyKind::ALL {
+            for (org, op) in [
+                (false, PolicyOp::Added),
+                (false, PolicyOp::Changed),
+                (true, PolicyOp::Added),
+                (true, PolicyOp::Changed),
+                (true, PolicyOp::Removed),
+            ] {
+                let p = Payload::policy_event(k, org, op, serde_json::json!({"a": 1}))
+                    .expect("policy event");
+                assert_eq!(p.policy().map(|x| (x.0, x.1, x.2)), Some((k, org, op)));
+                let (t, v) = p.split();
+                assert_eq!(Payload::join(&t, &v).expect("join"), p);
+                assert!(EVENT_TYPES.contains(&t.as_str()));
+            }
         }
     }
 }

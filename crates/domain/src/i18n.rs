@@ -81,6 +81,26 @@ pub fn english(key: &str) -> &str {
         "Errors.UserGrant.NotActive" => "User grant is not active",
         "Errors.UserGrant.NotInactive" => "User grant is not deactivated",
         "Errors.UserGrant.RoleKeyNotFound" => "Role key not found",
+        "Errors.Org.PasswordComplexityPolicy.NotFound" => "Password complexity policy not found",
+        "Errors.Org.PasswordComplexityPolicy.AlreadyExists" => {
+            "Password complexity policy already exists"
+        }
+        "Errors.Org.PasswordComplexityPolicy.NotChanged" => {
+            "Password complexity policy has not been changed"
+        }
+        "Errors.Org.LockoutPolicy.NotFound" => "Lockout policy not found",
+        "Errors.Org.LockoutPolicy.AlreadyExists" => "Lockout policy already exists",
+        "Errors.Org.LockoutPolicy.NotChanged" => "Lockout policy has not been changed",
+        "Errors.Org.PasswordAgePolicy.NotFound" => "Password age policy not found",
+        "Errors.Org.PasswordAgePolicy.AlreadyExists" => "Password age policy already exists",
+        "Errors.Org.PasswordAgePolicy.NotChanged" => "Password age policy has not been changed",
+        "Errors.Org.PrivacyPolicy.NotFound" => "Privacy policy not found",
+        "Errors.Org.PrivacyPolicy.AlreadyExists" => "Privacy policy already exists",
+        "Errors.Org.PrivacyPolicy.NotChanged" => "Privacy policy has not been changed",
+        "Errors.Org.LoginPolicy.NotFound" => "Login policy not found",
+        "Errors.Org.LoginPolicy.AlreadyExists" => "Login policy already exists",
+        "Errors.Org.LoginPolicy.NotChanged" => "Login policy has not been changed",
+        "Errors.Policy.Invalid" => "Policy is invalid",
         "Errors.Event.NotFound" => "Event not found",
         "Errors.Concurrent.Modification" => "The object was changed concurrently; retry",
         "Errors.Unimplemented" => "Not implemented",

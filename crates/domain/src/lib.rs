@@ -7,6 +7,7 @@ pub mod events;
 pub mod i18n;
 pub mod id;
 pub mod password;
+pub mod policy;
 pub mod roles;
 pub mod validate;
 

@@ -31,6 +31,11 @@ pub mod zitadel {
             include!(concat!(env!("OUT_DIR"), "/zitadel.member.v1.rs"));
         }
     }
+    pub mod policy {
+        pub mod v1 {
+            include!(concat!(env!("OUT_DIR"), "/zitadel.policy.v1.rs"));
+        }
+    }
     pub mod metadata {
         pub mod v1 {
             include!(concat!(env!("OUT_DIR"), "/zitadel.metadata.v1.rs"));

@@ -12,6 +12,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("schema/003_projects.sql")),
     (4, include_str!("schema/004_project_grants.sql")),
     (5, include_str!("schema/005_user_grants.sql")),
+    (6, include_str!("schema/006_policies.sql")),
 ];
 
 fn render(sql: &str, d: Dialect) -> String {
@@ -85,4 +86,5 @@ pub const READ_MODELS: &[&str] = &[
     "project_grant_roles",
     "user_grants",
     "user_grant_roles",
+    "policies",
 ];

@@ -6,7 +6,8 @@ use crate::params;
 use crate::tx::Event;
 use crate::value::Value;
 use base64::Engine;
-use castellan_domain::events::{agg, Payload};
+use castellan_domain::events::{agg, Payload, PolicyOp};
+use castellan_domain::policy::PolicyKind;
 use castellan_domain::{Error, Result};
 
 /// User kinds as stored.
@@ -49,11 +50,43 @@ fn roles_text(roles: &[String]) -> String {
     roles.join(",")
 }
 
+/// Policy events: upsert or delete the row of (instance, org or '' for the default, kind).
+fn apply_policy(
+    c: &mut dyn Conn,
+    e: &Event,
+    kind: PolicyKind,
+    org: bool,
+    op: PolicyOp,
+    settings: &serde_json::Value,
+) -> Result<()> {
+    let org_id = if org { e.aggregate_id.as_str() } else { "" };
+    let (i, t, s) = (e.instance_id.as_str(), e.created_at, e.seq);
+    match op {
+        PolicyOp::Added | PolicyOp::Changed => {
+            c.exec(
+                "INSERT INTO policies (instance_id, org_id, kind, settings, created_at, changed_at, seq) VALUES (?, ?, ?, ?, ?, ?, ?) \
+                 ON CONFLICT (instance_id, org_id, kind) DO UPDATE SET settings = excluded.settings, changed_at = excluded.changed_at, seq = excluded.seq",
+                &params![i, org_id, kind.key(), settings.to_string(), t, t, s],
+            )?;
+        }
+        PolicyOp::Removed => {
+            c.exec(
+                "DELETE FROM policies WHERE instance_id = ? AND org_id = ? AND kind = ?",
+                &params![i, org_id, kind.key()],
+            )?;
+        }
+    }
+    Ok(())
+}
+
 /// Applies one event to the read models.
 pub fn apply(c: &mut dyn Conn, e: &Event, p: &Payload) -> Result<()> {
     let i = e.instance_id.as_str();
     let id = e.aggregate_id.as_str();
     let (t, s) = (e.created_at, e.seq);
+    if let Some((kind, org, op, settings)) = p.policy() {
+        return apply_policy(c, e, kind, org, op, settings);
+    }
     use Payload::*;
     match p {
         InstanceAdded { name } => {
@@ -106,6 +139,7 @@ pub fn apply(c: &mut dyn Conn, e: &Event, p: &Payload) -> Result<()> {
                 "DELETE FROM machine_keys WHERE instance_id = ? AND owner = ?",
                 "DELETE FROM users WHERE instance_id = ? AND org_id = ?",
                 "DELETE FROM org_domains WHERE instance_id = ? AND org_id = ?",
+                "DELETE FROM policies WHERE instance_id = ? AND org_id = ?",
                 "DELETE FROM orgs WHERE instance_id = ? AND id = ?",
             ] {
                 c.exec(sql, &params![i, id])?;
@@ -375,6 +409,8 @@ pub fn apply(c: &mut dyn Conn, e: &Event, p: &Payload) -> Result<()> {
             c.exec("DELETE FROM user_grant_roles WHERE instance_id = ? AND grant_id = ?", &params![i, id])?;
             c.exec("DELETE FROM user_grants WHERE instance_id = ? AND id = ?", &params![i, id])?;
         }
+        // Policy events were applied above (`Payload::policy`).
+        InstancePasswordComplexityPolicyAdded(_) | InstancePasswordComplexityPolicyChanged(_) | OrgPasswordComplexityPolicyAdded(_) | OrgPasswordComplexityPolicyChanged(_) | OrgPasswordComplexityPolicyRemoved(_) | InstanceLockoutPolicyAdded(_) | InstanceLockoutPolicyChanged(_) | OrgLockoutPolicyAdded(_) | OrgLockoutPolicyChanged(_) | OrgLockoutPolicyRemoved(_) | InstancePasswordAgePolicyAdded(_) | InstancePasswordAgePolicyChanged(_) | OrgPasswordAgePolicyAdded(_) | OrgPasswordAgePolicyChanged(_) | OrgPasswordAgePolicyRemoved(_) | InstancePrivacyPolicyAdded(_) | InstancePrivacyPolicyChanged(_) | OrgPrivacyPolicyAdded(_) | OrgPrivacyPolicyChanged(_) | OrgPrivacyPolicyRemoved(_) | InstanceLoginPolicyAdded(_) | InstanceLoginPolicyChanged(_) | OrgLoginPolicyAdded(_) | OrgLoginPolicyChanged(_) | OrgLoginPolicyRemoved(_) => return Err(Error::internal("PROJ-p0l1c", format!("unhandled event {}", p.event_type()))),
     }
     debug_assert!(matches!(
         e.aggregate_type.as_str(),

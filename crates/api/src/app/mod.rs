@@ -7,6 +7,7 @@ pub mod grants;
 pub mod members;
 pub mod metadata;
 pub mod orgs;
+pub mod policies;
 pub mod projects;
 pub mod query;
 pub mod setup;

@@ -25,7 +25,8 @@ pub async fn setup_org(
         roles
     };
     let roles = super::members::check_roles(castellan_domain::roles::Level::Org, &roles)?;
-    let (h, hash) = super::users::prepare_human(st, human).await?;
+    // A new organisation has no policy of its own: the instance default applies.
+    let (h, hash) = super::users::prepare_human(st, &ctx.instance_id, "", human).await?;
     let (org_id, user_id) = (
         st.ids.next(),
         h.user_id.clone().unwrap_or_else(|| st.ids.next()),
@@ -129,7 +130,8 @@ pub async fn init_first_instance(st: &St, fi: FirstInstance) -> R<Option<InitOut
         password_change_required: fi.password_change_required || generated.is_some(),
         ..Default::default()
     };
-    let (h, hash) = super::users::prepare_human(st, human).await?;
+    // The instance does not exist yet: the built-in default applies.
+    let (h, hash) = super::users::prepare_human(st, "", "", human).await?;
     let machine = match &fi.machine_username {
         Some(u) => Some((
             validate::username("FirstInstance.Org.Machine.Machine.Username", u)?,

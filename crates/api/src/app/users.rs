@@ -274,7 +274,14 @@ pub fn check_profile(p: &Profile) -> Result<Profile> {
 }
 
 /// Validates a new human and hashes its password (outside any transaction).
-pub async fn prepare_human(st: &St, mut h: NewHuman) -> R<(NewHuman, String)> {
+/// The password is checked against the complexity policy in force in `org` of `inst` (the
+/// instance default for an empty `org`).
+pub async fn prepare_human(
+    st: &St,
+    inst: &str,
+    org: &str,
+    mut h: NewHuman,
+) -> R<(NewHuman, String)> {
     h.username = validate::username("userName", &h.username)?;
     h.profile = check_profile(&h.profile)?;
     if h.profile.display_name.is_empty() {
@@ -291,7 +298,9 @@ pub async fn prepare_human(st: &St, mut h: NewHuman) -> R<(NewHuman, String)> {
         castellan_domain::password::check_importable(&h.hashed_password)?;
         h.hashed_password.clone()
     } else if !h.password.is_empty() {
-        st.complexity().check(&h.password)?;
+        super::policies::complexity(st, inst, org)
+            .await?
+            .check(&h.password)?;
         st.hash_password(std::mem::take(&mut h.password)).await?
     } else {
         String::new()
@@ -344,7 +353,7 @@ pub fn push_human(
 
 /// Adds a human user to `org`; returns (user id, details).
 pub async fn add_human(st: &St, ctx: &Ctx, org: String, h: NewHuman) -> R<(String, ObjectDetails)> {
-    let (h, hash) = prepare_human(st, h).await?;
+    let (h, hash) = prepare_human(st, &ctx.instance_id, &org, h).await?;
     let id = h.user_id.clone().unwrap_or_else(|| st.ids.next());
     let uid = id.clone();
     let key = id.clone();
@@ -801,10 +810,11 @@ pub async fn set_password(
     if pw.is_empty() {
         return Err(invalid("password must not be empty"));
     }
-    st.complexity().check(pw)?;
     // Check the user exists before paying for the hash.
-    let u = get(st, ctx, id).await?;
-    human(u)?;
+    let u = human(get(st, ctx, id).await?)?;
+    super::policies::complexity(st, &ctx.instance_id, &u.org_id)
+        .await?
+        .check(pw)?;
     let hash = st.hash_password(pw.to_string()).await?;
     change(st, ctx, id, move |u| {
         let u = human(u.clone())?;

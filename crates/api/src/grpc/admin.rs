@@ -3,10 +3,14 @@
 use super::{ok, split, Res, Svc};
 use crate::app::events::EventFilter;
 use crate::app::members::Scope;
+use crate::app::policies as pol;
 use crate::app::users::{required, NewHuman};
 use crate::app::{events, members, orgs, setup};
 use crate::convert::{list_details, micros};
+use crate::grpc::policies as conv;
 use castellan_domain::events::{Profile, AGGREGATE_TYPES, EVENT_TYPES};
+use castellan_domain::password::Complexity;
+use castellan_domain::policy::{Lockout, Login, PasswordAge, Privacy};
 use castellan_domain::roles::{roles_of_level, Level};
 use castellan_proto::zitadel::admin::v1::{admin_service_server::AdminService, *};
 use castellan_proto::zitadel::event::v1::{AggregateType, EventType};
@@ -237,6 +241,118 @@ impl AdminService for Svc {
                     localized: localized(t),
                 })
                 .collect(),
+        })
+    }
+
+    // ---- policies ----
+
+    async fn get_login_policy(
+        &self,
+        req: Request<GetLoginPolicyRequest>,
+    ) -> Res<GetLoginPolicyResponse> {
+        let (ctx, _) = split(req)?;
+        let p = pol::get_default::<Login>(&self.st, &ctx).await?;
+        ok(GetLoginPolicyResponse {
+            policy: Some(conv::login(p)),
+        })
+    }
+
+    async fn update_login_policy(
+        &self,
+        req: Request<UpdateLoginPolicyRequest>,
+    ) -> Res<UpdateLoginPolicyResponse> {
+        let (ctx, r) = split(req)?;
+        let s = conv::login_of!(r);
+        ok(UpdateLoginPolicyResponse {
+            details: Some(pol::set_default(&self.st, &ctx, s).await?),
+        })
+    }
+
+    async fn get_password_complexity_policy(
+        &self,
+        req: Request<GetPasswordComplexityPolicyRequest>,
+    ) -> Res<GetPasswordComplexityPolicyResponse> {
+        let (ctx, _) = split(req)?;
+        let p = pol::get_default::<Complexity>(&self.st, &ctx).await?;
+        ok(GetPasswordComplexityPolicyResponse {
+            policy: Some(conv::complexity(p)),
+        })
+    }
+
+    async fn update_password_complexity_policy(
+        &self,
+        req: Request<UpdatePasswordComplexityPolicyRequest>,
+    ) -> Res<UpdatePasswordComplexityPolicyResponse> {
+        let (ctx, r) = split(req)?;
+        let s = conv::complexity_of!(r);
+        ok(UpdatePasswordComplexityPolicyResponse {
+            details: Some(pol::set_default(&self.st, &ctx, s).await?),
+        })
+    }
+
+    async fn get_password_age_policy(
+        &self,
+        req: Request<GetPasswordAgePolicyRequest>,
+    ) -> Res<GetPasswordAgePolicyResponse> {
+        let (ctx, _) = split(req)?;
+        let p = pol::get_default::<PasswordAge>(&self.st, &ctx).await?;
+        ok(GetPasswordAgePolicyResponse {
+            policy: Some(conv::age(p)),
+        })
+    }
+
+    async fn update_password_age_policy(
+        &self,
+        req: Request<UpdatePasswordAgePolicyRequest>,
+    ) -> Res<UpdatePasswordAgePolicyResponse> {
+        let (ctx, r) = split(req)?;
+        let s = conv::age_of!(r);
+        ok(UpdatePasswordAgePolicyResponse {
+            details: Some(pol::set_default(&self.st, &ctx, s).await?),
+        })
+    }
+
+    async fn get_lockout_policy(
+        &self,
+        req: Request<GetLockoutPolicyRequest>,
+    ) -> Res<GetLockoutPolicyResponse> {
+        let (ctx, _) = split(req)?;
+        let p = pol::get_default::<Lockout>(&self.st, &ctx).await?;
+        ok(GetLockoutPolicyResponse {
+            policy: Some(conv::lockout(p)),
+        })
+    }
+
+    async fn update_lockout_policy(
+        &self,
+        req: Request<UpdateLockoutPolicyRequest>,
+    ) -> Res<UpdateLockoutPolicyResponse> {
+        let (ctx, r) = split(req)?;
+        let s = conv::lockout_of!(r);
+        ok(UpdateLockoutPolicyResponse {
+            details: Some(pol::set_default(&self.st, &ctx, s).await?),
+        })
+    }
+
+    async fn get_privacy_policy(
+        &self,
+        req: Request<GetPrivacyPolicyRequest>,
+    ) -> Res<GetPrivacyPolicyResponse> {
+        let (ctx, _) = split(req)?;
+        let p = pol::get_default::<Privacy>(&self.st, &ctx).await?;
+        ok(GetPrivacyPolicyResponse {
+            policy: Some(conv::privacy(p)),
+        })
+    }
+
+    async fn update_privacy_policy(
+        &self,
+        req: Request<UpdatePrivacyPolicyRequest>,
+    ) -> Res<UpdatePrivacyPolicyResponse> {
+        let (ctx, r) = split(req)?;
+        let s = conv::privacy_of!(r);
+        ok(UpdatePrivacyPolicyResponse {
+            details: Some(pol::set_default(&self.st, &ctx, s).await?),
         })
     }
 }

@@ -4,11 +4,15 @@ use super::{ok, split, Res, Svc};
 use crate::app::grants::{self, Side};
 use crate::app::members::Scope;
 use crate::app::metadata::Owner;
+use crate::app::policies as pol;
 use crate::app::projects::{self, NewRole};
 use crate::app::users::{required, NewHuman};
 use crate::app::{events, members, metadata, orgs, tokens, user_grants, users};
 use crate::convert::list_details;
+use crate::grpc::policies as conv;
 use castellan_domain::events::{agg, Profile};
+use castellan_domain::password::Complexity;
+use castellan_domain::policy::{Lockout, Login, PasswordAge, Privacy};
 use castellan_domain::roles::{roles_of_level, Level};
 use castellan_proto::zitadel::management::v1::{management_service_server::ManagementService, *};
 use tonic::Request;
@@ -1388,6 +1392,287 @@ impl ManagementService for Svc {
         let (ctx, r) = split(req)?;
         user_grants::bulk_remove(&self.st, &ctx, r.grant_id).await?;
         ok(BulkRemoveUserGrantResponse {})
+    }
+
+    // ---- policies ----
+
+    async fn get_login_policy(
+        &self,
+        req: Request<GetLoginPolicyRequest>,
+    ) -> Res<GetLoginPolicyResponse> {
+        let (ctx, _) = split(req)?;
+        let p = pol::get::<Login>(&self.st, &ctx).await?;
+        let is_default = p.is_default;
+        ok(GetLoginPolicyResponse {
+            policy: Some(conv::login(p)),
+            is_default,
+        })
+    }
+
+    async fn get_default_login_policy(
+        &self,
+        req: Request<GetDefaultLoginPolicyRequest>,
+    ) -> Res<GetDefaultLoginPolicyResponse> {
+        let (ctx, _) = split(req)?;
+        let p = pol::get_default::<Login>(&self.st, &ctx).await?;
+        ok(GetDefaultLoginPolicyResponse {
+            policy: Some(conv::login(p)),
+        })
+    }
+
+    async fn add_custom_login_policy(
+        &self,
+        req: Request<AddCustomLoginPolicyRequest>,
+    ) -> Res<AddCustomLoginPolicyResponse> {
+        let (ctx, r) = split(req)?;
+        let s = conv::login_of!(r);
+        ok(AddCustomLoginPolicyResponse {
+            details: Some(pol::add_custom(&self.st, &ctx, s).await?),
+        })
+    }
+
+    async fn update_custom_login_policy(
+        &self,
+        req: Request<UpdateCustomLoginPolicyRequest>,
+    ) -> Res<UpdateCustomLoginPolicyResponse> {
+        let (ctx, r) = split(req)?;
+        let s = conv::login_of!(r);
+        ok(UpdateCustomLoginPolicyResponse {
+            details: Some(pol::update_custom(&self.st, &ctx, s).await?),
+        })
+    }
+
+    async fn reset_login_policy_to_default(
+        &self,
+        req: Request<ResetLoginPolicyToDefaultRequest>,
+    ) -> Res<ResetLoginPolicyToDefaultResponse> {
+        let (ctx, _) = split(req)?;
+        ok(ResetLoginPolicyToDefaultResponse {
+            details: Some(pol::reset::<Login>(&self.st, &ctx).await?),
+        })
+    }
+
+    async fn get_password_complexity_policy(
+        &self,
+        req: Request<GetPasswordComplexityPolicyRequest>,
+    ) -> Res<GetPasswordComplexityPolicyResponse> {
+        let (ctx, _) = split(req)?;
+        let p = pol::get::<Complexity>(&self.st, &ctx).await?;
+        let is_default = p.is_default;
+        ok(GetPasswordComplexityPolicyResponse {
+            policy: Some(conv::complexity(p)),
+            is_default,
+        })
+    }
+
+    async fn get_default_password_complexity_policy(
+        &self,
+        req: Request<GetDefaultPasswordComplexityPolicyRequest>,
+    ) -> Res<GetDefaultPasswordComplexityPolicyResponse> {
+        let (ctx, _) = split(req)?;
+        let p = pol::get_default::<Complexity>(&self.st, &ctx).await?;
+        ok(GetDefaultPasswordComplexityPolicyResponse {
+            policy: Some(conv::complexity(p)),
+        })
+    }
+
+    async fn add_custom_password_complexity_policy(
+        &self,
+        req: Request<AddCustomPasswordComplexityPolicyRequest>,
+    ) -> Res<AddCustomPasswordComplexityPolicyResponse> {
+        let (ctx, r) = split(req)?;
+        let s = conv::complexity_of!(r);
+        ok(AddCustomPasswordComplexityPolicyResponse {
+            details: Some(pol::add_custom(&self.st, &ctx, s).await?),
+        })
+    }
+
+    async fn update_custom_password_complexity_policy(
+        &self,
+        req: Request<UpdateCustomPasswordComplexityPolicyRequest>,
+    ) -> Res<UpdateCustomPasswordComplexityPolicyResponse> {
+        let (ctx, r) = split(req)?;
+        let s = conv::complexity_of!(r);
+        ok(UpdateCustomPasswordComplexityPolicyResponse {
+            details: Some(pol::update_custom(&self.st, &ctx, s).await?),
+        })
+    }
+
+    async fn reset_password_complexity_policy_to_default(
+        &self,
+        req: Request<ResetPasswordComplexityPolicyToDefaultRequest>,
+    ) -> Res<ResetPasswordComplexityPolicyToDefaultResponse> {
+        let (ctx, _) = split(req)?;
+        ok(ResetPasswordComplexityPolicyToDefaultResponse {
+            details: Some(pol::reset::<Complexity>(&self.st, &ctx).await?),
+        })
+    }
+
+    async fn get_password_age_policy(
+        &self,
+        req: Request<GetPasswordAgePolicyRequest>,
+    ) -> Res<GetPasswordAgePolicyResponse> {
+        let (ctx, _) = split(req)?;
+        let p = pol::get::<PasswordAge>(&self.st, &ctx).await?;
+        let is_default = p.is_default;
+        ok(GetPasswordAgePolicyResponse {
+            policy: Some(conv::age(p)),
+            is_default,
+        })
+    }
+
+    async fn get_default_password_age_policy(
+        &self,
+        req: Request<GetDefaultPasswordAgePolicyRequest>,
+    ) -> Res<GetDefaultPasswordAgePolicyResponse> {
+        let (ctx, _) = split(req)?;
+        let p = pol::get_default::<PasswordAge>(&self.st, &ctx).await?;
+        ok(GetDefaultPasswordAgePolicyResponse {
+            policy: Some(conv::age(p)),
+        })
+    }
+
+    async fn add_custom_password_age_policy(
+        &self,
+        req: Request<AddCustomPasswordAgePolicyRequest>,
+    ) -> Res<AddCustomPasswordAgePolicyResponse> {
+        let (ctx, r) = split(req)?;
+        let s = conv::age_of!(r);
+        ok(AddCustomPasswordAgePolicyResponse {
+            details: Some(pol::add_custom(&self.st, &ctx, s).await?),
+        })
+    }
+
+    async fn update_custom_password_age_policy(
+        &self,
+        req: Request<UpdateCustomPasswordAgePolicyRequest>,
+    ) -> Res<UpdateCustomPasswordAgePolicyResponse> {
+        let (ctx, r) = split(req)?;
+        let s = conv::age_of!(r);
+        ok(UpdateCustomPasswordAgePolicyResponse {
+            details: Some(pol::update_custom(&self.st, &ctx, s).await?),
+        })
+    }
+
+    async fn reset_password_age_policy_to_default(
+        &self,
+        req: Request<ResetPasswordAgePolicyToDefaultRequest>,
+    ) -> Res<ResetPasswordAgePolicyToDefaultResponse> {
+        let (ctx, _) = split(req)?;
+        ok(ResetPasswordAgePolicyToDefaultResponse {
+            details: Some(pol::reset::<PasswordAge>(&self.st, &ctx).await?),
+        })
+    }
+
+    async fn get_lockout_policy(
+        &self,
+        req: Request<GetLockoutPolicyRequest>,
+    ) -> Res<GetLockoutPolicyResponse> {
+        let (ctx, _) = split(req)?;
+        let p = pol::get::<Lockout>(&self.st, &ctx).await?;
+        let is_default = p.is_default;
+        ok(GetLockoutPolicyResponse {
+            policy: Some(conv::lockout(p)),
+            is_default,
+        })
+    }
+
+    async fn get_default_lockout_policy(
+        &self,
+        req: Request<GetDefaultLockoutPolicyRequest>,
+    ) -> Res<GetDefaultLockoutPolicyResponse> {
+        let (ctx, _) = split(req)?;
+        let p = pol::get_default::<Lockout>(&self.st, &ctx).await?;
+        ok(GetDefaultLockoutPolicyResponse {
+            policy: Some(conv::lockout(p)),
+        })
+    }
+
+    async fn add_custom_lockout_policy(
+        &self,
+        req: Request<AddCustomLockoutPolicyRequest>,
+    ) -> Res<AddCustomLockoutPolicyResponse> {
+        let (ctx, r) = split(req)?;
+        let s = conv::lockout_of!(r);
+        ok(AddCustomLockoutPolicyResponse {
+            details: Some(pol::add_custom(&self.st, &ctx, s).await?),
+        })
+    }
+
+    async fn update_custom_lockout_policy(
+        &self,
+        req: Request<UpdateCustomLockoutPolicyRequest>,
+    ) -> Res<UpdateCustomLockoutPolicyResponse> {
+        let (ctx, r) = split(req)?;
+        let s = conv::lockout_of!(r);
+        ok(UpdateCustomLockoutPolicyResponse {
+            details: Some(pol::update_custom(&self.st, &ctx, s).await?),
+        })
+    }
+
+    async fn reset_lockout_policy_to_default(
+        &self,
+        req: Request<ResetLockoutPolicyToDefaultRequest>,
+    ) -> Res<ResetLockoutPolicyToDefaultResponse> {
+        let (ctx, _) = split(req)?;
+        ok(ResetLockoutPolicyToDefaultResponse {
+            details: Some(pol::reset::<Lockout>(&self.st, &ctx).await?),
+        })
+    }
+
+    async fn get_privacy_policy(
+        &self,
+        req: Request<GetPrivacyPolicyRequest>,
+    ) -> Res<GetPrivacyPolicyResponse> {
+        let (ctx, _) = split(req)?;
+        let p = pol::get::<Privacy>(&self.st, &ctx).await?;
+
+        ok(GetPrivacyPolicyResponse {
+            policy: Some(conv::privacy(p)),
+        })
+    }
+
+    async fn get_default_privacy_policy(
+        &self,
+        req: Request<GetDefaultPrivacyPolicyRequest>,
+    ) -> Res<GetDefaultPrivacyPolicyResponse> {
+        let (ctx, _) = split(req)?;
+        let p = pol::get_default::<Privacy>(&self.st, &ctx).await?;
+        ok(GetDefaultPrivacyPolicyResponse {
+            policy: Some(conv::privacy(p)),
+        })
+    }
+
+    async fn add_custom_privacy_policy(
+        &self,
+        req: Request<AddCustomPrivacyPolicyRequest>,
+    ) -> Res<AddCustomPrivacyPolicyResponse> {
+        let (ctx, r) = split(req)?;
+        let s = conv::privacy_of!(r);
+        ok(AddCustomPrivacyPolicyResponse {
+            details: Some(pol::add_custom(&self.st, &ctx, s).await?),
+        })
+    }
+
+    async fn update_custom_privacy_policy(
+        &self,
+        req: Request<UpdateCustomPrivacyPolicyRequest>,
+    ) -> Res<UpdateCustomPrivacyPolicyResponse> {
+        let (ctx, r) = split(req)?;
+        let s = conv::privacy_of!(r);
+        ok(UpdateCustomPrivacyPolicyResponse {
+            details: Some(pol::update_custom(&self.st, &ctx, s).await?),
+        })
+    }
+
+    async fn reset_privacy_policy_to_default(
+        &self,
+        req: Request<ResetPrivacyPolicyToDefaultRequest>,
+    ) -> Res<ResetPrivacyPolicyToDefaultResponse> {
+        let (ctx, _) = split(req)?;
+        ok(ResetPrivacyPolicyToDefaultResponse {
+            details: Some(pol::reset::<Privacy>(&self.st, &ctx).await?),
+        })
     }
 }
 

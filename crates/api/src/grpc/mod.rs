@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod auth;
 pub mod management;
+pub mod policies;
 pub mod system;
 
 use crate::app::query::Page;

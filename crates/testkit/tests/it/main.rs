@@ -4,6 +4,7 @@
 mod admin;
 mod ops;
 mod orgs;
+mod policies;
 mod project_grants;
 mod project_members;
 mod projects;

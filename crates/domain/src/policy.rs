@@ -1,0 +1,294 @@
+//! Policies: settings with an instance default and optional organisation overrides. One generic
+//! mechanism (one table, one set of events per kind); each kind only defines its settings, its
+//! built-in default and its validation.
+
+use crate::error::{Error, Result};
+use crate::password::Complexity;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+/// The kinds of policies, as stored in the `policies.kind` column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PolicyKind {
+    PasswordComplexity,
+    Lockout,
+    PasswordAge,
+    Privacy,
+    Login,
+}
+
+impl PolicyKind {
+    pub const ALL: [PolicyKind; 5] = [
+        PolicyKind::PasswordComplexity,
+        PolicyKind::Lockout,
+        PolicyKind::PasswordAge,
+        PolicyKind::Privacy,
+        PolicyKind::Login,
+    ];
+
+    /// The stored name of the kind.
+    pub fn key(self) -> &'static str {
+        match self {
+            PolicyKind::PasswordComplexity => "password_complexity",
+            PolicyKind::Lockout => "lockout",
+            PolicyKind::PasswordAge => "password_age",
+            PolicyKind::Privacy => "privacy",
+            PolicyKind::Login => "login",
+        }
+    }
+
+    /// Error ids and message keys of the kind: (not found, already exists, not changed).
+    pub fn error_keys(self) -> (&'static str, &'static str, &'static str) {
+        match self {
+            PolicyKind::PasswordComplexity => (
+                "Errors.Org.PasswordComplexityPolicy.NotFound",
+                "Errors.Org.PasswordComplexityPolicy.AlreadyExists",
+                "Errors.Org.PasswordComplexityPolicy.NotChanged",
+            ),
+            PolicyKind::Lockout => (
+                "Errors.Org.LockoutPolicy.NotFound",
+                "Errors.Org.LockoutPolicy.AlreadyExists",
+                "Errors.Org.LockoutPolicy.NotChanged",
+            ),
+            PolicyKind::PasswordAge => (
+                "Errors.Org.PasswordAgePolicy.NotFound",
+                "Errors.Org.PasswordAgePolicy.AlreadyExists",
+                "Errors.Org.PasswordAgePolicy.NotChanged",
+            ),
+            PolicyKind::Privacy => (
+                "Errors.Org.PrivacyPolicy.NotFound",
+                "Errors.Org.PrivacyPolicy.AlreadyExists",
+                "Errors.Org.PrivacyPolicy.NotChanged",
+            ),
+            PolicyKind::Login => (
+                "Errors.Org.LoginPolicy.NotFound",
+                "Errors.Org.LoginPolicy.AlreadyExists",
+                "Errors.Org.LoginPolicy.NotChanged",
+            ),
+        }
+    }
+}
+
+/// The settings of one kind of policy.
+pub trait PolicySettings:
+    Serialize + DeserializeOwned + Default + PartialEq + Clone + Send + Sync + 'static
+{
+    const KIND: PolicyKind;
+    /// Checks the values; the error names the offending field.
+    fn validate(&self) -> Result<()>;
+}
+
+fn bad(field: &str, rule: &str) -> Error {
+    Error::invalid(
+        "POLICY-1nv4l",
+        "Errors.Policy.Invalid",
+        format!("{field} {rule}"),
+    )
+}
+
+/// Longest password argon2/bcrypt users can rely on (ZITADEL's upper bound of min_length).
+pub const MAX_MIN_LENGTH: u32 = 72;
+
+impl PolicySettings for Complexity {
+    const KIND: PolicyKind = PolicyKind::PasswordComplexity;
+    fn validate(&self) -> Result<()> {
+        if self.min_length == 0 || self.min_length > MAX_MIN_LENGTH {
+            return Err(bad(
+                "minLength",
+                &format!("must be between 1 and {MAX_MIN_LENGTH}"),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Lockout after failed attempts (0 = never).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default)]
+pub struct Lockout {
+    pub max_password_attempts: u64,
+    pub max_otp_attempts: u64,
+    pub show_lockout_failures: bool,
+}
+
+impl Default for Lockout {
+    /// ZITADEL's default: no lockout, failures are shown.
+    fn default() -> Self {
+        Lockout {
+            max_password_attempts: 0,
+            max_otp_attempts: 0,
+            show_lockout_failures: true,
+        }
+    }
+}
+
+impl PolicySettings for Lockout {
+    const KIND: PolicyKind = PolicyKind::Lockout;
+    fn validate(&self) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// Password expiry (0 = never).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default)]
+pub struct PasswordAge {
+    pub max_age_days: u64,
+    pub expire_warn_days: u64,
+}
+
+impl PolicySettings for PasswordAge {
+    const KIND: PolicyKind = PolicyKind::PasswordAge;
+    fn validate(&self) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// Links and contacts shown to users.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default)]
+pub struct Privacy {
+    pub tos_link: String,
+    pub privacy_link: String,
+    pub help_link: String,
+    pub support_email: String,
+    pub docs_link: String,
+    pub custom_link: String,
+    pub custom_link_text: String,
+}
+
+impl Default for Privacy {
+    /// ZITADEL's default links.
+    fn default() -> Self {
+        Privacy {
+            tos_link: "https://zitadel.com/docs/legal/terms-of-service".into(),
+            privacy_link: "https://zitadel.com/docs/legal/policies/privacy-policy".into(),
+            help_link: String::new(),
+            support_email: String::new(),
+            docs_link: "https://zitadel.com/docs".into(),
+            custom_link: String::new(),
+            custom_link_text: String::new(),
+        }
+    }
+}
+
+impl PolicySettings for Privacy {
+    const KIND: PolicyKind = PolicyKind::Privacy;
+    fn validate(&self) -> Result<()> {
+        for (field, v) in [
+            ("tosLink", &self.tos_link),
+            ("privacyLink", &self.privacy_link),
+            ("helpLink", &self.help_link),
+            ("docsLink", &self.docs_link),
+            ("customLink", &self.custom_link),
+            ("customLinkText", &self.custom_link_text),
+        ] {
+            if v.len() > 2000 {
+                return Err(bad(field, "must be at most 2000 characters"));
+            }
+        }
+        if !self.support_email.is_empty() {
+            crate::validate::email("supportEmail", &self.support_email)?;
+        }
+        Ok(())
+    }
+}
+
+/// The scalar settings of the login policy; lifetimes in seconds.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default)]
+pub struct Login {
+    pub allow_username_password: bool,
+    pub allow_register: bool,
+    pub allow_external_idp: bool,
+    pub force_mfa: bool,
+    pub force_mfa_local_only: bool,
+    pub passwordless_type: i32,
+    pub hide_password_reset: bool,
+    pub ignore_unknown_usernames: bool,
+    pub allow_domain_discovery: bool,
+    pub disable_login_with_email: bool,
+    pub disable_login_with_phone: bool,
+    pub default_redirect_uri: String,
+    pub password_check_lifetime: i64,
+    pub external_login_check_lifetime: i64,
+    pub mfa_init_skip_lifetime: i64,
+    pub second_factor_check_lifetime: i64,
+    pub multi_factor_check_lifetime: i64,
+}
+
+impl Default for Login {
+    /// ZITADEL's default login policy.
+    fn default() -> Self {
+        Login {
+            allow_username_password: true,
+            allow_register: true,
+            allow_external_idp: true,
+            force_mfa: false,
+            force_mfa_local_only: false,
+            passwordless_type: 1,
+            hide_password_reset: false,
+            ignore_unknown_usernames: false,
+            allow_domain_discovery: true,
+            disable_login_with_email: false,
+            disable_login_with_phone: false,
+            default_redirect_uri: String::new(),
+            password_check_lifetime: 240 * 3600,
+            external_login_check_lifetime: 240 * 3600,
+            mfa_init_skip_lifetime: 720 * 3600,
+            second_factor_check_lifetime: 18 * 3600,
+            multi_factor_check_lifetime: 12 * 3600,
+        }
+    }
+}
+
+impl PolicySettings for Login {
+    const KIND: PolicyKind = PolicyKind::Login;
+    fn validate(&self) -> Result<()> {
+        if !(0..=1).contains(&self.passwordless_type) {
+            return Err(bad("passwordlessType", "is unknown"));
+        }
+        for (field, v) in [
+            ("passwordCheckLifetime", self.password_check_lifetime),
+            (
+                "externalLoginCheckLifetime",
+                self.external_login_check_lifetime,
+            ),
+            ("mfaInitSkipLifetime", self.mfa_init_skip_lifetime),
+            (
+                "secondFactorCheckLifetime",
+                self.second_factor_check_lifetime,
+            ),
+            ("multiFactorCheckLifetime", self.multi_factor_check_lifetime),
+        ] {
+            if v < 0 {
+                return Err(bad(field, "must not be negative"));
+            }
+        }
+        if self.default_redirect_uri.len() > 2000 {
+            return Err(bad("defaultRedirectUri", "must be at most 2000 characters"));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid_and_bounds_checked() {
+        assert!(Complexity::default().validate().is_ok());
+        assert!(Lockout::default().validate().is_ok());
+        assert!(PasswordAge::default().validate().is_ok());
+        assert!(Privacy::default().validate().is_ok());
+        assert!(Login::default().validate().is_ok());
+        for min_length in [0, 73] {
+            let c = Complexity {
+                min_length,
+                ..Default::default()
+            };
+            assert!(c.validate().is_err());
+        }
+    }
+}
