@@ -31,6 +31,44 @@ pub fn optional(field: &'static str, value: &str, max: usize) -> Result<String> 
     Ok(v.to_string())
 }
 
+/// Domain names, lower-cased: at most 253 characters, at least two labels, each label 1-63
+/// characters of `a-z`, `0-9` and `-`, not starting or ending with `-`.
+pub fn domain(field: &'static str, value: &str) -> Result<String> {
+    let v = value.trim().to_lowercase();
+    let bad = |why: &str| {
+        Err(Error::invalid(
+            "VALID-d0m4n",
+            "Errors.Invalid.Argument",
+            format!("{field} {why}"),
+        ))
+    };
+    if v.is_empty() {
+        return bad("must not be empty");
+    }
+    if v.len() > 253 {
+        return bad("must be at most 253 characters");
+    }
+    let labels: Vec<&str> = v.split('.').collect();
+    if labels.len() < 2 {
+        return bad("must have at least two labels");
+    }
+    for l in labels {
+        if l.is_empty() || l.len() > 63 {
+            return bad("labels must be 1 to 63 characters");
+        }
+        if !l
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        {
+            return bad("labels may only hold a-z, 0-9 and '-'");
+        }
+        if l.starts_with('-') || l.ends_with('-') {
+            return bad("labels must not start or end with '-'");
+        }
+    }
+    Ok(v)
+}
+
 /// Usernames: 1-200 characters, no whitespace.
 pub fn username(field: &'static str, value: &str) -> Result<String> {
     let v = required(field, value, MAX_NAME)?;
@@ -138,6 +176,26 @@ pub fn metadata_value(value: &[u8]) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn domains() {
+        assert_eq!(
+            domain("domain", " Example.COM ").expect("valid"),
+            "example.com"
+        );
+        assert!(domain("domain", "a-b.c0.io").is_ok());
+        for bad in [
+            "", "example", "-a.com", "a-.com", "a..com", "a_b.com", "a b.com", ".com", "com.",
+        ] {
+            assert!(domain("domain", bad).is_err(), "{bad}");
+        }
+        assert!(domain("domain", &format!("{}.com", "a".repeat(64))).is_err());
+        assert!(domain("domain", &format!("{}.com", "a".repeat(63))).is_ok());
+        let long = vec!["a".repeat(60); 5].join(".");
+        assert!(domain("domain", &long).is_err());
+        let e = domain("domain", "x").expect_err("invalid");
+        assert!(format!("{e:?}").contains("domain"));
+    }
 
     #[test]
     fn emails() {

@@ -66,6 +66,9 @@ pub struct DefaultInstance {
 pub struct DomainPolicy {
     /// Login names are `username@<org primary domain>` and user names unique per organisation.
     pub user_login_must_be_domain: bool,
+    /// Domains added to organisations must be validated (DNS/HTTP) before they are verified;
+    /// when off (the default, as ZITADEL's self-hosting defaults) they are verified at once.
+    pub validate_org_domains: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -121,6 +121,7 @@ fn first_instance(cfg: &Config) -> FirstInstance {
             m.name.clone()
         },
         user_login_must_be_domain: cfg.default_instance.domain_policy.user_login_must_be_domain,
+        validate_org_domains: cfg.default_instance.domain_policy.validate_org_domains,
     }
 }
 

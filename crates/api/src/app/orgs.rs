@@ -389,3 +389,163 @@ pub async fn set_default(st: &St, ctx: &Ctx, org_id: &str) -> R<ObjectDetails> {
         .await?;
     Ok(mutation(&evs, false).unwrap_or_default())
 }
+
+// ---- organisation domains ----
+
+fn domain_not_found(domain: &str) -> Error {
+    Error::not_found("ORG-Dfd3x", "Errors.Org.Domain.NotFound").with(format!(
+        "the domain {domain} is not a domain of the organisation"
+    ))
+}
+
+/// A domain of an organisation as stored: (verified, primary).
+fn load_domain(c: &mut dyn Conn, inst: &str, org: &str, domain: &str) -> Result<(bool, bool)> {
+    let r = c
+        .one(
+            "SELECT is_verified, is_primary FROM org_domains WHERE instance_id = ? AND org_id = ? AND domain = ?",
+            &params![inst, org, domain],
+        )?
+        .ok_or_else(|| domain_not_found(domain))?;
+    Ok((r.int(0)? != 0, r.int(1)? != 0))
+}
+
+/// The domain named in a path or request: lower-cased and trimmed, must not be empty.
+fn domain_arg(domain: &str) -> R<String> {
+    Ok(validate::required("domain", &domain.to_lowercase(), 253)?)
+}
+
+/// AddOrgDomain: verified at once unless the instance validates org domains.
+pub async fn add_domain(st: &St, ctx: &Ctx, org: &str, domain: &str) -> R<ObjectDetails> {
+    let domain = validate::domain("domain", domain)?;
+    change(st, ctx, org, move |tx, o| {
+        let inst = tx.instance().to_string();
+        if tx
+            .one(
+                "SELECT 1 FROM org_domains WHERE instance_id = ? AND domain = ? AND (is_verified = 1 OR org_id = ?)",
+                &params![&inst, &domain, &o.id],
+            )?
+            .is_some()
+        {
+            return Err(
+                Error::exists("ORG-dom41n", "Errors.Org.Domain.AlreadyExists")
+                    .with(format!("the domain {domain} is taken")),
+            );
+        }
+        let validate = tx
+            .one(
+                "SELECT validate_org_domains FROM instances WHERE id = ?",
+                &params![&inst],
+            )?
+            .map(|r| r.int(0))
+            .transpose()?
+            .unwrap_or(0)
+            != 0;
+        let mut evs = vec![Payload::OrgDomainAdded {
+            domain: domain.clone(),
+            generated: false,
+        }];
+        if !validate {
+            evs.push(Payload::OrgDomainVerified {
+                domain: domain.clone(),
+            });
+        }
+        Ok(evs)
+    })
+    .await
+}
+
+/// RemoveOrgDomain: any domain but the primary one.
+pub async fn remove_domain(st: &St, ctx: &Ctx, org: &str, domain: &str) -> R<ObjectDetails> {
+    let domain = domain_arg(domain)?;
+    change(st, ctx, org, move |tx, o| {
+        let inst = tx.instance().to_string();
+        let (_, primary) = load_domain(tx.conn, &inst, &o.id, &domain)?;
+        if primary {
+            return Err(
+                Error::precondition("ORG-Sjdi3", "Errors.Org.Domain.PrimaryNotDeletable")
+                    .with(format!("{domain} is the primary domain")),
+            );
+        }
+        Ok(vec![Payload::OrgDomainRemoved {
+            domain: domain.clone(),
+        }])
+    })
+    .await
+}
+
+/// SetPrimaryOrgDomain: only a verified domain.
+pub async fn set_primary_domain(st: &St, ctx: &Ctx, org: &str, domain: &str) -> R<ObjectDetails> {
+    let domain = domain_arg(domain)?;
+    change(st, ctx, org, move |tx, o| {
+        let inst = tx.instance().to_string();
+        let (verified, _) = load_domain(tx.conn, &inst, &o.id, &domain)?;
+        if !verified {
+            return Err(
+                Error::precondition("ORG-Ggd32", "Errors.Org.Domain.NotVerified")
+                    .with(format!("the domain {domain} is not verified")),
+            );
+        }
+        Ok(vec![Payload::OrgDomainPrimarySet {
+            domain: domain.clone(),
+        }])
+    })
+    .await
+}
+
+/// ListOrgDomains: the domains of an organisation, by name.
+pub async fn list_domains(
+    st: &St,
+    ctx: &Ctx,
+    org: &str,
+    page: Page,
+    queries: &[pb::DomainSearchQuery],
+) -> R<(i64, i64, Vec<pb::Domain>)> {
+    use pb::domain_search_query::Query as Q;
+    let mut f = Filter::new();
+    f.and(
+        "d.instance_id = ? AND d.org_id = ?",
+        params![&ctx.instance_id, org],
+    );
+    for q in queries {
+        match q
+            .query
+            .as_ref()
+            .ok_or_else(|| invalid("a query must set one of its fields"))?
+        {
+            Q::DomainNameQuery(x) => {
+                let (sql, v) = text("d.domain", x.method, &x.name)?;
+                f.and(sql, vec![v]);
+            }
+        }
+    }
+    let tail = page.tail("d.domain", "d.domain");
+    let (inst, org) = (ctx.instance_id.clone(), org.to_string());
+    Ok(st
+        .db
+        .read(move |c| {
+            load(c, &inst, &org)?;
+            let (total, pos, rows) = super::query::page_rows(
+                c,
+                "d.org_id, d.domain, d.is_verified, d.is_primary, d.created_at, d.changed_at, o.seq",
+                "org_domains d JOIN orgs o ON o.instance_id = d.instance_id AND o.id = d.org_id",
+                &f,
+                &tail,
+            )?;
+            let out = rows
+                .iter()
+                .map(|r| {
+                    let org_id = r.text(0)?;
+                    Ok(pb::Domain {
+                        details: details(r.int(6)?, r.int(4)?, r.int(5)?, &org_id),
+                        org_id,
+                        domain_name: r.text(1)?,
+                        is_verified: r.int(2)? != 0,
+                        is_primary: r.int(3)? != 0,
+                        validation_type: 0,
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?;
+            Ok((total, pos, out))
+        })
+        .await?)
+}

@@ -74,6 +74,8 @@ pub struct FirstInstance {
     pub machine_name: String,
     /// The default domain policy: login names are `username@<org primary domain>`.
     pub user_login_must_be_domain: bool,
+    /// The default domain policy: domains added to organisations need validation.
+    pub validate_org_domains: bool,
 }
 
 /// The result of initialisation.
@@ -158,6 +160,7 @@ pub async fn init_first_instance(st: &St, fi: FirstInstance) -> R<Option<InitOut
     );
     let (iid, pat2) = (instance_id.clone(), pat.clone());
     let must_be_domain = fi.user_login_must_be_domain;
+    let validate_org_domains = fi.validate_org_domains;
     let admin_login = h.username.clone();
     let key = instance_id.clone();
     let created = st
@@ -190,7 +193,7 @@ pub async fn init_first_instance(st: &St, fi: FirstInstance) -> R<Option<InitOut
                     },
                     Payload::InstanceDomainPolicyAdded {
                         user_login_must_be_domain: must_be_domain,
-                        validate_org_domains: true,
+                        validate_org_domains,
                         smtp_sender_address_matches_instance_domain: true,
                     },
                     Payload::InstanceDomainPrimarySet {

@@ -117,6 +117,52 @@ impl ManagementService for Svc {
         })
     }
 
+    // ---- organisation domains ----
+
+    async fn add_org_domain(&self, req: Request<AddOrgDomainRequest>) -> Res<AddOrgDomainResponse> {
+        let (ctx, r) = split(req)?;
+        let details = orgs::add_domain(&self.st, &ctx, &ctx.org_id, &r.domain).await?;
+        ok(AddOrgDomainResponse {
+            details: Some(details),
+        })
+    }
+
+    async fn list_org_domains(
+        &self,
+        req: Request<ListOrgDomainsRequest>,
+    ) -> Res<ListOrgDomainsResponse> {
+        let (ctx, r) = split(req)?;
+        let page = self.page(r.query.as_ref())?;
+        let (total, pos, result) =
+            orgs::list_domains(&self.st, &ctx, &ctx.org_id, page, &r.queries).await?;
+        ok(ListOrgDomainsResponse {
+            details: list_details(total, pos),
+            result,
+        })
+    }
+
+    async fn remove_org_domain(
+        &self,
+        req: Request<RemoveOrgDomainRequest>,
+    ) -> Res<RemoveOrgDomainResponse> {
+        let (ctx, r) = split(req)?;
+        let details = orgs::remove_domain(&self.st, &ctx, &ctx.org_id, &r.domain).await?;
+        ok(RemoveOrgDomainResponse {
+            details: Some(details),
+        })
+    }
+
+    async fn set_primary_org_domain(
+        &self,
+        req: Request<SetPrimaryOrgDomainRequest>,
+    ) -> Res<SetPrimaryOrgDomainResponse> {
+        let (ctx, r) = split(req)?;
+        let details = orgs::set_primary_domain(&self.st, &ctx, &ctx.org_id, &r.domain).await?;
+        ok(SetPrimaryOrgDomainResponse {
+            details: Some(details),
+        })
+    }
+
     // ---- organisation metadata ----
 
     async fn set_org_metadata(

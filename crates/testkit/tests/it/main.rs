@@ -3,6 +3,7 @@
 
 mod admin;
 mod ops;
+mod org_domains;
 mod orgs;
 mod policies;
 mod project_grants;
