@@ -23,6 +23,12 @@ pub enum Payload {
     InstanceDomainAdded { domain: String, generated: bool },
     #[serde(rename = "instance.domain.primary.set")]
     InstanceDomainPrimarySet { domain: String },
+    #[serde(rename = "instance.trusted_domain.added")]
+    InstanceTrustedDomainAdded { domain: String },
+    #[serde(rename = "instance.trusted_domain.removed")]
+    InstanceTrustedDomainRemoved { domain: String },
+    #[serde(rename = "instance.default.language.set")]
+    InstanceDefaultLanguageSet { language: String },
     #[serde(rename = "instance.default.org.set")]
     InstanceDefaultOrgSet { org_id: String },
     #[serde(rename = "instance.policy.domain.added")]
@@ -446,6 +452,9 @@ pub const EVENT_TYPES: &[&str] = &[
     "instance.added",
     "instance.domain.added",
     "instance.domain.primary.set",
+    "instance.trusted_domain.added",
+    "instance.trusted_domain.removed",
+    "instance.default.language.set",
     "instance.default.org.set",
     "instance.policy.domain.added",
     "instance.member.added",

@@ -20,6 +20,13 @@ pub fn english(key: &str) -> &str {
         "Errors.User.NotActive" => "The user is not active",
         "Errors.IAM.NotFound" => "Instance not found",
         "Errors.Instance.NotFound" => "Instance not found",
+        "Errors.Language.NotSupported" => "The language is not supported",
+        "Errors.Instance.Domain.AlreadyExists" => {
+            "The trusted domain already exists on the instance"
+        }
+        "Errors.Instance.Domain.NotFound" => {
+            "The trusted domain could not be found on the instance"
+        }
         "Errors.Org.NotFound" => "Organisation could not be found",
         "Errors.Org.AlreadyExists" => "Organisation name is already taken",
         "Errors.Org.Invalid" => "Organisation is invalid",

@@ -13,6 +13,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (4, include_str!("schema/004_project_grants.sql")),
     (5, include_str!("schema/005_user_grants.sql")),
     (6, include_str!("schema/006_policies.sql")),
+    (7, include_str!("schema/007_instance_settings.sql")),
 ];
 
 fn render(sql: &str, d: Dialect) -> String {
@@ -73,6 +74,7 @@ fn apply_all(conn: &mut dyn Conn, d: Dialect) -> Result<()> {
 pub const READ_MODELS: &[&str] = &[
     "instances",
     "instance_domains",
+    "instance_trusted_domains",
     "orgs",
     "org_domains",
     "users",

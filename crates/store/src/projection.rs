@@ -100,6 +100,17 @@ pub fn apply(c: &mut dyn Conn, e: &Event, p: &Payload) -> Result<()> {
             c.exec("UPDATE instance_domains SET is_primary = CASE WHEN domain = ? THEN 1 ELSE 0 END WHERE instance_id = ?", &params![domain, i])?;
             c.exec("UPDATE instances SET primary_domain = ?, changed_at = ?, seq = ? WHERE id = ?", &params![domain, t, s, id])?;
         }
+        InstanceTrustedDomainAdded { domain } => {
+            c.exec("INSERT INTO instance_trusted_domains (instance_id, domain, created_at, seq) VALUES (?, ?, ?, ?)", &params![i, domain, t, s])?;
+            touch_instance(c, id, t, s)?;
+        }
+        InstanceTrustedDomainRemoved { domain } => {
+            c.exec("DELETE FROM instance_trusted_domains WHERE instance_id = ? AND domain = ?", &params![i, domain])?;
+            touch_instance(c, id, t, s)?;
+        }
+        InstanceDefaultLanguageSet { language } => {
+            c.exec("UPDATE instances SET default_language = ?, changed_at = ?, seq = ? WHERE id = ?", &params![language, t, s, id])?;
+        }
         InstanceDefaultOrgSet { org_id } => {
             c.exec("UPDATE instances SET default_org_id = ?, changed_at = ?, seq = ? WHERE id = ?", &params![org_id, t, s, id])?;
         }

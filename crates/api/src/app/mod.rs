@@ -4,6 +4,7 @@
 
 pub mod events;
 pub mod grants;
+pub mod instance;
 pub mod members;
 pub mod metadata;
 pub mod orgs;

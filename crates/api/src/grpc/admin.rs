@@ -5,7 +5,7 @@ use crate::app::events::EventFilter;
 use crate::app::members::Scope;
 use crate::app::policies as pol;
 use crate::app::users::{required, NewHuman};
-use crate::app::{events, members, orgs, setup};
+use crate::app::{events, instance, members, orgs, setup};
 use crate::convert::{list_details, micros};
 use crate::grpc::policies as conv;
 use castellan_domain::events::{Profile, AGGREGATE_TYPES, EVENT_TYPES};
@@ -34,6 +34,111 @@ impl AdminService for Svc {
         let (ctx, r) = split(req)?;
         ok(IsOrgUniqueResponse {
             is_unique: orgs::is_unique(&self.st, &ctx, &r.name, &r.domain).await?,
+        })
+    }
+
+    async fn get_supported_languages(
+        &self,
+        _: Request<GetSupportedLanguagesRequest>,
+    ) -> Res<GetSupportedLanguagesResponse> {
+        ok(GetSupportedLanguagesResponse {
+            languages: instance::SUPPORTED_LANGUAGES
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+        })
+    }
+
+    async fn get_allowed_languages(
+        &self,
+        _: Request<GetAllowedLanguagesRequest>,
+    ) -> Res<GetAllowedLanguagesResponse> {
+        ok(GetAllowedLanguagesResponse {
+            languages: instance::SUPPORTED_LANGUAGES
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+        })
+    }
+
+    async fn get_default_language(
+        &self,
+        req: Request<GetDefaultLanguageRequest>,
+    ) -> Res<GetDefaultLanguageResponse> {
+        let (ctx, _) = split(req)?;
+        ok(GetDefaultLanguageResponse {
+            language: instance::default_language(&self.st, &ctx).await?,
+        })
+    }
+
+    async fn set_default_language(
+        &self,
+        req: Request<SetDefaultLanguageRequest>,
+    ) -> Res<SetDefaultLanguageResponse> {
+        let (ctx, r) = split(req)?;
+        ok(SetDefaultLanguageResponse {
+            details: Some(instance::set_default_language(&self.st, &ctx, &r.language).await?),
+        })
+    }
+
+    async fn get_my_instance(
+        &self,
+        req: Request<GetMyInstanceRequest>,
+    ) -> Res<GetMyInstanceResponse> {
+        let (ctx, _) = split(req)?;
+        ok(GetMyInstanceResponse {
+            instance: Some(instance::get(&self.st, &ctx).await?),
+        })
+    }
+
+    async fn list_instance_domains(
+        &self,
+        req: Request<ListInstanceDomainsRequest>,
+    ) -> Res<ListInstanceDomainsResponse> {
+        let (ctx, r) = split(req)?;
+        let page = self.page(r.query.as_ref())?;
+        let (total, pos, result) =
+            instance::list_domains(&self.st, &ctx, page, r.sorting_column, &r.queries).await?;
+        ok(ListInstanceDomainsResponse {
+            details: list_details(total, pos),
+            sorting_column: r.sorting_column,
+            result,
+        })
+    }
+
+    async fn list_instance_trusted_domains(
+        &self,
+        req: Request<ListInstanceTrustedDomainsRequest>,
+    ) -> Res<ListInstanceTrustedDomainsResponse> {
+        let (ctx, r) = split(req)?;
+        let page = self.page(r.query.as_ref())?;
+        let (total, pos, result) =
+            instance::list_trusted_domains(&self.st, &ctx, page, r.sorting_column, &r.queries)
+                .await?;
+        ok(ListInstanceTrustedDomainsResponse {
+            details: list_details(total, pos),
+            sorting_column: r.sorting_column,
+            result,
+        })
+    }
+
+    async fn add_instance_trusted_domain(
+        &self,
+        req: Request<AddInstanceTrustedDomainRequest>,
+    ) -> Res<AddInstanceTrustedDomainResponse> {
+        let (ctx, r) = split(req)?;
+        ok(AddInstanceTrustedDomainResponse {
+            details: Some(instance::add_trusted_domain(&self.st, &ctx, &r.domain).await?),
+        })
+    }
+
+    async fn remove_instance_trusted_domain(
+        &self,
+        req: Request<RemoveInstanceTrustedDomainRequest>,
+    ) -> Res<RemoveInstanceTrustedDomainResponse> {
+        let (ctx, r) = split(req)?;
+        ok(RemoveInstanceTrustedDomainResponse {
+            details: Some(instance::remove_trusted_domain(&self.st, &ctx, &r.domain).await?),
         })
     }
 

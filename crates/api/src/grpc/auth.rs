@@ -1,7 +1,7 @@
 //! `zitadel.auth.v1.AuthService`: the calling user.
 
 use super::{ok, split, Res, Svc};
-use crate::app::{events, members, metadata, user_grants, users};
+use crate::app::{events, instance, members, metadata, user_grants, users};
 use crate::convert::{details, list_details, ts};
 use castellan_domain::events::agg;
 use castellan_proto::zitadel::auth::v1::{auth_service_server::AuthService, *};
@@ -11,6 +11,18 @@ use tonic::Request;
 impl AuthService for Svc {
     async fn healthz(&self, _: Request<HealthzRequest>) -> Res<HealthzResponse> {
         ok(HealthzResponse {})
+    }
+
+    async fn get_supported_languages(
+        &self,
+        _: Request<GetSupportedLanguagesRequest>,
+    ) -> Res<GetSupportedLanguagesResponse> {
+        ok(GetSupportedLanguagesResponse {
+            languages: instance::SUPPORTED_LANGUAGES
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+        })
     }
 
     async fn get_my_user(&self, req: Request<GetMyUserRequest>) -> Res<GetMyUserResponse> {
