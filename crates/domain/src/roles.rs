@@ -79,9 +79,9 @@ const USER_ALL: &[&str] = &[
     "user.feature.delete",
 ];
 const POLICY_ALL: &[&str] = &["policy.read", "policy.write", "policy.delete"];
-const PROJECT_ALL: &[&str] = &[
+/// Everything on projects except creating them (what a project owner may do).
+const PROJECT_MANAGE: &[&str] = &[
     "project.read",
-    "project.create",
     "project.write",
     "project.delete",
     "project.member.read",
@@ -340,27 +340,8 @@ const ORG_PROJECT_CREATOR: &[&str] = &[
     "project.read:self",
     "project.create",
 ];
-const PROJECT_OWNER: &[&str] = &[
-    "org.global.read",
-    "policy.read",
-    "project.read",
-    "project.write",
-    "project.delete",
-    "project.member.read",
-    "project.member.write",
-    "project.member.delete",
-    "project.role.read",
-    "project.role.write",
-    "project.role.delete",
-    "project.app.read",
-    "project.app.write",
-    "project.app.delete",
-    "project.grant.read",
-    "project.grant.write",
-    "project.grant.delete",
-    "project.grant.member.read",
-    "project.grant.member.write",
-    "project.grant.member.delete",
+/// What a project owner may do with the users of its project.
+const PROJECT_OWNER_USERS: &[&str] = &[
     "user.read",
     "user.global.read",
     "user.grant.read",
@@ -455,7 +436,8 @@ pub static ROLES: &[Role] = &[
             ORG_ALL,
             USER_ALL,
             POLICY_ALL,
-            PROJECT_ALL,
+            &["project.create"],
+            PROJECT_MANAGE,
             IAM_OWNER_EXTRA,
         ],
     },
@@ -470,7 +452,8 @@ pub static ROLES: &[Role] = &[
             &["org.create"],
             USER_ALL,
             POLICY_ALL,
-            PROJECT_ALL,
+            &["project.create"],
+            PROJECT_MANAGE,
             ORG_OWNER_EXTRA,
         ],
     },
@@ -492,7 +475,14 @@ pub static ROLES: &[Role] = &[
     },
     Role {
         name: "ORG_OWNER",
-        groups: &[ORG_ALL, USER_ALL, POLICY_ALL, PROJECT_ALL, ORG_OWNER_EXTRA],
+        groups: &[
+            ORG_ALL,
+            USER_ALL,
+            POLICY_ALL,
+            &["project.create"],
+            PROJECT_MANAGE,
+            ORG_OWNER_EXTRA,
+        ],
     },
     Role {
         name: "ORG_OWNER_VIEWER",
@@ -536,7 +526,11 @@ pub static ROLES: &[Role] = &[
     },
     Role {
         name: "PROJECT_OWNER",
-        groups: &[PROJECT_OWNER],
+        groups: &[
+            &["org.global.read", "policy.read"],
+            PROJECT_MANAGE,
+            PROJECT_OWNER_USERS,
+        ],
     },
     Role {
         name: "PROJECT_OWNER_VIEWER",
