@@ -11,7 +11,6 @@ use castellan_domain::password::HashParams;
 use castellan_store::{Db, Target};
 use config::Config;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use tokio::sync::watch;
 
 /// How TLS is handled (`--tls-mode`).
@@ -238,12 +237,12 @@ pub async fn rebuild_projections(cfg: &Config) -> Result<u64, String> {
 }
 
 /// Validates a masterkey (exactly 32 characters).
-pub fn check_masterkey(key: &str) -> Result<Arc<str>, String> {
+pub fn check_masterkey(key: &str) -> Result<(), String> {
     if key.chars().count() != 32 {
         return Err(format!(
             "the masterkey must be exactly 32 characters (got {})",
             key.chars().count()
         ));
     }
-    Ok(Arc::from(key))
+    Ok(())
 }

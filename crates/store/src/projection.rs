@@ -6,7 +6,7 @@ use crate::params;
 use crate::tx::Event;
 use crate::value::Value;
 use base64::Engine;
-use castellan_domain::events::{agg, Payload, PolicyOp};
+use castellan_domain::events::{Payload, PolicyOp};
 use castellan_domain::policy::PolicyKind;
 use castellan_domain::{Error, Result};
 
@@ -423,10 +423,7 @@ pub fn apply(c: &mut dyn Conn, e: &Event, p: &Payload) -> Result<()> {
         // Policy events were applied above (`Payload::policy`).
         InstancePasswordComplexityPolicyAdded(_) | InstancePasswordComplexityPolicyChanged(_) | OrgPasswordComplexityPolicyAdded(_) | OrgPasswordComplexityPolicyChanged(_) | OrgPasswordComplexityPolicyRemoved(_) | InstanceLockoutPolicyAdded(_) | InstanceLockoutPolicyChanged(_) | OrgLockoutPolicyAdded(_) | OrgLockoutPolicyChanged(_) | OrgLockoutPolicyRemoved(_) | InstancePasswordAgePolicyAdded(_) | InstancePasswordAgePolicyChanged(_) | OrgPasswordAgePolicyAdded(_) | OrgPasswordAgePolicyChanged(_) | OrgPasswordAgePolicyRemoved(_) | InstancePrivacyPolicyAdded(_) | InstancePrivacyPolicyChanged(_) | OrgPrivacyPolicyAdded(_) | OrgPrivacyPolicyChanged(_) | OrgPrivacyPolicyRemoved(_) | InstanceLoginPolicyAdded(_) | InstanceLoginPolicyChanged(_) | OrgLoginPolicyAdded(_) | OrgLoginPolicyChanged(_) | OrgLoginPolicyRemoved(_) => return Err(Error::internal("PROJ-p0l1c", format!("unhandled event {}", p.event_type()))),
     }
-    debug_assert!(matches!(
-        e.aggregate_type.as_str(),
-        agg::INSTANCE | agg::ORG | agg::USER | agg::PROJECT | agg::USER_GRANT
-    ));
+    debug_assert!(castellan_domain::events::AGGREGATE_TYPES.contains(&e.aggregate_type.as_str()));
     Ok(())
 }
 

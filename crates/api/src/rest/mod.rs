@@ -59,19 +59,17 @@ async fn handle_inner(rest: &Rest, req: axum::extract::Request) -> Result<Respon
     let (route, vars) = match routes().find(&parts.method, parts.uri.path()) {
         Match::Found(r, v) => (r, v),
         Match::WrongVerb => {
-            return Err(ApiErr(
-                Error::new(
-                    Kind::InvalidArgument,
-                    "REST-m3th0",
-                    "Errors.Request.Method.NotAllowed",
-                )
-                .with(format!(
-                    "{} is not allowed on {}",
-                    parts.method,
-                    parts.uri.path()
-                )),
-            ))
-            .or_else(|e| Ok(with_status(error_response(&e.0), 405)));
+            let e = Error::new(
+                Kind::InvalidArgument,
+                "REST-m3th0",
+                "Errors.Request.Method.NotAllowed",
+            )
+            .with(format!(
+                "{} is not allowed on {}",
+                parts.method,
+                parts.uri.path()
+            ));
+            return Ok(with_status(error_response(&e), 405));
         }
         Match::NotFound => {
             return Err(ApiErr(
