@@ -192,6 +192,7 @@ fn load_principal(
         org_roles: HashMap::new(),
         project_roles: HashMap::new(),
         grant_roles: HashMap::new(),
+        system_roles: Vec::new(),
         expires: r.int(1)?,
     };
     for m in c.query(

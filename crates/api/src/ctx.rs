@@ -31,6 +31,8 @@ pub struct Principal {
     pub project_roles: HashMap<String, ProjectRoles>,
     /// Roles per project grant id, with the organisation the project is granted to.
     pub grant_roles: HashMap<String, ProjectRoles>,
+    /// Roles of a system user (`SystemAPIUsers`); empty for everyone else.
+    pub system_roles: Vec<String>,
     /// Expiry of the token, microseconds.
     pub expires: i64,
 }

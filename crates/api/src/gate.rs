@@ -75,10 +75,13 @@ pub async fn authorize(
             request_id,
         }));
     }
-    let instance_id = authn::instance_by_host(&st.db, &st.cache, &host(st, headers, uri)).await?;
     let auth = headers
         .get(http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
+    if m.api == Api::System {
+        return authorize_system(st, m, headers, uri, auth, request_id);
+    }
+    let instance_id = authn::instance_by_host(&st.db, &st.cache, &host(st, headers, uri)).await?;
     let p = authn::authenticate(&st.db, &st.cache, &instance_id, auth).await?;
     let org_header = headers
         .get("x-zitadel-orgid")
@@ -111,6 +114,41 @@ pub async fn authorize(
     } else {
         Access::ByProject(ctx)
     })
+}
+
+/// System API calls: a system user's JWT, no instance (the request names the instances it acts
+/// on); the permission is checked against the system roles.
+fn authorize_system(
+    st: &St,
+    m: &Method,
+    headers: &HeaderMap,
+    uri: &http::Uri,
+    auth: Option<&str>,
+    request_id: String,
+) -> R<Access> {
+    let mut audiences = vec![st.origin()];
+    let h = host(st, headers, uri);
+    if !h.is_empty() {
+        let scheme = if st.cfg.external_secure {
+            "https"
+        } else {
+            "http"
+        };
+        audiences.push(format!("{scheme}://{}", h.to_ascii_lowercase()));
+    }
+    let p = crate::system_auth::authenticate(&st.cfg.system_users, &audiences, auth)?;
+    if !castellan_domain::roles::system_grants(
+        p.system_roles.iter().map(String::as_str),
+        &m.permission,
+    ) {
+        return Err(ApiErr(Error::denied()));
+    }
+    Ok(Access::Granted(Ctx {
+        instance_id: String::new(),
+        principal: Some(p),
+        org_id: String::new(),
+        request_id,
+    }))
 }
 
 /// The largest gRPC message the project check reads (the services' decoding limit).

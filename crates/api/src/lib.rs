@@ -16,6 +16,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod rest;
 pub mod state;
+pub mod system_auth;
 
 use axum::extract::{Path, Request, State};
 use axum::response::{IntoResponse, Response};

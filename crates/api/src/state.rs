@@ -22,6 +22,11 @@ pub struct ApiConfig {
     pub instance_host_headers: Vec<String>,
     /// Largest accepted REST body.
     pub max_body_bytes: usize,
+    /// Callers of the system API.
+    pub system_users: Vec<crate::system_auth::SystemUser>,
+    /// Domain policy of instances created by the system API (`DefaultInstance.DomainPolicy`).
+    pub user_login_must_be_domain: bool,
+    pub validate_org_domains: bool,
 }
 
 impl Default for ApiConfig {
@@ -35,6 +40,9 @@ impl Default for ApiConfig {
             hash: HashParams::default(),
             instance_host_headers: vec!["x-zitadel-instance-host".into()],
             max_body_bytes: 1024 * 1024,
+            system_users: Vec::new(),
+            user_login_must_be_domain: true,
+            validate_org_domains: false,
         }
     }
 }

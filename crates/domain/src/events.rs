@@ -19,8 +19,14 @@ pub mod agg {
 pub enum Payload {
     #[serde(rename = "instance.added")]
     InstanceAdded { name: String },
+    #[serde(rename = "instance.changed")]
+    InstanceChanged { name: String },
+    #[serde(rename = "instance.removed")]
+    InstanceRemoved { name: String },
     #[serde(rename = "instance.domain.added")]
     InstanceDomainAdded { domain: String, generated: bool },
+    #[serde(rename = "instance.domain.removed")]
+    InstanceDomainRemoved { domain: String },
     #[serde(rename = "instance.domain.primary.set")]
     InstanceDomainPrimarySet { domain: String },
     #[serde(rename = "instance.trusted_domain.added")]
@@ -442,7 +448,9 @@ impl Payload {
                 | MachineSecretRemoved {}
                 | MachineSecretSet { .. }
                 | InstanceDomainAdded { .. }
+                | InstanceDomainRemoved { .. }
                 | InstanceDomainPrimarySet { .. }
+                | InstanceRemoved { .. }
         )
     }
 }
@@ -450,7 +458,10 @@ impl Payload {
 /// Every event type, for `ListEventTypes`.
 pub const EVENT_TYPES: &[&str] = &[
     "instance.added",
+    "instance.changed",
+    "instance.removed",
     "instance.domain.added",
+    "instance.domain.removed",
     "instance.domain.primary.set",
     "instance.trusted_domain.added",
     "instance.trusted_domain.removed",

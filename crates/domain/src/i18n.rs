@@ -21,12 +21,15 @@ pub fn english(key: &str) -> &str {
         "Errors.IAM.NotFound" => "Instance not found",
         "Errors.Instance.NotFound" => "Instance not found",
         "Errors.Language.NotSupported" => "The language is not supported",
-        "Errors.Instance.Domain.AlreadyExists" => {
-            "The trusted domain already exists on the instance"
+        "Errors.Instance.Domain.AlreadyExists" => "The domain already exists",
+        "Errors.Instance.Domain.NotFound" => "The domain could not be found on the instance",
+        "Errors.Instance.Domain.GeneratedNotRemovable" => "A generated domain cannot be removed",
+        "Errors.Instance.Domain.PrimaryNotRemovable" => {
+            "The primary domain cannot be removed; set another primary domain first"
         }
-        "Errors.Instance.Domain.NotFound" => {
-            "The trusted domain could not be found on the instance"
-        }
+        "Errors.Instance.Name.Empty" => "The instance name is missing",
+        "Errors.Key.Invalid" => "The key is invalid",
+        "Errors.System.User.Unknown" => "The system user is not configured",
         "Errors.Org.NotFound" => "Organisation could not be found",
         "Errors.Org.AlreadyExists" => "Organisation name is already taken",
         "Errors.Org.Invalid" => "Organisation is invalid",

@@ -6,6 +6,7 @@ pub mod error;
 pub mod events;
 pub mod i18n;
 pub mod id;
+pub mod jwt;
 pub mod password;
 pub mod policy;
 pub mod roles;

@@ -607,6 +607,51 @@ pub fn any_grants<'a>(roles: impl IntoIterator<Item = &'a str>, permission: &str
         .any(|r| r.grants(permission))
 }
 
+/// Roles of system users (`SystemAPIUsers`), checked by the system API only; they are never
+/// assigned through members and so stay out of [`ROLES`].
+pub static SYSTEM_ROLES: &[Role] = &[
+    Role {
+        name: "SYSTEM_OWNER",
+        groups: &[&[
+            "system.instance.read",
+            "system.instance.write",
+            "system.instance.delete",
+            "system.domain.read",
+            "system.domain.write",
+            "system.domain.delete",
+            "system.debug.read",
+            "system.debug.write",
+            "system.debug.delete",
+            "system.feature.read",
+            "system.feature.write",
+            "system.feature.delete",
+            "system.limits.write",
+            "system.limits.delete",
+            "system.quota.write",
+            "system.quota.delete",
+            "system.iam.member.read",
+        ]],
+    },
+    Role {
+        name: "SYSTEM_OWNER_VIEWER",
+        groups: &[&[
+            "system.instance.read",
+            "system.domain.read",
+            "system.debug.read",
+            "system.feature.read",
+            "system.iam.member.read",
+        ]],
+    },
+];
+
+/// Whether any of the system `roles` grants `permission`.
+pub fn system_grants<'a>(roles: impl IntoIterator<Item = &'a str>, permission: &str) -> bool {
+    roles
+        .into_iter()
+        .filter_map(|n| SYSTEM_ROLES.iter().find(|r| r.name == n))
+        .any(|r| r.grants(permission))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -628,5 +673,16 @@ mod tests {
         assert_eq!(role("ORG_OWNER").map(Role::level), Some(Level::Org));
         assert!(roles_of_level(Level::Org).contains(&"ORG_PROJECT_CREATOR"));
         assert!(!role("ORG_OWNER_VIEWER").expect("role").grants("org.write"));
+    }
+
+    #[test]
+    fn system_roles_are_separate() {
+        assert!(system_grants(["SYSTEM_OWNER"], "system.instance.delete"));
+        assert!(!system_grants(
+            ["SYSTEM_OWNER_VIEWER"],
+            "system.instance.write"
+        ));
+        assert!(!system_grants(["IAM_OWNER"], "system.instance.read"));
+        assert!(role("SYSTEM_OWNER").is_none());
     }
 }

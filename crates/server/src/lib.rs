@@ -4,6 +4,7 @@
 
 pub mod config;
 pub mod serve;
+pub mod system_users;
 
 use castellan_api::app::setup::{FirstInstance, InitOutcome};
 use castellan_api::{ApiConfig, AppState};
@@ -64,8 +65,8 @@ pub async fn open_db(cfg: &Config) -> Result<Db, String> {
         .map_err(|e| format!("cannot open the database: {}", e.text()))
 }
 
-fn api_config(cfg: &Config, secure: bool) -> ApiConfig {
-    ApiConfig {
+fn api_config(cfg: &Config, secure: bool) -> Result<ApiConfig, String> {
+    Ok(ApiConfig {
         external_domain: cfg.external_domain.to_lowercase(),
         external_port: cfg.external_port,
         external_secure: secure,
@@ -82,7 +83,10 @@ fn api_config(cfg: &Config, secure: bool) -> ApiConfig {
             .map(|h| h.to_lowercase())
             .collect(),
         max_body_bytes: 1024 * 1024,
-    }
+        system_users: system_users::parse(&cfg.system_api_users)?,
+        user_login_must_be_domain: cfg.default_instance.domain_policy.user_login_must_be_domain,
+        validate_org_domains: cfg.default_instance.domain_policy.validate_org_domains,
+    })
 }
 
 fn first_instance(cfg: &Config) -> FirstInstance {
@@ -141,12 +145,13 @@ pub async fn start(opts: Options) -> Result<Running, String> {
     if !tls_on && !secure {
         tracing::warn!("TLS is disabled and links use http: use this for local development only");
     }
+    let api = api_config(cfg, secure)?;
     let db = open_db(cfg).await?;
     db.spawn_listener();
     let node = opts
         .node
         .unwrap_or_else(|| u16::from_le_bytes(castellan_domain::id::random_bytes::<2>()) & 0x3ff);
-    let st = AppState::new(db, api_config(cfg, secure), node);
+    let st = AppState::new(db, api, node);
     let init = if opts.init {
         let out = castellan_api::app::setup::init_first_instance(&st, first_instance(cfg))
             .await

@@ -92,6 +92,20 @@ pub fn apply(c: &mut dyn Conn, e: &Event, p: &Payload) -> Result<()> {
         InstanceAdded { name } => {
             c.exec("INSERT INTO instances (id, name, created_at, changed_at, seq) VALUES (?, ?, ?, ?, ?)", &params![id, name, t, t, s])?;
         }
+        InstanceChanged { name } => {
+            c.exec("UPDATE instances SET name = ?, changed_at = ?, seq = ? WHERE id = ?", &params![name, t, s, id])?;
+        }
+        InstanceRemoved { .. } => {
+            // Everything of the instance goes; its events stay as the audit trail.
+            for table in crate::migrate::READ_MODELS {
+                let col = if *table == "instances" { "id" } else { "instance_id" };
+                c.exec(&format!("DELETE FROM {table} WHERE {col} = ?"), &params![i])?;
+            }
+        }
+        InstanceDomainRemoved { domain } => {
+            c.exec("DELETE FROM instance_domains WHERE instance_id = ? AND domain = ?", &params![i, domain])?;
+            touch_instance(c, id, t, s)?;
+        }
         InstanceDomainAdded { domain, generated } => {
             c.exec("INSERT INTO instance_domains (instance_id, domain, is_generated, created_at) VALUES (?, ?, ?, ?)", &params![i, domain, *generated, t])?;
             touch_instance(c, id, t, s)?;

@@ -3,6 +3,7 @@
 //! sockets.
 
 pub mod postgres;
+pub mod system;
 
 use castellan_server::config::Config;
 use castellan_server::{Options, Running, TlsMode};
@@ -207,6 +208,26 @@ macro_rules! both {
                 if let Some(s) = $crate::TestServer::start($crate::Backend::Postgres).await {
                     ($body)(s).await;
                 }
+            }
+        }
+    };
+}
+
+/// Runs an async test function that starts its own server(s) on SQLite and on PostgreSQL:
+/// `both_backends!(name, |backend| async move { ... })`.
+#[macro_export]
+macro_rules! both_backends {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                ($body)($crate::Backend::Sqlite).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                ($body)($crate::Backend::Postgres).await;
             }
         }
     };

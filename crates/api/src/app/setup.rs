@@ -145,24 +145,39 @@ pub async fn init_first_instance(st: &St, fi: FirstInstance) -> R<Option<InitOut
         )),
         None => None,
     };
-    let instance_id = st.ids.next();
-    let (org_id, admin_id, machine_id, pat_id) =
-        (st.ids.next(), st.ids.next(), st.ids.next(), st.ids.next());
-    let pat = machine.as_ref().map(|_| super::tokens::random_token());
+    let ids = super::instances::Created {
+        instance_id: st.ids.next(),
+        org_id: st.ids.next(),
+        human_id: st.ids.next(),
+        machine_id: st.ids.next(),
+        pat_id: st.ids.next(),
+        pat: machine.as_ref().map(|_| super::tokens::random_token()),
+        ..Default::default()
+    };
+    let ext = st.cfg.external_domain.to_lowercase();
+    let admin_login = h.username.clone();
+    let spec = super::instances::InstanceSpec {
+        name: fi.instance_name.clone(),
+        org_name: fi.org_name.clone(),
+        generated_domain: ext.clone(),
+        custom_domain: None,
+        default_language: "en".into(),
+        human: Some((h, hash)),
+        machine: machine.map(|(username, name)| super::instances::MachineOwner {
+            username,
+            name,
+            pat_expiry: Some(crate::authn::NO_EXPIRY),
+            key_expiry: None,
+        }),
+        user_login_must_be_domain: fi.user_login_must_be_domain,
+        validate_org_domains: fi.validate_org_domains,
+    };
     let author = Author {
-        instance_id: instance_id.clone(),
+        instance_id: ids.instance_id.clone(),
         creator: "SYSTEM".into(),
     };
-    let (ext, inst_name, org_name) = (
-        st.cfg.external_domain.clone(),
-        fi.instance_name.clone(),
-        fi.org_name.clone(),
-    );
-    let (iid, pat2) = (instance_id.clone(), pat.clone());
-    let must_be_domain = fi.user_login_must_be_domain;
-    let validate_org_domains = fi.validate_org_domains;
-    let admin_login = h.username.clone();
-    let key = instance_id.clone();
+    let key = ids.instance_id.clone();
+    let ids2 = ids.clone();
     let created = st
         .db
         .command(&key, author, move |tx| {
@@ -177,90 +192,9 @@ pub async fn init_first_instance(st: &St, fi: FirstInstance) -> R<Option<InitOut
             }
             tx.exec(
                 "INSERT INTO system_settings (key, value) VALUES ('first_instance', ?)",
-                &params![&iid],
+                &params![&ids2.instance_id],
             )?;
-            tx.push(
-                agg::INSTANCE,
-                &iid,
-                &iid,
-                vec![
-                    Payload::InstanceAdded {
-                        name: inst_name.clone(),
-                    },
-                    Payload::InstanceDomainAdded {
-                        domain: ext.to_lowercase(),
-                        generated: true,
-                    },
-                    Payload::InstanceDomainPolicyAdded {
-                        user_login_must_be_domain: must_be_domain,
-                        validate_org_domains,
-                        smtp_sender_address_matches_instance_domain: true,
-                    },
-                    Payload::InstanceDomainPrimarySet {
-                        domain: ext.to_lowercase(),
-                    },
-                ],
-            )?;
-            super::orgs::create(tx, &org_id, &org_name, &ext, None)?;
-            tx.push(
-                agg::INSTANCE,
-                &iid,
-                &iid,
-                vec![Payload::InstanceDefaultOrgSet {
-                    org_id: org_id.clone(),
-                }],
-            )?;
-            push_human(tx, &admin_id, &org_id, &h, &hash)?;
-            tx.push(
-                agg::INSTANCE,
-                &iid,
-                &iid,
-                vec![Payload::InstanceMemberAdded {
-                    user_id: admin_id.clone(),
-                    roles: vec!["IAM_OWNER".into()],
-                }],
-            )?;
-            tx.push(
-                agg::ORG,
-                &org_id,
-                &org_id,
-                vec![Payload::OrgMemberAdded {
-                    user_id: admin_id.clone(),
-                    roles: vec!["ORG_OWNER".into()],
-                }],
-            )?;
-            if let (Some((username, name)), Some(token)) = (&machine, &pat2) {
-                let login = super::users::login_name(tx.conn, &iid, &org_id, username)?;
-                tx.push(
-                    agg::USER,
-                    &machine_id,
-                    &org_id,
-                    vec![Payload::MachineAdded {
-                        user_name: username.clone(),
-                        login_name: login,
-                        name: name.clone(),
-                        description: String::new(),
-                        access_token_type: 0,
-                    }],
-                )?;
-                super::tokens::push_pat(
-                    tx,
-                    &pat_id,
-                    token,
-                    &machine_id,
-                    &org_id,
-                    crate::authn::NO_EXPIRY,
-                )?;
-                tx.push(
-                    agg::INSTANCE,
-                    &iid,
-                    &iid,
-                    vec![Payload::InstanceMemberAdded {
-                        user_id: machine_id.clone(),
-                        roles: vec!["IAM_OWNER".into()],
-                    }],
-                )?;
-            }
+            super::instances::push_instance(tx, &ids2, &spec, &ext, None)?;
             Ok(true)
         })
         .await?;
@@ -268,10 +202,10 @@ pub async fn init_first_instance(st: &St, fi: FirstInstance) -> R<Option<InitOut
         return Ok(None);
     }
     Ok(Some(InitOutcome {
-        instance_id,
+        instance_id: ids.instance_id,
         admin_login,
         generated_password: generated,
-        pat,
+        pat: ids.pat,
     }))
 }
 

@@ -24,7 +24,7 @@ pub fn random_token() -> String {
         .encode(castellan_domain::id::random_bytes::<32>())
 }
 
-fn expiration(t: Option<&prost_types::Timestamp>) -> Result<i64> {
+pub fn expiration(t: Option<&prost_types::Timestamp>) -> Result<i64> {
     match t {
         None => Ok(NO_EXPIRY),
         Some(t) => {
@@ -317,7 +317,7 @@ fn pkcs8_to_pkcs1(p8: &[u8]) -> Option<Vec<u8>> {
 }
 
 /// Generates an RSA-2048 key pair: (PKCS#1 private PEM, SPKI public PEM).
-fn generate_rsa() -> Result<(String, String)> {
+pub fn generate_rsa() -> Result<(String, String)> {
     use aws_lc_rs::encoding::{AsDer, Pkcs8V1Der, PublicKeyX509Der};
     use aws_lc_rs::signature::KeyPair;
     let kp = aws_lc_rs::rsa::KeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048)
@@ -345,6 +345,15 @@ fn rfc3339(m: i64) -> String {
                 .ok()
         })
         .unwrap_or_default()
+}
+
+/// The JSON key file of a machine key (`key` only when the private key was generated here).
+pub fn key_file(key_id: &str, user_id: &str, exp: i64, private: &str) -> Vec<u8> {
+    let mut file = serde_json::json!({"type": "serviceaccount", "keyId": key_id, "userId": user_id, "expirationDate": rfc3339(exp)});
+    if !private.is_empty() {
+        file["key"] = private.into();
+    }
+    file.to_string().into_bytes()
 }
 
 /// AddMachineKey: generates (or takes) an RSA key; returns (key id, JSON key file, details).
@@ -394,15 +403,8 @@ pub async fn add_key(
             )
         })
         .await?;
-    let mut file = serde_json::json!({"type": "serviceaccount", "keyId": key_id, "userId": user_id, "expirationDate": rfc3339(exp)});
-    if !private.is_empty() {
-        file["key"] = private.into();
-    }
-    Ok((
-        key_id,
-        file.to_string().into_bytes(),
-        mutation(&evs, true).unwrap_or_default(),
-    ))
+    let file = key_file(&key_id, user_id, exp, &private);
+    Ok((key_id, file, mutation(&evs, true).unwrap_or_default()))
 }
 
 #[cfg(test)]

@@ -10,11 +10,12 @@ mod policies;
 mod project_grants;
 mod project_members;
 mod projects;
+mod system;
 mod transport;
 mod user_grants;
 mod users;
 
-pub use castellan_testkit::{both, Backend, TestServer};
+pub use castellan_testkit::{both, both_backends, Backend, TestServer};
 pub use serde_json::{json, Value};
 
 /// Asserts a REST error: HTTP status, gRPC code and that the message mentions `needle`.

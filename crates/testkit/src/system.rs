@@ -1,0 +1,127 @@
+//! System API test support: a system user with a fresh RSA key, its self-signed JWTs, and
+//! requests addressed to another instance by its host.
+
+use crate::TestServer;
+use aws_lc_rs::encoding::{AsDer, PublicKeyX509Der};
+use aws_lc_rs::signature::KeyPair;
+use base64::Engine;
+use castellan_server::config::Config;
+use serde_json::Value;
+
+/// A system user's key pair.
+pub struct SystemUser {
+    pub name: String,
+    key: aws_lc_rs::rsa::KeyPair,
+}
+
+fn b64url(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+impl SystemUser {
+    /// A new system user `name` with a fresh RSA-2048 key.
+    pub fn new(name: &str) -> Self {
+        SystemUser {
+            name: name.to_string(),
+            key: aws_lc_rs::rsa::KeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048)
+                .unwrap_or_else(|e| panic!("rsa: {e}")),
+        }
+    }
+
+    /// The public key as PEM.
+    pub fn public_pem(&self) -> String {
+        let der: PublicKeyX509Der = self
+            .key
+            .public_key()
+            .as_der()
+            .unwrap_or_else(|e| panic!("der: {e}"));
+        let b64 = base64::engine::general_purpose::STANDARD.encode(der.as_ref());
+        format!("-----BEGIN PUBLIC KEY-----\n{b64}\n-----END PUBLIC KEY-----\n")
+    }
+
+    /// Adds this user to `cfg` as ZITADEL configures it (KeyData, optional roles).
+    pub fn configure(&self, cfg: &mut Config, roles: &[&str]) {
+        let data = base64::engine::general_purpose::STANDARD.encode(self.public_pem());
+        let mut entry = serde_json::json!({ "KeyData": data });
+        if !roles.is_empty() {
+            entry["Memberships"] = serde_json::json!([{ "MemberType": "System", "Roles": roles }]);
+        }
+        if !cfg.system_api_users.is_array() {
+            cfg.system_api_users = Value::Array(Vec::new());
+        }
+        if let Value::Array(a) = &mut cfg.system_api_users {
+            a.push(serde_json::json!({ self.name.clone(): entry }));
+        }
+    }
+
+    /// A JWT with these claims, signed with this user's key.
+    pub fn sign(&self, claims: &Value) -> String {
+        let input = format!(
+            "{}.{}",
+            b64url(br#"{"alg":"RS256","typ":"JWT"}"#),
+            b64url(claims.to_string().as_bytes())
+        );
+        let rng = aws_lc_rs::rand::SystemRandom::new();
+        let mut sig = vec![0; self.key.public_modulus_len()];
+        self.key
+            .sign(
+                &aws_lc_rs::signature::RSA_PKCS1_SHA256,
+                &rng,
+                input.as_bytes(),
+                &mut sig,
+            )
+            .unwrap_or_else(|e| panic!("sign: {e}"));
+        format!("{input}.{}", b64url(&sig))
+    }
+
+    /// A valid token for `aud` (iss = sub = the user's name, one hour).
+    pub fn token(&self, aud: &str) -> String {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        self.sign(&serde_json::json!({
+            "iss": self.name, "sub": self.name, "aud": aud, "iat": now, "exp": now + 3600
+        }))
+    }
+}
+
+impl TestServer {
+    /// The external origin test servers run under (audience of system JWTs).
+    pub fn origin(&self) -> String {
+        format!("http://localhost:{}", self.port)
+    }
+
+    /// Sends a REST request addressed to `host` (the instance it selects).
+    pub async fn call_host(
+        &self,
+        host: &str,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+        token: Option<&str>,
+        org: Option<&str>,
+    ) -> (u16, Value) {
+        let m = reqwest::Method::from_bytes(method.as_bytes()).unwrap_or(reqwest::Method::GET);
+        let mut req = self.http.request(m, self.url(path)).header("host", host);
+        if let Some(t) = token {
+            req = req.header("authorization", format!("Bearer {t}"));
+        }
+        if let Some(o) = org {
+            req = req.header("x-zitadel-orgid", o);
+        }
+        if let Some(b) = body {
+            req = req
+                .header("content-type", "application/json")
+                .body(b.to_string());
+        }
+        let resp = req
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{method} {path} @ {host}: {e}"));
+        let status = resp.status().as_u16();
+        let text = resp.text().await.unwrap_or_default();
+        let json = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        (status, json)
+    }
+}
