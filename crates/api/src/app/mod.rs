@@ -5,6 +5,7 @@
 pub mod events;
 pub mod grants;
 pub mod instance;
+pub mod me;
 pub mod members;
 pub mod metadata;
 pub mod orgs;
