@@ -73,17 +73,42 @@ impl Principal {
                 )
         })
     }
-    /// Every permission the caller holds in `org`.
+    /// Every permission the caller holds in `org`, as ZITADEL's ListMyZitadelPermissions lists
+    /// them: those of instance and `org` memberships as they are, those of memberships on
+    /// projects of `org` suffixed `:<project id>` and of grants to `org` `:<grant id>`.
     pub fn permissions_in(&self, org: &str) -> Vec<String> {
+        fn add(out: &mut Vec<String>, roles: &[String], suffix: &str) {
+            for r in roles
+                .iter()
+                .filter_map(|r| castellan_domain::roles::role(r))
+            {
+                for p in r.permissions() {
+                    let p = if suffix.is_empty() {
+                        p.to_string()
+                    } else {
+                        format!("{p}:{suffix}")
+                    };
+                    if !out.contains(&p) {
+                        out.push(p);
+                    }
+                }
+            }
+        }
         let mut out: Vec<String> = Vec::new();
-        let roles = self
-            .instance_roles
-            .iter()
-            .chain(self.org_roles.get(org).into_iter().flatten());
-        for r in roles.filter_map(|r| castellan_domain::roles::role(r)) {
-            for p in r.permissions() {
-                if !out.iter().any(|x| x == p) {
-                    out.push(p.to_string());
+        add(&mut out, &self.instance_roles, "");
+        if let Some(r) = self.org_roles.get(org) {
+            add(&mut out, r, "");
+        }
+        for scoped in [&self.project_roles, &self.grant_roles] {
+            let mut ids: Vec<&String> = scoped
+                .iter()
+                .filter(|(_, r)| r.org_id == org)
+                .map(|(id, _)| id)
+                .collect();
+            ids.sort();
+            for id in ids {
+                if let Some(r) = scoped.get(id) {
+                    add(&mut out, &r.roles, id);
                 }
             }
         }

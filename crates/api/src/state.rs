@@ -114,6 +114,21 @@ impl AppState {
             .map_err(|e| castellan_domain::Error::internal("HASH-j01n", e.to_string()))?
     }
 
+    /// Verifies a password against a stored hash on the same bounded pool.
+    pub async fn verify_password(
+        &self,
+        pw: String,
+        hash: String,
+    ) -> castellan_domain::Result<bool> {
+        let _permit =
+            self.hashers.acquire().await.map_err(|_| {
+                castellan_domain::Error::internal("HASH-p00l", "hasher pool closed")
+            })?;
+        tokio::task::spawn_blocking(move || castellan_domain::password::verify(&pw, &hash))
+            .await
+            .map_err(|e| castellan_domain::Error::internal("HASH-j01n", e.to_string()))
+    }
+
     /// The instance's external origin, e.g. `https://auth.example.com`.
     pub fn origin(&self) -> String {
         let scheme = if self.cfg.external_secure {

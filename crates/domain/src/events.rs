@@ -269,6 +269,16 @@ pub enum Payload {
     OrgLoginPolicyChanged(serde_json::Value),
     #[serde(rename = "org.policy.login.removed")]
     OrgLoginPolicyRemoved(serde_json::Value),
+    #[serde(rename = "instance.policy.label.added")]
+    InstanceLabelPolicyAdded(serde_json::Value),
+    #[serde(rename = "instance.policy.label.changed")]
+    InstanceLabelPolicyChanged(serde_json::Value),
+    #[serde(rename = "org.policy.label.added")]
+    OrgLabelPolicyAdded(serde_json::Value),
+    #[serde(rename = "org.policy.label.changed")]
+    OrgLabelPolicyChanged(serde_json::Value),
+    #[serde(rename = "org.policy.label.removed")]
+    OrgLabelPolicyRemoved(serde_json::Value),
 
     #[serde(rename = "user.grant.added")]
     UserGrantAdded {
@@ -387,6 +397,11 @@ policy_events! {
     OrgLoginPolicyAdded, Login, true, Added;
     OrgLoginPolicyChanged, Login, true, Changed;
     OrgLoginPolicyRemoved, Login, true, Removed;
+    InstanceLabelPolicyAdded, Label, false, Added;
+    InstanceLabelPolicyChanged, Label, false, Changed;
+    OrgLabelPolicyAdded, Label, true, Added;
+    OrgLabelPolicyChanged, Label, true, Changed;
+    OrgLabelPolicyRemoved, Label, true, Removed;
 }
 
 impl Payload {
@@ -552,6 +567,11 @@ pub const EVENT_TYPES: &[&str] = &[
     "org.policy.login.added",
     "org.policy.login.changed",
     "org.policy.login.removed",
+    "instance.policy.label.added",
+    "instance.policy.label.changed",
+    "org.policy.label.added",
+    "org.policy.label.changed",
+    "org.policy.label.removed",
     "user.grant.added",
     "user.grant.changed",
     "user.grant.cascade.changed",

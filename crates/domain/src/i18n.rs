@@ -57,6 +57,10 @@ pub fn english(key: &str) -> &str {
         "Errors.User.Phone.Invalid" => "Phone number is invalid",
         "Errors.User.Phone.NotFound" => "Phone not found",
         "Errors.User.Password.Invalid" => "Password is invalid",
+        "Errors.User.Password.Empty" => "Password is empty",
+        "Errors.User.Password.NotChanged" => {
+            "New password cannot be the same as your current password"
+        }
         "Errors.User.Password.Hash.Unsupported" => "The password hash format is not supported",
         "Errors.User.Machine.NotChanged" => "Machine not changed",
         "Errors.User.Machine.Secret.NotExisting" => "Machine secret does not exist",
@@ -113,6 +117,9 @@ pub fn english(key: &str) -> &str {
         "Errors.Org.LoginPolicy.NotFound" => "Login policy not found",
         "Errors.Org.LoginPolicy.AlreadyExists" => "Login policy already exists",
         "Errors.Org.LoginPolicy.NotChanged" => "Login policy has not been changed",
+        "Errors.Org.LabelPolicy.NotFound" => "Label policy not found",
+        "Errors.Org.LabelPolicy.AlreadyExists" => "Label policy already exists",
+        "Errors.Org.LabelPolicy.NotChanged" => "Label policy has not been changed",
         "Errors.Policy.Invalid" => "Policy is invalid",
         "Errors.Event.NotFound" => "Event not found",
         "Errors.Concurrent.Modification" => "The object was changed concurrently; retry",

@@ -15,15 +15,17 @@ pub enum PolicyKind {
     PasswordAge,
     Privacy,
     Login,
+    Label,
 }
 
 impl PolicyKind {
-    pub const ALL: [PolicyKind; 5] = [
+    pub const ALL: [PolicyKind; 6] = [
         PolicyKind::PasswordComplexity,
         PolicyKind::Lockout,
         PolicyKind::PasswordAge,
         PolicyKind::Privacy,
         PolicyKind::Login,
+        PolicyKind::Label,
     ];
 
     /// The stored name of the kind.
@@ -34,6 +36,7 @@ impl PolicyKind {
             PolicyKind::PasswordAge => "password_age",
             PolicyKind::Privacy => "privacy",
             PolicyKind::Login => "login",
+            PolicyKind::Label => "label",
         }
     }
 
@@ -64,6 +67,11 @@ impl PolicyKind {
                 "Errors.Org.LoginPolicy.NotFound",
                 "Errors.Org.LoginPolicy.AlreadyExists",
                 "Errors.Org.LoginPolicy.NotChanged",
+            ),
+            PolicyKind::Label => (
+                "Errors.Org.LabelPolicy.NotFound",
+                "Errors.Org.LabelPolicy.AlreadyExists",
+                "Errors.Org.LabelPolicy.NotChanged",
             ),
         }
     }
@@ -272,6 +280,77 @@ impl PolicySettings for Login {
     }
 }
 
+/// Branding (ZITADEL's label policy) without assets: colours as `#rrggbb` (or empty), the
+/// theme mode as ZITADEL's `ThemeMode` number.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default)]
+pub struct Label {
+    pub primary_color: String,
+    pub background_color: String,
+    pub warn_color: String,
+    pub font_color: String,
+    pub primary_color_dark: String,
+    pub background_color_dark: String,
+    pub warn_color_dark: String,
+    pub font_color_dark: String,
+    pub hide_login_name_suffix: bool,
+    pub error_msg_popup: bool,
+    pub disable_watermark: bool,
+    pub theme_mode: i32,
+}
+
+impl Default for Label {
+    /// ZITADEL's default branding.
+    fn default() -> Self {
+        Label {
+            primary_color: "#5469d4".into(),
+            background_color: "#fafafa".into(),
+            warn_color: "#cd3d56".into(),
+            font_color: "#000000".into(),
+            primary_color_dark: "#2073c4".into(),
+            background_color_dark: "#111827".into(),
+            warn_color_dark: "#ff3b5b".into(),
+            font_color_dark: "#ffffff".into(),
+            hide_login_name_suffix: false,
+            error_msg_popup: false,
+            disable_watermark: false,
+            theme_mode: 1,
+        }
+    }
+}
+
+/// Whether `v` is empty or a `#rgb` / `#rrggbb` colour.
+fn is_color(v: &str) -> bool {
+    v.is_empty()
+        || (v.starts_with('#')
+            && matches!(v.len(), 4 | 7)
+            && v[1..].chars().all(|c| c.is_ascii_hexdigit()))
+}
+
+impl PolicySettings for Label {
+    const KIND: PolicyKind = PolicyKind::Label;
+    fn validate(&self) -> Result<()> {
+        for (field, v) in [
+            ("primaryColor", &self.primary_color),
+            ("backgroundColor", &self.background_color),
+            ("warnColor", &self.warn_color),
+            ("fontColor", &self.font_color),
+            ("primaryColorDark", &self.primary_color_dark),
+            ("backgroundColorDark", &self.background_color_dark),
+            ("warnColorDark", &self.warn_color_dark),
+            ("fontColorDark", &self.font_color_dark),
+        ] {
+            if !is_color(v) {
+                return Err(bad(field, "must be a colour like #5469d4"));
+            }
+        }
+        if !(0..=3).contains(&self.theme_mode) {
+            return Err(bad("themeMode", "is unknown"));
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -283,6 +362,12 @@ mod tests {
         assert!(PasswordAge::default().validate().is_ok());
         assert!(Privacy::default().validate().is_ok());
         assert!(Login::default().validate().is_ok());
+        assert!(Label::default().validate().is_ok());
+        let bad_color = Label {
+            warn_color: "red".into(),
+            ..Default::default()
+        };
+        assert!(bad_color.validate().is_err());
         for min_length in [0, 73] {
             let c = Complexity {
                 min_length,

@@ -180,6 +180,61 @@ impl TestServer {
             .await
     }
 
+    /// **Test only**: a bearer token for any user, human ones included.
+    ///
+    /// Humans cannot obtain tokens through the product yet (OIDC and the login come later) and
+    /// the management API refuses personal access tokens for them. This writes the token the
+    /// way a personal access token is stored, as a `user.personal.access.token.added` event
+    /// pushed through the server's own event store (so the `pats` read model and the caches
+    /// stay consistent), bypassing the machine-only check of `AddPersonalAccessToken`. Nothing
+    /// in the server exposes this path.
+    pub async fn token_for(&self, user_id: &str) -> String {
+        use castellan_domain::events::{agg, Payload};
+        let st = &self
+            .running
+            .as_ref()
+            .unwrap_or_else(|| panic!("server stopped"))
+            .state;
+        let uid = user_id.to_string();
+        let (instance, org) = st
+            .db
+            .read(move |c| {
+                let r = c.one(
+                    "SELECT instance_id, org_id FROM users WHERE id = ?",
+                    &castellan_store::params![&uid],
+                )?;
+                Ok(match r {
+                    Some(r) => Some((r.text(0)?, r.text(1)?)),
+                    None => None,
+                })
+            })
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+            .unwrap_or_else(|| panic!("no user {user_id}"));
+        let token = castellan_api::app::tokens::random_token();
+        let ev = Payload::PatAdded {
+            token_id: st.ids.next(),
+            token_hash: castellan_api::authn::hash_secret(&token),
+            expiration: castellan_api::authn::NO_EXPIRY,
+            scopes: castellan_api::app::tokens::PAT_SCOPES
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+        };
+        let author = castellan_store::Author {
+            instance_id: instance,
+            creator: "TESTKIT".into(),
+        };
+        let uid = user_id.to_string();
+        st.db
+            .command(user_id, author, move |tx| {
+                tx.push(agg::USER, &uid, &org, vec![ev.clone()])
+            })
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        token
+    }
+
     /// A gRPC channel to the server.
     pub async fn channel(&self) -> tonic::transport::Channel {
         tonic::transport::Endpoint::from_shared(self.base.clone())

@@ -6,6 +6,7 @@ pub mod events;
 pub mod grants;
 pub mod instance;
 pub mod instances;
+pub mod me;
 pub mod members;
 pub mod metadata;
 pub mod orgs;

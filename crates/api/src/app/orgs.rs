@@ -288,9 +288,25 @@ pub async fn list(
     sorting: i32,
     queries: &[pb::OrgQuery],
 ) -> R<(i64, i64, Vec<OrgRow>)> {
+    list_in(st, ctx, page, sorting, queries, None).await
+}
+
+/// Lists organisations of the instance, only those of `ids` when given.
+pub async fn list_in(
+    st: &St,
+    ctx: &Ctx,
+    page: Page,
+    sorting: i32,
+    queries: &[pb::OrgQuery],
+    ids: Option<&[String]>,
+) -> R<(i64, i64, Vec<OrgRow>)> {
     use pb::org_query::Query as Q;
     let mut f = Filter::new();
     f.and("instance_id = ?", params![&ctx.instance_id]);
+    if let Some(ids) = ids {
+        let (sql, vals) = super::query::in_list("id", ids);
+        f.and(sql, vals);
+    }
     for q in queries {
         match q
             .query

@@ -245,29 +245,56 @@ pub struct NewHuman {
     pub user_id: Option<String>,
 }
 
+/// How the profile fields are named in error messages.
+pub struct ProfileFields {
+    pub first_name: &'static str,
+    pub last_name: &'static str,
+    pub nick_name: &'static str,
+    pub display_name: &'static str,
+    pub preferred_language: &'static str,
+    pub gender: &'static str,
+}
+
+/// Fields nested in a `profile` object (AddHumanUser, UpdateHumanProfile).
+pub const PROFILE_NESTED: ProfileFields = ProfileFields {
+    first_name: "profile.firstName",
+    last_name: "profile.lastName",
+    nick_name: "profile.nickName",
+    display_name: "profile.displayName",
+    preferred_language: "profile.preferredLanguage",
+    gender: "profile.gender",
+};
+
+/// Fields at the top of the request (UpdateMyProfile).
+pub const PROFILE_FLAT: ProfileFields = ProfileFields {
+    first_name: "firstName",
+    last_name: "lastName",
+    nick_name: "nickName",
+    display_name: "displayName",
+    preferred_language: "preferredLanguage",
+    gender: "gender",
+};
+
 /// Validates and normalises the profile fields.
 pub fn check_profile(p: &Profile) -> Result<Profile> {
+    check_profile_as(p, &PROFILE_NESTED)
+}
+
+/// Validates and normalises the profile fields, naming them as `f` says.
+pub fn check_profile_as(p: &Profile, f: &ProfileFields) -> Result<Profile> {
     Ok(Profile {
-        first_name: validate::required("profile.firstName", &p.first_name, validate::MAX_NAME)?,
-        last_name: validate::required("profile.lastName", &p.last_name, validate::MAX_NAME)?,
-        nick_name: validate::optional("profile.nickName", &p.nick_name, validate::MAX_NAME)?,
-        display_name: validate::optional(
-            "profile.displayName",
-            &p.display_name,
-            validate::MAX_NAME,
-        )?,
-        preferred_language: validate::optional(
-            "profile.preferredLanguage",
-            &p.preferred_language,
-            35,
-        )?,
+        first_name: validate::required(f.first_name, &p.first_name, validate::MAX_NAME)?,
+        last_name: validate::required(f.last_name, &p.last_name, validate::MAX_NAME)?,
+        nick_name: validate::optional(f.nick_name, &p.nick_name, validate::MAX_NAME)?,
+        display_name: validate::optional(f.display_name, &p.display_name, validate::MAX_NAME)?,
+        preferred_language: validate::optional(f.preferred_language, &p.preferred_language, 35)?,
         gender: if (0..=3).contains(&p.gender) {
             p.gender
         } else {
             return Err(Error::invalid(
                 "USER-g3nd3",
                 "Errors.Invalid.Argument",
-                "profile.gender is unknown",
+                format!("{} is unknown", f.gender),
             ));
         },
     })
@@ -721,7 +748,18 @@ pub async fn update_username(st: &St, ctx: &Ctx, id: &str, username: &str) -> R<
 }
 
 pub async fn update_profile(st: &St, ctx: &Ctx, id: &str, p: Profile) -> R<ObjectDetails> {
-    let mut p = check_profile(&p)?;
+    update_profile_as(st, ctx, id, p, &PROFILE_NESTED).await
+}
+
+/// UpdateHumanProfile with the fields named as `f` says in errors.
+pub async fn update_profile_as(
+    st: &St,
+    ctx: &Ctx,
+    id: &str,
+    p: Profile,
+    f: &ProfileFields,
+) -> R<ObjectDetails> {
+    let mut p = check_profile_as(&p, f)?;
     if p.display_name.is_empty() {
         p.display_name = format!("{} {}", p.first_name, p.last_name);
     }

@@ -1,10 +1,15 @@
 //! `zitadel.auth.v1.AuthService`: the calling user.
 
+use super::policies as conv;
 use super::{ok, split, Res, Svc};
-use crate::app::{events, instance, members, metadata, user_grants, users};
+use crate::app::policies as pol;
+use crate::app::{events, instance, me, members, metadata, user_grants, users};
 use crate::convert::{details, list_details, ts};
-use castellan_domain::events::agg;
+use castellan_domain::events::{agg, Profile};
+use castellan_domain::password::Complexity;
+use castellan_domain::policy::{Label, Login, Privacy};
 use castellan_proto::zitadel::auth::v1::{auth_service_server::AuthService, *};
+use castellan_proto::zitadel::user::v1 as upb;
 use tonic::Request;
 
 #[tonic::async_trait]
@@ -126,6 +131,175 @@ impl AuthService for Svc {
                     role_keys: g.role_keys,
                 })
                 .collect(),
+        })
+    }
+    async fn remove_my_user(&self, req: Request<RemoveMyUserRequest>) -> Res<RemoveMyUserResponse> {
+        let (ctx, _) = split(req)?;
+        ok(RemoveMyUserResponse {
+            details: Some(me::remove(&self.st, &ctx).await?),
+        })
+    }
+
+    async fn update_my_user_name(
+        &self,
+        req: Request<UpdateMyUserNameRequest>,
+    ) -> Res<UpdateMyUserNameResponse> {
+        let (ctx, r) = split(req)?;
+        ok(UpdateMyUserNameResponse {
+            details: Some(me::update_username(&self.st, &ctx, &r.user_name).await?),
+        })
+    }
+
+    async fn get_my_password_complexity_policy(
+        &self,
+        req: Request<GetMyPasswordComplexityPolicyRequest>,
+    ) -> Res<GetMyPasswordComplexityPolicyResponse> {
+        let (ctx, _) = split(req)?;
+        ok(GetMyPasswordComplexityPolicyResponse {
+            policy: Some(conv::complexity(
+                pol::get::<Complexity>(&self.st, &ctx).await?,
+            )),
+        })
+    }
+
+    async fn update_my_password(
+        &self,
+        req: Request<UpdateMyPasswordRequest>,
+    ) -> Res<UpdateMyPasswordResponse> {
+        let (ctx, r) = split(req)?;
+        ok(UpdateMyPasswordResponse {
+            details: Some(
+                me::change_password(&self.st, &ctx, &r.old_password, &r.new_password).await?,
+            ),
+        })
+    }
+
+    async fn get_my_profile(&self, req: Request<GetMyProfileRequest>) -> Res<GetMyProfileResponse> {
+        let (ctx, _) = split(req)?;
+        let u = me::human(&self.st, &ctx, "QUERY-WLTce").await?;
+        ok(GetMyProfileResponse {
+            details: u.details(),
+            profile: Some(u.profile_pb()),
+        })
+    }
+
+    async fn update_my_profile(
+        &self,
+        req: Request<UpdateMyProfileRequest>,
+    ) -> Res<UpdateMyProfileResponse> {
+        let (ctx, r) = split(req)?;
+        let p = Profile {
+            first_name: r.first_name,
+            last_name: r.last_name,
+            nick_name: r.nick_name,
+            display_name: r.display_name,
+            preferred_language: r.preferred_language,
+            gender: r.gender,
+        };
+        ok(UpdateMyProfileResponse {
+            details: Some(me::update_profile(&self.st, &ctx, p).await?),
+        })
+    }
+
+    async fn get_my_email(&self, req: Request<GetMyEmailRequest>) -> Res<GetMyEmailResponse> {
+        let (ctx, _) = split(req)?;
+        let u = me::human(&self.st, &ctx, "QUERY-pt7HY").await?;
+        ok(GetMyEmailResponse {
+            details: u.details(),
+            email: Some(upb::Email {
+                email: u.email,
+                is_email_verified: u.email_verified,
+            }),
+        })
+    }
+
+    async fn set_my_email(&self, req: Request<SetMyEmailRequest>) -> Res<SetMyEmailResponse> {
+        let (ctx, r) = split(req)?;
+        ok(SetMyEmailResponse {
+            details: Some(me::set_email(&self.st, &ctx, &r.email).await?),
+        })
+    }
+
+    async fn get_my_phone(&self, req: Request<GetMyPhoneRequest>) -> Res<GetMyPhoneResponse> {
+        let (ctx, _) = split(req)?;
+        let u = me::human(&self.st, &ctx, "QUERY-hliQl").await?;
+        ok(GetMyPhoneResponse {
+            details: u.details(),
+            phone: Some(upb::Phone {
+                phone: u.phone,
+                is_phone_verified: u.phone_verified,
+            }),
+        })
+    }
+
+    async fn set_my_phone(&self, req: Request<SetMyPhoneRequest>) -> Res<SetMyPhoneResponse> {
+        let (ctx, r) = split(req)?;
+        ok(SetMyPhoneResponse {
+            details: Some(me::set_phone(&self.st, &ctx, &r.phone).await?),
+        })
+    }
+
+    async fn remove_my_phone(
+        &self,
+        req: Request<RemoveMyPhoneRequest>,
+    ) -> Res<RemoveMyPhoneResponse> {
+        let (ctx, _) = split(req)?;
+        ok(RemoveMyPhoneResponse {
+            details: Some(me::remove_phone(&self.st, &ctx).await?),
+        })
+    }
+
+    async fn list_my_project_orgs(
+        &self,
+        req: Request<ListMyProjectOrgsRequest>,
+    ) -> Res<ListMyProjectOrgsResponse> {
+        let (ctx, r) = split(req)?;
+        let page = self.page(r.query.as_ref())?;
+        let (total, pos, rows) = me::project_orgs(&self.st, &ctx, page, &r.queries).await?;
+        ok(ListMyProjectOrgsResponse {
+            details: list_details(total, pos),
+            result: rows.iter().map(|o| o.to_pb()).collect(),
+        })
+    }
+
+    async fn list_my_project_permissions(
+        &self,
+        req: Request<ListMyProjectPermissionsRequest>,
+    ) -> Res<ListMyProjectPermissionsResponse> {
+        let (ctx, _) = split(req)?;
+        // Personal access tokens carry no project; OIDC tokens will pass their audience here.
+        ok(ListMyProjectPermissionsResponse {
+            result: me::project_permissions(&self.st, &ctx, None).await?,
+        })
+    }
+
+    async fn get_my_label_policy(
+        &self,
+        req: Request<GetMyLabelPolicyRequest>,
+    ) -> Res<GetMyLabelPolicyResponse> {
+        let (ctx, _) = split(req)?;
+        ok(GetMyLabelPolicyResponse {
+            policy: Some(conv::label(pol::get::<Label>(&self.st, &ctx).await?)),
+        })
+    }
+
+    async fn get_my_privacy_policy(
+        &self,
+        req: Request<GetMyPrivacyPolicyRequest>,
+    ) -> Res<GetMyPrivacyPolicyResponse> {
+        let (ctx, _) = split(req)?;
+        ok(GetMyPrivacyPolicyResponse {
+            policy: Some(conv::privacy(pol::get::<Privacy>(&self.st, &ctx).await?)),
+        })
+    }
+
+    async fn get_my_login_policy(
+        &self,
+        req: Request<GetMyLoginPolicyRequest>,
+    ) -> Res<GetMyLoginPolicyResponse> {
+        let (ctx, _) = split(req)?;
+        ok(GetMyLoginPolicyResponse {
+            policy: Some(conv::login(pol::get::<Login>(&self.st, &ctx).await?)),
         })
     }
 }

@@ -4,7 +4,7 @@
 use crate::app::policies::Policy;
 use crate::error::{invalid, R};
 use castellan_domain::password::Complexity;
-use castellan_domain::policy::{Lockout, Login, PasswordAge, Privacy};
+use castellan_domain::policy::{Label, Lockout, Login, PasswordAge, Privacy};
 use castellan_proto::zitadel::policy::v1 as pb;
 use prost_types::Duration;
 
@@ -101,6 +101,27 @@ pub fn login(p: Policy<Login>) -> pb::LoginPolicy {
         disable_login_with_email: s.disable_login_with_email,
         disable_login_with_phone: s.disable_login_with_phone,
         force_mfa_local_only: s.force_mfa_local_only,
+    }
+}
+
+/// The label policy without assets: the logo, icon and font URLs stay empty.
+pub fn label(p: Policy<Label>) -> pb::LabelPolicy {
+    let s = p.settings;
+    pb::LabelPolicy {
+        details: p.details,
+        primary_color: s.primary_color,
+        is_default: p.is_default,
+        hide_login_name_suffix: s.hide_login_name_suffix,
+        warn_color: s.warn_color,
+        background_color: s.background_color,
+        font_color: s.font_color,
+        primary_color_dark: s.primary_color_dark,
+        background_color_dark: s.background_color_dark,
+        warn_color_dark: s.warn_color_dark,
+        font_color_dark: s.font_color_dark,
+        disable_watermark: s.disable_watermark,
+        theme_mode: s.theme_mode,
+        ..Default::default()
     }
 }
 
