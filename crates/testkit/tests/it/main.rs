@@ -3,6 +3,7 @@
 
 mod admin;
 mod auth_self;
+mod authz_matrix;
 mod instance;
 mod ops;
 mod org_domains;
