@@ -41,7 +41,7 @@ impl Default for ApiConfig {
             instance_host_headers: vec!["x-zitadel-instance-host".into()],
             max_body_bytes: 1024 * 1024,
             system_users: Vec::new(),
-            user_login_must_be_domain: true,
+            user_login_must_be_domain: false,
             validate_org_domains: false,
         }
     }

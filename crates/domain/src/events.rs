@@ -37,12 +37,6 @@ pub enum Payload {
     InstanceDefaultLanguageSet { language: String },
     #[serde(rename = "instance.default.org.set")]
     InstanceDefaultOrgSet { org_id: String },
-    #[serde(rename = "instance.policy.domain.added")]
-    InstanceDomainPolicyAdded {
-        user_login_must_be_domain: bool,
-        validate_org_domains: bool,
-        smtp_sender_address_matches_instance_domain: bool,
-    },
     #[serde(rename = "instance.member.added")]
     InstanceMemberAdded { user_id: String, roles: Vec<String> },
     #[serde(rename = "instance.member.changed")]
@@ -279,6 +273,42 @@ pub enum Payload {
     OrgLabelPolicyChanged(serde_json::Value),
     #[serde(rename = "org.policy.label.removed")]
     OrgLabelPolicyRemoved(serde_json::Value),
+    #[serde(rename = "instance.policy.domain.added")]
+    InstanceDomainPolicyAdded(serde_json::Value),
+    #[serde(rename = "instance.policy.domain.changed")]
+    InstanceDomainPolicyChanged(serde_json::Value),
+    #[serde(rename = "org.policy.domain.added")]
+    OrgDomainPolicyAdded(serde_json::Value),
+    #[serde(rename = "org.policy.domain.changed")]
+    OrgDomainPolicyChanged(serde_json::Value),
+    #[serde(rename = "org.policy.domain.removed")]
+    OrgDomainPolicyRemoved(serde_json::Value),
+    #[serde(rename = "instance.policy.notification.added")]
+    InstanceNotificationPolicyAdded(serde_json::Value),
+    #[serde(rename = "instance.policy.notification.changed")]
+    InstanceNotificationPolicyChanged(serde_json::Value),
+    #[serde(rename = "org.policy.notification.added")]
+    OrgNotificationPolicyAdded(serde_json::Value),
+    #[serde(rename = "org.policy.notification.changed")]
+    OrgNotificationPolicyChanged(serde_json::Value),
+    #[serde(rename = "org.policy.notification.removed")]
+    OrgNotificationPolicyRemoved(serde_json::Value),
+    #[serde(rename = "instance.policy.login.secondfactor.added")]
+    InstanceSecondFactorAdded { mfa_type: i32 },
+    #[serde(rename = "instance.policy.login.secondfactor.removed")]
+    InstanceSecondFactorRemoved { mfa_type: i32 },
+    #[serde(rename = "instance.policy.login.multifactor.added")]
+    InstanceMultiFactorAdded { mfa_type: i32 },
+    #[serde(rename = "instance.policy.login.multifactor.removed")]
+    InstanceMultiFactorRemoved { mfa_type: i32 },
+    #[serde(rename = "org.policy.login.secondfactor.added")]
+    OrgSecondFactorAdded { mfa_type: i32 },
+    #[serde(rename = "org.policy.login.secondfactor.removed")]
+    OrgSecondFactorRemoved { mfa_type: i32 },
+    #[serde(rename = "org.policy.login.multifactor.added")]
+    OrgMultiFactorAdded { mfa_type: i32 },
+    #[serde(rename = "org.policy.login.multifactor.removed")]
+    OrgMultiFactorRemoved { mfa_type: i32 },
 
     #[serde(rename = "user.grant.added")]
     UserGrantAdded {
@@ -402,6 +432,16 @@ policy_events! {
     OrgLabelPolicyAdded, Label, true, Added;
     OrgLabelPolicyChanged, Label, true, Changed;
     OrgLabelPolicyRemoved, Label, true, Removed;
+    InstanceDomainPolicyAdded, Domain, false, Added;
+    InstanceDomainPolicyChanged, Domain, false, Changed;
+    OrgDomainPolicyAdded, Domain, true, Added;
+    OrgDomainPolicyChanged, Domain, true, Changed;
+    OrgDomainPolicyRemoved, Domain, true, Removed;
+    InstanceNotificationPolicyAdded, Notification, false, Added;
+    InstanceNotificationPolicyChanged, Notification, false, Changed;
+    OrgNotificationPolicyAdded, Notification, true, Added;
+    OrgNotificationPolicyChanged, Notification, true, Changed;
+    OrgNotificationPolicyRemoved, Notification, true, Removed;
 }
 
 impl Payload {
@@ -466,6 +506,11 @@ impl Payload {
                 | InstanceDomainRemoved { .. }
                 | InstanceDomainPrimarySet { .. }
                 | InstanceRemoved { .. }
+                | InstanceDomainPolicyAdded(_)
+                | InstanceDomainPolicyChanged(_)
+                | OrgDomainPolicyAdded(_)
+                | OrgDomainPolicyChanged(_)
+                | OrgDomainPolicyRemoved(_)
         )
     }
 }
@@ -572,6 +617,23 @@ pub const EVENT_TYPES: &[&str] = &[
     "org.policy.label.added",
     "org.policy.label.changed",
     "org.policy.label.removed",
+    "instance.policy.domain.changed",
+    "org.policy.domain.added",
+    "org.policy.domain.changed",
+    "org.policy.domain.removed",
+    "instance.policy.notification.added",
+    "instance.policy.notification.changed",
+    "org.policy.notification.added",
+    "org.policy.notification.changed",
+    "org.policy.notification.removed",
+    "instance.policy.login.secondfactor.added",
+    "instance.policy.login.secondfactor.removed",
+    "instance.policy.login.multifactor.added",
+    "instance.policy.login.multifactor.removed",
+    "org.policy.login.secondfactor.added",
+    "org.policy.login.secondfactor.removed",
+    "org.policy.login.multifactor.added",
+    "org.policy.login.multifactor.removed",
     "user.grant.added",
     "user.grant.changed",
     "user.grant.cascade.changed",
@@ -634,6 +696,8 @@ mod tests {
                 project_grant_id: String::new(),
             },
             Payload::UserGrantReactivated {},
+            Payload::InstanceSecondFactorAdded { mfa_type: 1 },
+            Payload::OrgMultiFactorRemoved { mfa_type: 1 },
         ] {
             assert!(EVENT_TYPES.contains(&p.event_type().as_str()));
         }

@@ -121,6 +121,19 @@ pub fn english(key: &str) -> &str {
         "Errors.Org.LabelPolicy.AlreadyExists" => "Label policy already exists",
         "Errors.Org.LabelPolicy.NotChanged" => "Label policy has not been changed",
         "Errors.Policy.Invalid" => "Policy is invalid",
+        "Errors.Policy.Domain.UserNamesNotUnique" => "User names are not unique in the instance",
+        "Errors.LoginPolicy.MFA.AlreadyExists" => "The factor is already allowed",
+        "Errors.LoginPolicy.MFA.NotExisting" => "The factor is not allowed",
+        "Errors.Org.DomainPolicy.NotFound" => "The organisation has no domain policy of its own",
+        "Errors.Org.DomainPolicy.AlreadyExists" => "The organisation already has a domain policy",
+        "Errors.Org.DomainPolicy.NotChanged" => "The domain policy has not been changed",
+        "Errors.Org.NotificationPolicy.NotFound" => {
+            "The organisation has no notification policy of its own"
+        }
+        "Errors.Org.NotificationPolicy.AlreadyExists" => "The notification policy already exists",
+        "Errors.Org.NotificationPolicy.NotChanged" => {
+            "The notification policy has not been changed"
+        }
         "Errors.Event.NotFound" => "Event not found",
         "Errors.Concurrent.Modification" => "The object was changed concurrently; retry",
         "Errors.Unimplemented" => "Not implemented",

@@ -16,16 +16,20 @@ pub enum PolicyKind {
     Privacy,
     Login,
     Label,
+    Domain,
+    Notification,
 }
 
 impl PolicyKind {
-    pub const ALL: [PolicyKind; 6] = [
+    pub const ALL: [PolicyKind; 8] = [
         PolicyKind::PasswordComplexity,
         PolicyKind::Lockout,
         PolicyKind::PasswordAge,
         PolicyKind::Privacy,
         PolicyKind::Login,
         PolicyKind::Label,
+        PolicyKind::Domain,
+        PolicyKind::Notification,
     ];
 
     /// The stored name of the kind.
@@ -37,6 +41,8 @@ impl PolicyKind {
             PolicyKind::Privacy => "privacy",
             PolicyKind::Login => "login",
             PolicyKind::Label => "label",
+            PolicyKind::Domain => "domain",
+            PolicyKind::Notification => "notification",
         }
     }
 
@@ -73,6 +79,16 @@ impl PolicyKind {
                 "Errors.Org.LabelPolicy.AlreadyExists",
                 "Errors.Org.LabelPolicy.NotChanged",
             ),
+            PolicyKind::Domain => (
+                "Errors.Org.DomainPolicy.NotFound",
+                "Errors.Org.DomainPolicy.AlreadyExists",
+                "Errors.Org.DomainPolicy.NotChanged",
+            ),
+            PolicyKind::Notification => (
+                "Errors.Org.NotificationPolicy.NotFound",
+                "Errors.Org.NotificationPolicy.AlreadyExists",
+                "Errors.Org.NotificationPolicy.NotChanged",
+            ),
         }
     }
 }
@@ -84,6 +100,8 @@ pub trait PolicySettings:
     const KIND: PolicyKind;
     /// Checks the values; the error names the offending field.
     fn validate(&self) -> Result<()>;
+    /// Takes over from the current settings what an update request does not carry.
+    fn carry_over(&mut self, _current: &Self) {}
 }
 
 fn bad(field: &str, rule: &str) -> Error {
@@ -223,6 +241,10 @@ pub struct Login {
     pub mfa_init_skip_lifetime: i64,
     pub second_factor_check_lifetime: i64,
     pub multi_factor_check_lifetime: i64,
+    /// Allowed second factors (`SecondFactorType` numbers), in the order they were added.
+    pub second_factors: Vec<i32>,
+    /// Allowed multi factors (`MultiFactorType` numbers).
+    pub multi_factors: Vec<i32>,
 }
 
 impl Default for Login {
@@ -246,13 +268,50 @@ impl Default for Login {
             mfa_init_skip_lifetime: 720 * 3600,
             second_factor_check_lifetime: 18 * 3600,
             multi_factor_check_lifetime: 12 * 3600,
+            second_factors: vec![SECOND_FACTOR_OTP, SECOND_FACTOR_U2F],
+            multi_factors: vec![MULTI_FACTOR_U2F_WITH_VERIFICATION],
         }
     }
 }
 
+/// `SecondFactorType` numbers.
+pub const SECOND_FACTOR_OTP: i32 = 1;
+pub const SECOND_FACTOR_U2F: i32 = 2;
+pub const SECOND_FACTOR_OTP_EMAIL: i32 = 3;
+pub const SECOND_FACTOR_OTP_SMS: i32 = 4;
+/// `MultiFactorType` numbers.
+pub const MULTI_FACTOR_U2F_WITH_VERIFICATION: i32 = 1;
+
+/// Whether `t` names a second factor type.
+pub fn is_second_factor(t: i32) -> bool {
+    (SECOND_FACTOR_OTP..=SECOND_FACTOR_OTP_SMS).contains(&t)
+}
+
+/// Whether `t` names a multi factor type.
+pub fn is_multi_factor(t: i32) -> bool {
+    t == MULTI_FACTOR_U2F_WITH_VERIFICATION
+}
+
 impl PolicySettings for Login {
     const KIND: PolicyKind = PolicyKind::Login;
+    /// The factor lists are managed by their own RPCs, not by updates of the policy.
+    fn carry_over(&mut self, current: &Self) {
+        self.second_factors = current.second_factors.clone();
+        self.multi_factors = current.multi_factors.clone();
+    }
     fn validate(&self) -> Result<()> {
+        if let Some(t) = self.second_factors.iter().find(|t| !is_second_factor(**t)) {
+            return Err(bad(
+                "secondFactors",
+                &format!("contains the unknown type {t}"),
+            ));
+        }
+        if let Some(t) = self.multi_factors.iter().find(|t| !is_multi_factor(**t)) {
+            return Err(bad(
+                "multiFactors",
+                &format!("contains the unknown type {t}"),
+            ));
+        }
         if !(0..=1).contains(&self.passwordless_type) {
             return Err(bad("passwordlessType", "is unknown"));
         }
@@ -375,5 +434,48 @@ mod tests {
             };
             assert!(c.validate().is_err());
         }
+    }
+}
+
+/// How domains work in an organisation (ZITADEL's domain policy, formerly "org IAM policy").
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default)]
+pub struct Domain {
+    /// Login names are `username@<org primary domain>` and user names unique per organisation.
+    pub user_login_must_be_domain: bool,
+    /// Domains added to organisations must be validated before they count as verified.
+    pub validate_org_domains: bool,
+    /// The SMTP sender address must be a domain of the instance.
+    pub smtp_sender_address_matches_instance_domain: bool,
+}
+
+impl PolicySettings for Domain {
+    const KIND: PolicyKind = PolicyKind::Domain;
+    fn validate(&self) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// Which notifications users get.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default)]
+pub struct Notification {
+    /// Tell users when their password was changed.
+    pub password_change: bool,
+}
+
+impl Default for Notification {
+    /// ZITADEL's default: password change notifications on.
+    fn default() -> Self {
+        Notification {
+            password_change: true,
+        }
+    }
+}
+
+impl PolicySettings for Notification {
+    const KIND: PolicyKind = PolicyKind::Notification;
+    fn validate(&self) -> Result<()> {
+        Ok(())
     }
 }

@@ -79,13 +79,152 @@ fn apply_policy(
     Ok(())
 }
 
+/// Whether login names in `org` carry the org domain: the org's own domain policy, else the
+/// instance's.
+pub fn login_must_be_domain(c: &mut dyn Conn, instance: &str, org: &str) -> Result<bool> {
+    if let Some(r) = c.one(
+        "SELECT settings FROM policies WHERE instance_id = ? AND org_id = ? AND kind = 'domain'",
+        &params![instance, org],
+    )? {
+        let v: serde_json::Value = serde_json::from_str(&r.text(0)?)
+            .map_err(|e| Error::internal("PROJ-d0m01", e.to_string()))?;
+        return Ok(v["user_login_must_be_domain"].as_bool().unwrap_or(false));
+    }
+    Ok(c.one(
+        "SELECT user_login_must_be_domain FROM instances WHERE id = ?",
+        &params![instance],
+    )?
+    .map(|r| r.bool(0))
+    .transpose()?
+    .unwrap_or(false))
+}
+
+/// The organisations a domain policy event affects, as a condition on `{alias}.org_id`.
+enum Scope<'a> {
+    /// One organisation (its own policy changed).
+    Org(&'a str),
+    /// Every organisation without a policy of its own (the default changed).
+    Defaulted,
+}
+
+impl Scope<'_> {
+    fn cond(&self, alias: &str) -> String {
+        match self {
+            Scope::Org(_) => format!("{alias}.org_id = ?"),
+            Scope::Defaulted => format!(
+                "{alias}.org_id NOT IN (SELECT p.org_id FROM policies p WHERE p.instance_id = ? AND p.kind = 'domain' AND p.org_id <> '')"
+            ),
+        }
+    }
+    fn param(&self, instance: &str) -> Value {
+        match self {
+            Scope::Org(o) => Value::from(o.to_string()),
+            Scope::Defaulted => Value::from(instance.to_string()),
+        }
+    }
+}
+
+/// Recomputes the login names (and their uniqueness keys) of the users in `scope`. Making
+/// user names unique in the instance fails, naming a user name, when two users would clash.
+fn relogin(c: &mut dyn Conn, instance: &str, must: bool, scope: Scope<'_>) -> Result<()> {
+    let p = scope.param(instance);
+    if must {
+        let sql = format!(
+            "UPDATE users SET login_name = username || '@' || (SELECT o.primary_domain FROM orgs o WHERE o.instance_id = users.instance_id AND o.id = users.org_id), \
+             login_key = lower(username) || '@' || org_id WHERE instance_id = ? AND {}",
+            scope.cond("users")
+        );
+        c.exec(&sql, &params![instance, p])?;
+        return Ok(());
+    }
+    let clash = format!(
+        "SELECT u.username FROM users u WHERE u.instance_id = ? AND {} AND EXISTS (SELECT 1 FROM users v WHERE v.instance_id = u.instance_id AND v.id <> u.id \
+         AND (v.login_key = lower(u.username) OR (lower(v.username) = lower(u.username) AND {}))) LIMIT 1",
+        scope.cond("u"),
+        scope.cond("v")
+    );
+    if let Some(r) = c.one(&clash, &params![instance, p.clone(), p.clone()])? {
+        return Err(Error::precondition("PROJ-l0g1n", "Errors.Policy.Domain.UserNamesNotUnique").with(format!(
+            "the user name \"{}\" is used in several organisations; login names without the org domain need user names unique in the instance",
+            r.text(0)?
+        )));
+    }
+    let sql = format!(
+        "UPDATE users SET login_name = username, login_key = lower(username) WHERE instance_id = ? AND {}",
+        scope.cond("users")
+    );
+    c.exec(&sql, &params![instance, p])?;
+    Ok(())
+}
+
+/// A domain policy event: the instance columns follow the default, and login names follow the
+/// policy in force in every organisation it affects.
+fn apply_domain_policy(c: &mut dyn Conn, e: &Event, org: bool) -> Result<()> {
+    let i = e.instance_id.as_str();
+    if org {
+        let must = login_must_be_domain(c, i, &e.aggregate_id)?;
+        return relogin(c, i, must, Scope::Org(&e.aggregate_id));
+    }
+    let r = c.one(
+        "SELECT settings FROM policies WHERE instance_id = ? AND org_id = '' AND kind = 'domain'",
+        &params![i],
+    )?;
+    let v: serde_json::Value = match r {
+        Some(r) => serde_json::from_str(&r.text(0)?)
+            .map_err(|e| Error::internal("PROJ-d0m02", e.to_string()))?,
+        None => serde_json::Value::Null,
+    };
+    let flag = |k: &str| v[k].as_bool().unwrap_or(false);
+    let must = flag("user_login_must_be_domain");
+    c.exec(
+        "UPDATE instances SET user_login_must_be_domain = ?, validate_org_domains = ?, smtp_sender_matches_domain = ?, changed_at = ?, seq = ? WHERE id = ?",
+        &params![must, flag("validate_org_domains"), flag("smtp_sender_address_matches_instance_domain"), e.created_at, e.seq, i],
+    )?;
+    relogin(c, i, must, Scope::Defaulted)
+}
+
+/// Adds or removes a factor type in the login policy row of `org` ('' = the instance).
+fn factor(c: &mut dyn Conn, e: &Event, org: &str, list: &str, t: i32, add: bool) -> Result<()> {
+    let i = e.instance_id.as_str();
+    let r = c.one(
+        "SELECT settings FROM policies WHERE instance_id = ? AND org_id = ? AND kind = 'login'",
+        &params![i, org],
+    )?;
+    let mut v: serde_json::Value = match r {
+        Some(r) => serde_json::from_str(&r.text(0)?)
+            .map_err(|e| Error::internal("PROJ-f4ct1", e.to_string()))?,
+        // The instance has no row yet: start from the built-in default.
+        None => serde_json::to_value(castellan_domain::policy::Login::default())
+            .map_err(|e| Error::internal("PROJ-f4ct2", e.to_string()))?,
+    };
+    let mut types: Vec<i64> = v[list]
+        .as_array()
+        .map(|a| a.iter().filter_map(serde_json::Value::as_i64).collect())
+        .unwrap_or_default();
+    types.retain(|x| *x != i64::from(t));
+    if add {
+        types.push(i64::from(t));
+    }
+    v[list] = serde_json::json!(types);
+    c.exec(
+        "INSERT INTO policies (instance_id, org_id, kind, settings, created_at, changed_at, seq) VALUES (?, ?, 'login', ?, ?, ?, ?) \
+         ON CONFLICT (instance_id, org_id, kind) DO UPDATE SET settings = excluded.settings, changed_at = excluded.changed_at, seq = excluded.seq",
+        &params![i, org, v.to_string(), e.created_at, e.created_at, e.seq],
+    )?;
+    Ok(())
+}
+
 /// Applies one event to the read models.
 pub fn apply(c: &mut dyn Conn, e: &Event, p: &Payload) -> Result<()> {
     let i = e.instance_id.as_str();
     let id = e.aggregate_id.as_str();
     let (t, s) = (e.created_at, e.seq);
     if let Some((kind, org, op, settings)) = p.policy() {
-        return apply_policy(c, e, kind, org, op, settings);
+        apply_policy(c, e, kind, org, op, settings)?;
+        if kind == PolicyKind::Domain {
+            apply_domain_policy(c, e, org)?;
+        }
+        return Ok(());
     }
     use Payload::*;
     match p {
@@ -128,12 +267,14 @@ pub fn apply(c: &mut dyn Conn, e: &Event, p: &Payload) -> Result<()> {
         InstanceDefaultOrgSet { org_id } => {
             c.exec("UPDATE instances SET default_org_id = ?, changed_at = ?, seq = ? WHERE id = ?", &params![org_id, t, s, id])?;
         }
-        InstanceDomainPolicyAdded { user_login_must_be_domain, validate_org_domains, smtp_sender_address_matches_instance_domain } => {
-            c.exec(
-                "UPDATE instances SET user_login_must_be_domain = ?, validate_org_domains = ?, smtp_sender_matches_domain = ?, changed_at = ?, seq = ? WHERE id = ?",
-                &params![*user_login_must_be_domain, *validate_org_domains, *smtp_sender_address_matches_instance_domain, t, s, id],
-            )?;
-        }
+        InstanceSecondFactorAdded { mfa_type } => factor(c, e, "", "second_factors", *mfa_type, true)?,
+        InstanceSecondFactorRemoved { mfa_type } => factor(c, e, "", "second_factors", *mfa_type, false)?,
+        InstanceMultiFactorAdded { mfa_type } => factor(c, e, "", "multi_factors", *mfa_type, true)?,
+        InstanceMultiFactorRemoved { mfa_type } => factor(c, e, "", "multi_factors", *mfa_type, false)?,
+        OrgSecondFactorAdded { mfa_type } => factor(c, e, id, "second_factors", *mfa_type, true)?,
+        OrgSecondFactorRemoved { mfa_type } => factor(c, e, id, "second_factors", *mfa_type, false)?,
+        OrgMultiFactorAdded { mfa_type } => factor(c, e, id, "multi_factors", *mfa_type, true)?,
+        OrgMultiFactorRemoved { mfa_type } => factor(c, e, id, "multi_factors", *mfa_type, false)?,
         InstanceMemberAdded { user_id, roles } => add_member(c, e, "instance", user_id, roles)?,
         InstanceMemberChanged { user_id, roles } => change_member(c, e, "instance", user_id, roles)?,
         InstanceMemberRemoved { user_id } => remove_member(c, e, "instance", user_id)?,
@@ -435,7 +576,7 @@ pub fn apply(c: &mut dyn Conn, e: &Event, p: &Payload) -> Result<()> {
             c.exec("DELETE FROM user_grants WHERE instance_id = ? AND id = ?", &params![i, id])?;
         }
         // Policy events were applied above (`Payload::policy`).
-        InstancePasswordComplexityPolicyAdded(_) | InstancePasswordComplexityPolicyChanged(_) | OrgPasswordComplexityPolicyAdded(_) | OrgPasswordComplexityPolicyChanged(_) | OrgPasswordComplexityPolicyRemoved(_) | InstanceLockoutPolicyAdded(_) | InstanceLockoutPolicyChanged(_) | OrgLockoutPolicyAdded(_) | OrgLockoutPolicyChanged(_) | OrgLockoutPolicyRemoved(_) | InstancePasswordAgePolicyAdded(_) | InstancePasswordAgePolicyChanged(_) | OrgPasswordAgePolicyAdded(_) | OrgPasswordAgePolicyChanged(_) | OrgPasswordAgePolicyRemoved(_) | InstancePrivacyPolicyAdded(_) | InstancePrivacyPolicyChanged(_) | OrgPrivacyPolicyAdded(_) | OrgPrivacyPolicyChanged(_) | OrgPrivacyPolicyRemoved(_) | InstanceLoginPolicyAdded(_) | InstanceLoginPolicyChanged(_) | OrgLoginPolicyAdded(_) | OrgLoginPolicyChanged(_) | OrgLoginPolicyRemoved(_) | InstanceLabelPolicyAdded(_) | InstanceLabelPolicyChanged(_) | OrgLabelPolicyAdded(_) | OrgLabelPolicyChanged(_) | OrgLabelPolicyRemoved(_) => return Err(Error::internal("PROJ-p0l1c", format!("unhandled event {}", p.event_type()))),
+        InstancePasswordComplexityPolicyAdded(_) | InstancePasswordComplexityPolicyChanged(_) | OrgPasswordComplexityPolicyAdded(_) | OrgPasswordComplexityPolicyChanged(_) | OrgPasswordComplexityPolicyRemoved(_) | InstanceLockoutPolicyAdded(_) | InstanceLockoutPolicyChanged(_) | OrgLockoutPolicyAdded(_) | OrgLockoutPolicyChanged(_) | OrgLockoutPolicyRemoved(_) | InstancePasswordAgePolicyAdded(_) | InstancePasswordAgePolicyChanged(_) | OrgPasswordAgePolicyAdded(_) | OrgPasswordAgePolicyChanged(_) | OrgPasswordAgePolicyRemoved(_) | InstancePrivacyPolicyAdded(_) | InstancePrivacyPolicyChanged(_) | OrgPrivacyPolicyAdded(_) | OrgPrivacyPolicyChanged(_) | OrgPrivacyPolicyRemoved(_) | InstanceLoginPolicyAdded(_) | InstanceLoginPolicyChanged(_) | OrgLoginPolicyAdded(_) | OrgLoginPolicyChanged(_) | OrgLoginPolicyRemoved(_) | InstanceDomainPolicyAdded(_) | InstanceDomainPolicyChanged(_) | OrgDomainPolicyAdded(_) | OrgDomainPolicyChanged(_) | OrgDomainPolicyRemoved(_) | InstanceNotificationPolicyAdded(_) | InstanceNotificationPolicyChanged(_) | OrgNotificationPolicyAdded(_) | OrgNotificationPolicyChanged(_) | OrgNotificationPolicyRemoved(_) | InstanceLabelPolicyAdded(_) | InstanceLabelPolicyChanged(_) | OrgLabelPolicyAdded(_) | OrgLabelPolicyChanged(_) | OrgLabelPolicyRemoved(_) => return Err(Error::internal("PROJ-p0l1c", format!("unhandled event {}", p.event_type()))),
     }
     debug_assert!(castellan_domain::events::AGGREGATE_TYPES.contains(&e.aggregate_type.as_str()));
     Ok(())

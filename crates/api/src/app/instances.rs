@@ -8,7 +8,7 @@ use crate::convert::{details, mutation};
 use crate::ctx::Ctx;
 use crate::error::{invalid, R};
 use crate::state::St;
-use castellan_domain::events::{agg, Payload};
+use castellan_domain::events::{agg, Payload, PolicyOp};
 use castellan_domain::{validate, Error, Result};
 use castellan_proto::zitadel::instance::v1 as pb;
 use castellan_proto::zitadel::v1::ObjectDetails;
@@ -122,11 +122,16 @@ pub fn push_instance(
             generated: i == 0,
         });
     }
-    payloads.push(Payload::InstanceDomainPolicyAdded {
+    let domain_policy = castellan_domain::policy::Domain {
         user_login_must_be_domain: spec.user_login_must_be_domain,
         validate_org_domains: spec.validate_org_domains,
         smtp_sender_address_matches_instance_domain: true,
-    });
+    };
+    payloads.push(super::policies::event(
+        false,
+        PolicyOp::Added,
+        &domain_policy,
+    )?);
     payloads.push(Payload::InstanceDomainPrimarySet {
         domain: domains.last().cloned().unwrap_or_default(),
     });

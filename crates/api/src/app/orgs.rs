@@ -447,15 +447,11 @@ pub async fn add_domain(st: &St, ctx: &Ctx, org: &str, domain: &str) -> R<Object
                     .with(format!("the domain {domain} is taken")),
             );
         }
-        let validate = tx
-            .one(
-                "SELECT validate_org_domains FROM instances WHERE id = ?",
-                &params![&inst],
-            )?
-            .map(|r| r.int(0))
-            .transpose()?
-            .unwrap_or(0)
-            != 0;
+        let validate = super::policies::effective::<castellan_domain::policy::Domain>(
+            tx.conn, &inst, &o.id,
+        )?
+        .settings
+        .validate_org_domains;
         let mut evs = vec![Payload::OrgDomainAdded {
             domain: domain.clone(),
             generated: false,

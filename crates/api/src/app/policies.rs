@@ -95,7 +95,8 @@ pub async fn complexity(st: &St, inst: &str, org: &str) -> R<Complexity> {
         .await?)
 }
 
-fn event<T: PolicySettings>(org: bool, op: PolicyOp, settings: &T) -> Result<Payload> {
+/// The policy event of `settings` (instance or org, added/changed/removed).
+pub fn event<T: PolicySettings>(org: bool, op: PolicyOp, settings: &T) -> Result<Payload> {
     let v = if op == PolicyOp::Removed {
         serde_json::json!({})
     } else {
@@ -122,6 +123,8 @@ pub async fn set_default<T: PolicySettings>(st: &St, ctx: &Ctx, settings: T) -> 
                 Some((s, _)) => (s, PolicyOp::Changed),
                 None => (T::default(), PolicyOp::Added),
             };
+            let mut settings = settings.clone();
+            settings.carry_over(&current);
             if current == settings {
                 return Err(not_changed(T::KIND));
             }
@@ -182,6 +185,8 @@ pub async fn update_custom<T: PolicySettings>(st: &St, ctx: &Ctx, settings: T) -
             return Err(Error::not_found("POLICY-n0tF0", T::KIND.error_keys().0)
                 .with("the organisation has no policy of its own"));
         };
+        let mut settings = settings.clone();
+        settings.carry_over(&own);
         if own == settings {
             return Err(not_changed(T::KIND));
         }
@@ -210,4 +215,136 @@ pub async fn reset<T: PolicySettings>(st: &St, ctx: &Ctx) -> R<ObjectDetails> {
         )
     })
     .await
+}
+
+/// The factor lists of the login policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Factors {
+    /// Second factors (`SecondFactorType`).
+    Second,
+    /// Multi factors (`MultiFactorType`).
+    Multi,
+}
+
+impl Factors {
+    fn list(self, l: &castellan_domain::policy::Login) -> &Vec<i32> {
+        match self {
+            Factors::Second => &l.second_factors,
+            Factors::Multi => &l.multi_factors,
+        }
+    }
+
+    fn payload(self, org: bool, add: bool, mfa_type: i32) -> Payload {
+        use Payload::*;
+        match (self, org, add) {
+            (Factors::Second, false, true) => InstanceSecondFactorAdded { mfa_type },
+            (Factors::Second, false, false) => InstanceSecondFactorRemoved { mfa_type },
+            (Factors::Multi, false, true) => InstanceMultiFactorAdded { mfa_type },
+            (Factors::Multi, false, false) => InstanceMultiFactorRemoved { mfa_type },
+            (Factors::Second, true, true) => OrgSecondFactorAdded { mfa_type },
+            (Factors::Second, true, false) => OrgSecondFactorRemoved { mfa_type },
+            (Factors::Multi, true, true) => OrgMultiFactorAdded { mfa_type },
+            (Factors::Multi, true, false) => OrgMultiFactorRemoved { mfa_type },
+        }
+    }
+}
+
+/// The factors of `which` in the login policy of the context organisation (`org`) or of the
+/// instance.
+pub async fn factors(st: &St, ctx: &Ctx, org: bool, which: Factors) -> R<Vec<i32>> {
+    let p = if org {
+        get::<castellan_domain::policy::Login>(st, ctx).await?
+    } else {
+        get_default::<castellan_domain::policy::Login>(st, ctx).await?
+    };
+    Ok(which.list(&p.settings).clone())
+}
+
+/// Adds (`add`) or removes a factor type in the login policy of the context organisation
+/// (`org`; it must have its own policy) or of the instance.
+pub async fn change_factor(
+    st: &St,
+    ctx: &Ctx,
+    org: bool,
+    which: Factors,
+    mfa_type: i32,
+    add: bool,
+) -> R<ObjectDetails> {
+    use castellan_domain::policy::{is_multi_factor, is_second_factor, Login};
+    let known = match which {
+        Factors::Second => is_second_factor(mfa_type),
+        Factors::Multi => is_multi_factor(mfa_type),
+    };
+    if !known {
+        return Err(crate::error::invalid(format!(
+            "type {mfa_type} is not a known factor type"
+        )));
+    }
+    let (key, org_id) = if org {
+        (ctx.org_id.clone(), ctx.org_id.clone())
+    } else {
+        (ctx.instance_id.clone(), String::new())
+    };
+    let evs = st
+        .db
+        .command(&key, ctx.author(), move |tx| {
+            let inst = tx.instance().to_string();
+            let current = if org {
+                super::orgs::load(tx.conn, &inst, &org_id)?;
+                row::<Login>(tx.conn, &inst, &org_id)?
+                    .map(|(s, _)| s)
+                    .ok_or_else(|| {
+                        Error::not_found("POLICY-l0g1n", PolicyKind::Login.error_keys().0)
+                            .with("the organisation has no login policy of its own")
+                    })?
+            } else {
+                instance_default::<Login>(tx.conn, &inst)?.settings
+            };
+            let present = which.list(&current).contains(&mfa_type);
+            if add && present {
+                return Err(
+                    Error::exists("POLICY-mf4x1", "Errors.LoginPolicy.MFA.AlreadyExists")
+                        .with(format!("type {mfa_type} is already allowed")),
+                );
+            }
+            if !add && !present {
+                return Err(
+                    Error::not_found("POLICY-mf4n0", "Errors.LoginPolicy.MFA.NotExisting")
+                        .with(format!("type {mfa_type} is not allowed")),
+                );
+            }
+            let (agg_type, id) = if org {
+                (agg::ORG, org_id.clone())
+            } else {
+                (agg::INSTANCE, inst.clone())
+            };
+            tx.push(agg_type, &id, &id, vec![which.payload(org, add, mfa_type)])
+        })
+        .await?;
+    Ok(mutation(&evs, false).unwrap_or_default())
+}
+
+/// Runs a policy operation on the organisation `org_id` (admin's `…CustomDomainPolicy`): the
+/// context is the instance's with that organisation.
+pub fn for_org(ctx: &Ctx, org_id: &str) -> R<Ctx> {
+    let org_id = castellan_domain::validate::required("orgId", org_id, 200)?;
+    Ok(Ctx {
+        org_id,
+        ..ctx.clone()
+    })
+}
+
+/// Adds the instance default of a kind that has none yet (admin `Add…Policy`).
+pub async fn add_default<T: PolicySettings>(st: &St, ctx: &Ctx, settings: T) -> R<ObjectDetails> {
+    let inst = ctx.instance_id.clone();
+    let exists = st
+        .db
+        .read(move |c| Ok(row::<T>(c, &inst, "")?.is_some()))
+        .await?;
+    if exists {
+        return Err(Error::exists("POLICY-3x1s2", T::KIND.error_keys().1)
+            .with("the instance already has this policy; update it")
+            .into());
+    }
+    set_default(st, ctx, settings).await
 }

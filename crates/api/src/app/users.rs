@@ -182,19 +182,11 @@ fn machine(u: UserRow) -> Result<UserRow> {
     Ok(u)
 }
 
-/// The login name of `username` in `org` under the instance's domain policy: with
+/// The login name of `username` in `org` under the domain policy in force there: with
 /// `userLoginMustBeDomain` false (the default) the user name itself, unique in the instance;
 /// with it true `username@<org primary domain>`, with user names unique per organisation.
 pub fn login_name(c: &mut dyn Conn, instance: &str, org: &str, username: &str) -> Result<String> {
-    let must_be_domain = c
-        .one(
-            "SELECT user_login_must_be_domain FROM instances WHERE id = ?",
-            &params![instance],
-        )?
-        .map(|r| r.bool(0))
-        .transpose()?
-        .unwrap_or(false);
-    if !must_be_domain {
+    if !castellan_store::projection::login_must_be_domain(c, instance, org)? {
         return Ok(username.to_string());
     }
     let domain = c

@@ -10,7 +10,7 @@ use crate::convert::{list_details, micros};
 use crate::grpc::policies as conv;
 use castellan_domain::events::{Profile, AGGREGATE_TYPES, EVENT_TYPES};
 use castellan_domain::password::Complexity;
-use castellan_domain::policy::{Lockout, Login, PasswordAge, Privacy};
+use castellan_domain::policy::{Domain, Lockout, Login, Notification, PasswordAge, Privacy};
 use castellan_domain::roles::{roles_of_level, Level};
 use castellan_proto::zitadel::admin::v1::{admin_service_server::AdminService, *};
 use castellan_proto::zitadel::event::v1::{AggregateType, EventType};
@@ -371,6 +371,169 @@ impl AdminService for Svc {
         ok(UpdateLoginPolicyResponse {
             details: Some(pol::set_default(&self.st, &ctx, s).await?),
         })
+    }
+
+    async fn list_login_policy_second_factors(
+        &self,
+        req: Request<ListLoginPolicySecondFactorsRequest>,
+    ) -> Res<ListLoginPolicySecondFactorsResponse> {
+        let (ctx, _) = split(req)?;
+        let result = pol::factors(&self.st, &ctx, false, pol::Factors::Second).await?;
+        ok(ListLoginPolicySecondFactorsResponse {
+            details: conv::factor_details(result.len()),
+            result,
+        })
+    }
+
+    async fn add_second_factor_to_login_policy(
+        &self,
+        req: Request<AddSecondFactorToLoginPolicyRequest>,
+    ) -> Res<AddSecondFactorToLoginPolicyResponse> {
+        let (ctx, r) = split(req)?;
+        let d =
+            pol::change_factor(&self.st, &ctx, false, pol::Factors::Second, r.r#type, true).await?;
+        ok(AddSecondFactorToLoginPolicyResponse { details: Some(d) })
+    }
+
+    async fn remove_second_factor_from_login_policy(
+        &self,
+        req: Request<RemoveSecondFactorFromLoginPolicyRequest>,
+    ) -> Res<RemoveSecondFactorFromLoginPolicyResponse> {
+        let (ctx, r) = split(req)?;
+        let d = pol::change_factor(&self.st, &ctx, false, pol::Factors::Second, r.r#type, false)
+            .await?;
+        ok(RemoveSecondFactorFromLoginPolicyResponse { details: Some(d) })
+    }
+
+    async fn list_login_policy_multi_factors(
+        &self,
+        req: Request<ListLoginPolicyMultiFactorsRequest>,
+    ) -> Res<ListLoginPolicyMultiFactorsResponse> {
+        let (ctx, _) = split(req)?;
+        let result = pol::factors(&self.st, &ctx, false, pol::Factors::Multi).await?;
+        ok(ListLoginPolicyMultiFactorsResponse {
+            details: conv::factor_details(result.len()),
+            result,
+        })
+    }
+
+    async fn add_multi_factor_to_login_policy(
+        &self,
+        req: Request<AddMultiFactorToLoginPolicyRequest>,
+    ) -> Res<AddMultiFactorToLoginPolicyResponse> {
+        let (ctx, r) = split(req)?;
+        let d =
+            pol::change_factor(&self.st, &ctx, false, pol::Factors::Multi, r.r#type, true).await?;
+        ok(AddMultiFactorToLoginPolicyResponse { details: Some(d) })
+    }
+
+    async fn remove_multi_factor_from_login_policy(
+        &self,
+        req: Request<RemoveMultiFactorFromLoginPolicyRequest>,
+    ) -> Res<RemoveMultiFactorFromLoginPolicyResponse> {
+        let (ctx, r) = split(req)?;
+        let d =
+            pol::change_factor(&self.st, &ctx, false, pol::Factors::Multi, r.r#type, false).await?;
+        ok(RemoveMultiFactorFromLoginPolicyResponse { details: Some(d) })
+    }
+
+    async fn get_domain_policy(
+        &self,
+        req: Request<GetDomainPolicyRequest>,
+    ) -> Res<GetDomainPolicyResponse> {
+        let (ctx, _) = split(req)?;
+        let p = pol::get_default::<Domain>(&self.st, &ctx).await?;
+        ok(GetDomainPolicyResponse {
+            policy: Some(conv::domain(p)),
+        })
+    }
+
+    async fn update_domain_policy(
+        &self,
+        req: Request<UpdateDomainPolicyRequest>,
+    ) -> Res<UpdateDomainPolicyResponse> {
+        let (ctx, r) = split(req)?;
+        let d = pol::set_default(&self.st, &ctx, conv::domain_of!(r)).await?;
+        ok(UpdateDomainPolicyResponse { details: Some(d) })
+    }
+
+    async fn get_custom_domain_policy(
+        &self,
+        req: Request<GetCustomDomainPolicyRequest>,
+    ) -> Res<GetCustomDomainPolicyResponse> {
+        let (ctx, r) = split(req)?;
+        let ctx = pol::for_org(&ctx, &r.org_id)?;
+        crate::app::orgs::get(&self.st, &ctx.instance_id, &ctx.org_id).await?;
+        let p = pol::get::<Domain>(&self.st, &ctx).await?;
+        ok(GetCustomDomainPolicyResponse {
+            is_default: p.is_default,
+            policy: Some(conv::domain(p)),
+        })
+    }
+
+    async fn add_custom_domain_policy(
+        &self,
+        req: Request<AddCustomDomainPolicyRequest>,
+    ) -> Res<AddCustomDomainPolicyResponse> {
+        let (ctx, r) = split(req)?;
+        let ctx = pol::for_org(&ctx, &r.org_id)?;
+        let d = pol::add_custom(&self.st, &ctx, conv::domain_of!(r)).await?;
+        ok(AddCustomDomainPolicyResponse { details: Some(d) })
+    }
+
+    async fn update_custom_domain_policy(
+        &self,
+        req: Request<UpdateCustomDomainPolicyRequest>,
+    ) -> Res<UpdateCustomDomainPolicyResponse> {
+        let (ctx, r) = split(req)?;
+        let ctx = pol::for_org(&ctx, &r.org_id)?;
+        let d = pol::update_custom(&self.st, &ctx, conv::domain_of!(r)).await?;
+        ok(UpdateCustomDomainPolicyResponse { details: Some(d) })
+    }
+
+    async fn reset_custom_domain_policy_to_default(
+        &self,
+        req: Request<ResetCustomDomainPolicyToDefaultRequest>,
+    ) -> Res<ResetCustomDomainPolicyToDefaultResponse> {
+        let (ctx, r) = split(req)?;
+        let ctx = pol::for_org(&ctx, &r.org_id)?;
+        let d = pol::reset::<Domain>(&self.st, &ctx).await?;
+        ok(ResetCustomDomainPolicyToDefaultResponse { details: Some(d) })
+    }
+
+    async fn get_notification_policy(
+        &self,
+        req: Request<GetNotificationPolicyRequest>,
+    ) -> Res<GetNotificationPolicyResponse> {
+        let (ctx, _) = split(req)?;
+        let p = pol::get_default::<Notification>(&self.st, &ctx).await?;
+        ok(GetNotificationPolicyResponse {
+            policy: Some(conv::notification(p)),
+        })
+    }
+
+    async fn add_notification_policy(
+        &self,
+        req: Request<AddNotificationPolicyRequest>,
+    ) -> Res<AddNotificationPolicyResponse> {
+        let (ctx, r) = split(req)?;
+        let s = Notification {
+            password_change: r.password_change,
+        };
+        let d = pol::add_default(&self.st, &ctx, s).await?;
+        ok(AddNotificationPolicyResponse { details: Some(d) })
+    }
+
+    async fn update_notification_policy(
+        &self,
+        req: Request<UpdateNotificationPolicyRequest>,
+    ) -> Res<UpdateNotificationPolicyResponse> {
+        let (ctx, r) = split(req)?;
+        let s = Notification {
+            password_change: r.password_change,
+        };
+        let d = pol::set_default(&self.st, &ctx, s).await?;
+        ok(UpdateNotificationPolicyResponse { details: Some(d) })
     }
 
     async fn get_password_complexity_policy(

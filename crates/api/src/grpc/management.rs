@@ -12,7 +12,7 @@ use crate::convert::list_details;
 use crate::grpc::policies as conv;
 use castellan_domain::events::{agg, Profile};
 use castellan_domain::password::Complexity;
-use castellan_domain::policy::{Lockout, Login, PasswordAge, Privacy};
+use castellan_domain::policy::{Domain, Lockout, Login, Notification, PasswordAge, Privacy};
 use castellan_domain::roles::{roles_of_level, Level};
 use castellan_proto::zitadel::management::v1::{management_service_server::ManagementService, *};
 use tonic::Request;
@@ -1471,7 +1471,9 @@ impl ManagementService for Svc {
         req: Request<AddCustomLoginPolicyRequest>,
     ) -> Res<AddCustomLoginPolicyResponse> {
         let (ctx, r) = split(req)?;
-        let s = conv::login_of!(r);
+        let factors = (r.second_factors.clone(), r.multi_factors.clone());
+        let mut s = conv::login_of!(r);
+        (s.second_factors, s.multi_factors) = factors;
         ok(AddCustomLoginPolicyResponse {
             details: Some(pol::add_custom(&self.st, &ctx, s).await?),
         })
@@ -1496,6 +1498,147 @@ impl ManagementService for Svc {
         ok(ResetLoginPolicyToDefaultResponse {
             details: Some(pol::reset::<Login>(&self.st, &ctx).await?),
         })
+    }
+
+    async fn list_login_policy_second_factors(
+        &self,
+        req: Request<ListLoginPolicySecondFactorsRequest>,
+    ) -> Res<ListLoginPolicySecondFactorsResponse> {
+        let (ctx, _) = split(req)?;
+        let result = pol::factors(&self.st, &ctx, true, pol::Factors::Second).await?;
+        ok(ListLoginPolicySecondFactorsResponse {
+            details: conv::factor_details(result.len()),
+            result,
+        })
+    }
+
+    async fn add_second_factor_to_login_policy(
+        &self,
+        req: Request<AddSecondFactorToLoginPolicyRequest>,
+    ) -> Res<AddSecondFactorToLoginPolicyResponse> {
+        let (ctx, r) = split(req)?;
+        let d =
+            pol::change_factor(&self.st, &ctx, true, pol::Factors::Second, r.r#type, true).await?;
+        ok(AddSecondFactorToLoginPolicyResponse { details: Some(d) })
+    }
+
+    async fn remove_second_factor_from_login_policy(
+        &self,
+        req: Request<RemoveSecondFactorFromLoginPolicyRequest>,
+    ) -> Res<RemoveSecondFactorFromLoginPolicyResponse> {
+        let (ctx, r) = split(req)?;
+        let d =
+            pol::change_factor(&self.st, &ctx, true, pol::Factors::Second, r.r#type, false).await?;
+        ok(RemoveSecondFactorFromLoginPolicyResponse { details: Some(d) })
+    }
+
+    async fn list_login_policy_multi_factors(
+        &self,
+        req: Request<ListLoginPolicyMultiFactorsRequest>,
+    ) -> Res<ListLoginPolicyMultiFactorsResponse> {
+        let (ctx, _) = split(req)?;
+        let result = pol::factors(&self.st, &ctx, true, pol::Factors::Multi).await?;
+        ok(ListLoginPolicyMultiFactorsResponse {
+            details: conv::factor_details(result.len()),
+            result,
+        })
+    }
+
+    async fn add_multi_factor_to_login_policy(
+        &self,
+        req: Request<AddMultiFactorToLoginPolicyRequest>,
+    ) -> Res<AddMultiFactorToLoginPolicyResponse> {
+        let (ctx, r) = split(req)?;
+        let d =
+            pol::change_factor(&self.st, &ctx, true, pol::Factors::Multi, r.r#type, true).await?;
+        ok(AddMultiFactorToLoginPolicyResponse { details: Some(d) })
+    }
+
+    async fn remove_multi_factor_from_login_policy(
+        &self,
+        req: Request<RemoveMultiFactorFromLoginPolicyRequest>,
+    ) -> Res<RemoveMultiFactorFromLoginPolicyResponse> {
+        let (ctx, r) = split(req)?;
+        let d =
+            pol::change_factor(&self.st, &ctx, true, pol::Factors::Multi, r.r#type, false).await?;
+        ok(RemoveMultiFactorFromLoginPolicyResponse { details: Some(d) })
+    }
+
+    async fn get_domain_policy(
+        &self,
+        req: Request<GetDomainPolicyRequest>,
+    ) -> Res<GetDomainPolicyResponse> {
+        let (ctx, _) = split(req)?;
+        let p = pol::get::<Domain>(&self.st, &ctx).await?;
+        ok(GetDomainPolicyResponse {
+            policy: Some(conv::domain(p)),
+        })
+    }
+
+    async fn get_org_iam_policy(
+        &self,
+        req: Request<GetOrgIamPolicyRequest>,
+    ) -> Res<GetOrgIamPolicyResponse> {
+        let (ctx, _) = split(req)?;
+        let p = pol::get::<Domain>(&self.st, &ctx).await?;
+        ok(GetOrgIamPolicyResponse {
+            policy: Some(conv::org_iam(p)),
+        })
+    }
+
+    async fn get_notification_policy(
+        &self,
+        req: Request<GetNotificationPolicyRequest>,
+    ) -> Res<GetNotificationPolicyResponse> {
+        let (ctx, _) = split(req)?;
+        let p = pol::get::<Notification>(&self.st, &ctx).await?;
+        ok(GetNotificationPolicyResponse {
+            policy: Some(conv::notification(p)),
+        })
+    }
+
+    async fn get_default_notification_policy(
+        &self,
+        req: Request<GetDefaultNotificationPolicyRequest>,
+    ) -> Res<GetDefaultNotificationPolicyResponse> {
+        let (ctx, _) = split(req)?;
+        let p = pol::get_default::<Notification>(&self.st, &ctx).await?;
+        ok(GetDefaultNotificationPolicyResponse {
+            policy: Some(conv::notification(p)),
+        })
+    }
+
+    async fn add_custom_notification_policy(
+        &self,
+        req: Request<AddCustomNotificationPolicyRequest>,
+    ) -> Res<AddCustomNotificationPolicyResponse> {
+        let (ctx, r) = split(req)?;
+        let s = Notification {
+            password_change: r.password_change,
+        };
+        let d = pol::add_custom(&self.st, &ctx, s).await?;
+        ok(AddCustomNotificationPolicyResponse { details: Some(d) })
+    }
+
+    async fn update_custom_notification_policy(
+        &self,
+        req: Request<UpdateCustomNotificationPolicyRequest>,
+    ) -> Res<UpdateCustomNotificationPolicyResponse> {
+        let (ctx, r) = split(req)?;
+        let s = Notification {
+            password_change: r.password_change,
+        };
+        let d = pol::update_custom(&self.st, &ctx, s).await?;
+        ok(UpdateCustomNotificationPolicyResponse { details: Some(d) })
+    }
+
+    async fn reset_notification_policy_to_default(
+        &self,
+        req: Request<ResetNotificationPolicyToDefaultRequest>,
+    ) -> Res<ResetNotificationPolicyToDefaultResponse> {
+        let (ctx, _) = split(req)?;
+        let d = pol::reset::<Notification>(&self.st, &ctx).await?;
+        ok(ResetNotificationPolicyToDefaultResponse { details: Some(d) })
     }
 
     async fn get_password_complexity_policy(

@@ -95,8 +95,8 @@ pub fn login(p: Policy<Login>) -> pb::LoginPolicy {
         mfa_init_skip_lifetime: dur(s.mfa_init_skip_lifetime),
         second_factor_check_lifetime: dur(s.second_factor_check_lifetime),
         multi_factor_check_lifetime: dur(s.multi_factor_check_lifetime),
-        second_factors: vec![],
-        multi_factors: vec![],
+        second_factors: s.second_factors,
+        multi_factors: s.multi_factors,
         allow_domain_discovery: s.allow_domain_discovery,
         disable_login_with_email: s.disable_login_with_email,
         disable_login_with_phone: s.disable_login_with_phone,
@@ -209,8 +209,56 @@ macro_rules! login_of {
                 "multiFactorCheckLifetime",
                 r.multi_factor_check_lifetime.as_ref(),
             )?,
+            // Factors are kept on updates (`PolicySettings::carry_over`) and set by their RPCs.
+            second_factors: Vec::new(),
+            multi_factors: Vec::new(),
         }
     }};
 }
 
 pub(crate) use {age_of, complexity_of, lockout_of, login_of, privacy_of};
+
+pub fn domain(p: Policy<castellan_domain::policy::Domain>) -> pb::DomainPolicy {
+    let s = p.settings;
+    pb::DomainPolicy {
+        details: p.details,
+        user_login_must_be_domain: s.user_login_must_be_domain,
+        is_default: p.is_default,
+        validate_org_domains: s.validate_org_domains,
+        smtp_sender_address_matches_instance_domain: s.smtp_sender_address_matches_instance_domain,
+    }
+}
+
+pub fn org_iam(p: Policy<castellan_domain::policy::Domain>) -> pb::OrgIamPolicy {
+    pb::OrgIamPolicy {
+        details: p.details,
+        user_login_must_be_domain: p.settings.user_login_must_be_domain,
+        is_default: p.is_default,
+    }
+}
+
+pub fn notification(p: Policy<castellan_domain::policy::Notification>) -> pb::NotificationPolicy {
+    pb::NotificationPolicy {
+        details: p.details,
+        is_default: p.is_default,
+        password_change: p.settings.password_change,
+    }
+}
+
+/// Settings from a request with the domain policy fields.
+macro_rules! domain_of {
+    ($r:expr) => {
+        castellan_domain::policy::Domain {
+            user_login_must_be_domain: $r.user_login_must_be_domain,
+            validate_org_domains: $r.validate_org_domains,
+            smtp_sender_address_matches_instance_domain: $r
+                .smtp_sender_address_matches_instance_domain,
+        }
+    };
+}
+pub(crate) use domain_of;
+
+/// Paging details of a factor list.
+pub fn factor_details(n: usize) -> Option<castellan_proto::zitadel::v1::ListDetails> {
+    crate::convert::list_details(n as i64, 0)
+}

@@ -103,6 +103,9 @@ fn fill(template: &str, sc: &Scene, level: Level) -> String {
                 ("grant_id", _) => &sc.grant,
                 ("org_id", _) | ("id", "orgs") => &sc.org,
                 ("user_id", _) | ("id", "users") => "404404",
+                // Path values are decoded before authorisation: they must be valid enums.
+                ("type", "second_factors") => "SECOND_FACTOR_TYPE_OTP_SMS",
+                ("type", "multi_factors") => "MULTI_FACTOR_TYPE_U2F_WITH_VERIFICATION",
                 _ => "matrix-key",
             };
             out.push_str(v);

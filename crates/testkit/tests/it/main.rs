@@ -9,6 +9,7 @@ mod ops;
 mod org_domains;
 mod orgs;
 mod policies;
+mod policies_more;
 mod project_grants;
 mod project_members;
 mod projects;
