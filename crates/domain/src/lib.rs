@@ -6,9 +6,11 @@ pub mod error;
 pub mod events;
 pub mod i18n;
 pub mod id;
+pub mod oidc_app;
 pub mod password;
 pub mod policy;
 pub mod roles;
+pub mod saml_metadata;
 pub mod validate;
 
 pub use error::{Error, Kind, Result};

@@ -24,7 +24,8 @@ pub fn random_token() -> String {
         .encode(castellan_domain::id::random_bytes::<32>())
 }
 
-fn expiration(t: Option<&prost_types::Timestamp>) -> Result<i64> {
+/// A key's or token's expiration: in the future, or none (`NO_EXPIRY`) when not given.
+pub(crate) fn expiration(t: Option<&prost_types::Timestamp>) -> Result<i64> {
     match t {
         None => Ok(NO_EXPIRY),
         Some(t) => {
@@ -109,9 +110,9 @@ fn pat_pb(r: &Row) -> Result<upb::PersonalAccessToken> {
 }
 
 const PAT_COLS: &str = "id, expiration, scopes, created_at, seq, owner";
-const KEY_COLS: &str = "id, expiration, key_type, created_at, seq, owner";
+pub(crate) const KEY_COLS: &str = "id, expiration, key_type, created_at, seq, owner";
 
-fn key_pb(r: &Row) -> Result<kpb::Key> {
+pub(crate) fn key_pb(r: &Row) -> Result<kpb::Key> {
     Ok(kpb::Key {
         id: r.text(0)?,
         details: details(r.int(4)?, r.int(3)?, r.int(3)?, &r.text(5)?),
@@ -317,7 +318,7 @@ fn pkcs8_to_pkcs1(p8: &[u8]) -> Option<Vec<u8>> {
 }
 
 /// Generates an RSA-2048 key pair: (PKCS#1 private PEM, SPKI public PEM).
-fn generate_rsa() -> Result<(String, String)> {
+pub(crate) fn generate_rsa() -> Result<(String, String)> {
     use aws_lc_rs::encoding::{AsDer, Pkcs8V1Der, PublicKeyX509Der};
     use aws_lc_rs::signature::KeyPair;
     let kp = aws_lc_rs::rsa::KeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048)
