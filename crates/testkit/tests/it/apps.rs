@@ -1385,3 +1385,102 @@ both!(apps_survive_rebuild, |s: TestServer| async move {
     let after = super::admin::dump(&db_url).await;
     assert_eq!(before, after);
 });
+
+/// Looks a client up the way an OIDC provider will: by client id, in the instance of `project`.
+async fn lookup(
+    db: &castellan_store::Db,
+    project: &str,
+    client_id: &str,
+) -> Option<castellan_api::app::apps::Client> {
+    let (p, c) = (project.to_string(), client_id.to_string());
+    db.read(move |conn| {
+        let inst = conn
+            .one(
+                "SELECT instance_id FROM projects WHERE id = ?",
+                &castellan_store::params![&p],
+            )?
+            .expect("project row")
+            .text(0)?;
+        castellan_api::app::apps::by_client_id(conn, &inst, &c)
+    })
+    .await
+    .expect("lookup")
+}
+
+both!(client_lookup, |s: TestServer| async move {
+    let target = castellan_store::Target::parse(&s.db_url).expect("url");
+    let db = tokio::task::spawn_blocking(move || castellan_store::Db::open(target, 1))
+        .await
+        .expect("join")
+        .expect("open db");
+    let org = new_org(&s, "Lookup Org").await;
+    let p = new_project(&s, &org, "Lookup").await;
+    let o = ok(add_oidc(
+        &s,
+        &org,
+        &p,
+        json!({"name": "o", "redirectUris": ["https://a.example.com/cb"]}),
+    )
+    .await);
+    let (oid, cid) = (
+        o["appId"].as_str().expect("id"),
+        o["clientId"].as_str().expect("cid"),
+    );
+    let secret = o["clientSecret"].as_str().expect("secret");
+
+    let c = lookup(&db, &p, cid).await.expect("client");
+    assert_eq!(c.app_id, oid);
+    assert_eq!(c.project_id, p);
+    assert_eq!(c.org_id, org);
+    assert!(c.active);
+    assert!(c.verify_secret(secret));
+    assert!(!c.verify_secret("wrong"));
+    assert_eq!(
+        c.oidc.as_ref().map(|s| s.redirect_uris.clone()),
+        Some(vec!["https://a.example.com/cb".to_string()])
+    );
+
+    // A regenerated secret replaces the old one; a deactivated client is not active.
+    let path = format!("/management/v1/projects/{p}/apps/{oid}");
+    let n = ok(in_org(
+        &s,
+        &org,
+        "POST",
+        &format!("{path}/oidc_config/_generate_client_secret"),
+        Some(json!({})),
+    )
+    .await);
+    ok(in_org(
+        &s,
+        &org,
+        "POST",
+        &format!("{path}/_deactivate"),
+        Some(json!({})),
+    )
+    .await);
+    let c = lookup(&db, &p, cid).await.expect("client");
+    assert!(!c.verify_secret(secret));
+    assert!(c.verify_secret(n["clientSecret"].as_str().expect("secret")));
+    assert!(!c.active);
+
+    // API clients too; unknown and removed clients are not found.
+    let a = ok(in_org(
+        &s,
+        &org,
+        "POST",
+        &format!("/management/v1/projects/{p}/apps/api"),
+        Some(json!({"name": "api"})),
+    )
+    .await);
+    let c = lookup(&db, &p, a["clientId"].as_str().expect("cid"))
+        .await
+        .expect("api client");
+    assert!(c.oidc.is_none());
+    assert!(c.verify_secret(a["clientSecret"].as_str().expect("secret")));
+    assert!(lookup(&db, &p, "nope").await.is_none());
+    ok(in_org(&s, &org, "DELETE", &path, None).await);
+    assert!(lookup(&db, &p, cid).await.is_none());
+    tokio::task::spawn_blocking(move || drop(db))
+        .await
+        .expect("join");
+});
