@@ -1,6 +1,7 @@
 //! Every change is an event. This module defines the event payloads; the event type strings
 //! follow ZITADEL's (`user.human.added`, `org.member.added`, ...).
 
+use crate::oidc_app::{Login, OidcSettings};
 use crate::policy::PolicyKind;
 use serde::{Deserialize, Serialize};
 
@@ -212,6 +213,61 @@ pub enum Payload {
     #[serde(rename = "project.grant.member.removed")]
     ProjectGrantMemberRemoved { grant_id: String, user_id: String },
 
+    #[serde(rename = "project.application.added")]
+    AppAdded { app_id: String, name: String },
+    #[serde(rename = "project.application.changed")]
+    AppChanged { app_id: String, name: String },
+    #[serde(rename = "project.application.deactivated")]
+    AppDeactivated { app_id: String },
+    #[serde(rename = "project.application.reactivated")]
+    AppReactivated { app_id: String },
+    #[serde(rename = "project.application.removed")]
+    AppRemoved { app_id: String, name: String },
+    /// `hash` is the SHA-256 of the client secret, empty when the auth method needs none.
+    #[serde(rename = "project.application.config.oidc.added")]
+    OidcConfigAdded {
+        app_id: String,
+        client_id: String,
+        hash: String,
+        settings: OidcSettings,
+    },
+    #[serde(rename = "project.application.config.oidc.changed")]
+    OidcConfigChanged {
+        app_id: String,
+        settings: OidcSettings,
+    },
+    #[serde(rename = "project.application.config.oidc.secret.changed")]
+    OidcSecretChanged { app_id: String, hash: String },
+    #[serde(rename = "project.application.config.api.added")]
+    ApiConfigAdded {
+        app_id: String,
+        client_id: String,
+        hash: String,
+        auth_method_type: i32,
+    },
+    #[serde(rename = "project.application.config.api.changed")]
+    ApiConfigChanged {
+        app_id: String,
+        auth_method_type: i32,
+    },
+    #[serde(rename = "project.application.config.api.secret.changed")]
+    ApiSecretChanged { app_id: String, hash: String },
+    #[serde(rename = "project.application.config.saml.added")]
+    SamlConfigAdded(SamlConfig),
+    #[serde(rename = "project.application.config.saml.changed")]
+    SamlConfigChanged(SamlConfig),
+    #[serde(rename = "project.application.oidc.key.added")]
+    AppKeyAdded {
+        app_id: String,
+        client_id: String,
+        key_id: String,
+        key_type: i32,
+        expiration: i64,
+        public_key: String,
+    },
+    #[serde(rename = "project.application.oidc.key.removed")]
+    AppKeyRemoved { app_id: String, key_id: String },
+
     // Policies: the settings object of the kind (see `policy`).
     #[serde(rename = "instance.policy.password.complexity.added")]
     InstancePasswordComplexityPolicyAdded(serde_json::Value),
@@ -342,6 +398,18 @@ pub struct ProjectSettings {
     pub project_role_check: bool,
     pub has_project_check: bool,
     pub private_labeling_setting: i32,
+}
+
+/// The SAML part of an application (`project.application.config.saml.added`/`changed`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct SamlConfig {
+    pub app_id: String,
+    pub entity_id: String,
+    /// The metadata document, base64.
+    pub metadata: String,
+    /// Where the metadata was fetched from, if it was given as a URL.
+    pub metadata_url: String,
+    pub login: Login,
 }
 
 /// The profile part of a human user.
@@ -587,6 +655,21 @@ pub const EVENT_TYPES: &[&str] = &[
     "project.grant.member.added",
     "project.grant.member.changed",
     "project.grant.member.removed",
+    "project.application.added",
+    "project.application.changed",
+    "project.application.deactivated",
+    "project.application.reactivated",
+    "project.application.removed",
+    "project.application.config.oidc.added",
+    "project.application.config.oidc.changed",
+    "project.application.config.oidc.secret.changed",
+    "project.application.config.api.added",
+    "project.application.config.api.changed",
+    "project.application.config.api.secret.changed",
+    "project.application.config.saml.added",
+    "project.application.config.saml.changed",
+    "project.application.oidc.key.added",
+    "project.application.oidc.key.removed",
     "instance.policy.password.complexity.added",
     "instance.policy.password.complexity.changed",
     "org.policy.password.complexity.added",
@@ -698,7 +781,19 @@ mod tests {
             Payload::UserGrantReactivated {},
             Payload::InstanceSecondFactorAdded { mfa_type: 1 },
             Payload::OrgMultiFactorRemoved { mfa_type: 1 },
+            Payload::AppDeactivated { app_id: "a".into() },
+            Payload::OidcConfigChanged {
+                app_id: "a".into(),
+                settings: OidcSettings::default(),
+            },
+            Payload::SamlConfigAdded(SamlConfig::default()),
+            Payload::AppKeyRemoved {
+                app_id: "a".into(),
+                key_id: "k".into(),
+            },
         ] {
+            let (t, v) = p.split();
+            assert_eq!(Payload::join(&t, &v).expect("join"), p);
             assert!(EVENT_TYPES.contains(&p.event_type().as_str()));
         }
         for k in PolicyKind::ALL {

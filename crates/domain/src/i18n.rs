@@ -92,6 +92,62 @@ pub fn english(key: &str) -> &str {
         "Errors.Project.Grant.NotChanged" => "Project grant has not been changed",
         "Errors.Project.Grant.NotActive" => "Project grant is not active",
         "Errors.Project.Grant.NotInactive" => "Project grant is not deactivated",
+        "Errors.Project.App.NotFound" => "Application could not be found",
+        "Errors.Project.App.AlreadyExists" => "Application already exists",
+        "Errors.Project.App.Invalid" => "Application is invalid",
+        "Errors.Project.App.NotChanged" => "Application has not been changed",
+        "Errors.Project.App.NotActive" => "Application is not active",
+        "Errors.Project.App.NotInactive" => "Application is not deactivated",
+        "Errors.Project.App.IsNotOIDC" => "Application is not an OIDC application",
+        "Errors.Project.App.IsNotAPI" => "Application is not an API application",
+        "Errors.Project.App.IsNotSAML" => "Application is not a SAML application",
+        "Errors.Project.App.OIDCAuthMethodNoSecret" => {
+            "The auth method of the OIDC application does not use a client secret"
+        }
+        "Errors.Project.App.APIAuthMethodNoSecret" => {
+            "The auth method of the API application does not use a client secret"
+        }
+        "Errors.Project.App.AuthMethodNoPrivateKeyJWT" => {
+            "The auth method of the application is not private_key_jwt; keys cannot be added"
+        }
+        "Errors.Project.App.ClientIDAlreadyExists" => "The client id is already taken",
+        "Errors.Project.App.SAMLMetadataMissing" => "SAML metadata is missing",
+        "Errors.Project.App.SAMLMetadataFormat" => "SAML metadata is invalid",
+        "Errors.Project.App.SAMLMetadataUnreachable" => "SAML metadata could not be fetched",
+        "Errors.Project.App.SAMLEntityIDAlreadyExists" => "The SAML entity ID already exists",
+        "Errors.Project.App.Key.NotFound" => "Application key could not be found",
+        "Application.OIDC.UnsupportedVersion" => "The OIDC version is not supported",
+        "Application.OIDC.V1.NotCompliant" => {
+            "The configuration does not comply with the OIDC specification"
+        }
+        "Application.OIDC.V1.NoRedirectUris" => "At least one redirect URI must be set",
+        "Application.OIDC.V1.NotAllCombinationsAreAllowed" => {
+            "The configuration is compliant, but not every combination of its settings is allowed"
+        }
+        "Application.OIDC.V1.GrantType.Refresh.NoAuthCode" => {
+            "Refresh tokens are only allowed together with the authorization code grant"
+        }
+        "Application.OIDC.V1.Code.RedirectUris.CustomOnlyForNative" => {
+            "Custom redirect URI schemes are only allowed for native apps with the code flow"
+        }
+        "Application.OIDC.V1.Code.RedirectUris.HttpOnlyForWeb" => {
+            "http redirect URIs are only allowed for web apps with the code flow"
+        }
+        "Application.OIDC.V1.Implicit.RedirectUris.CustomNotAllowed" => {
+            "Custom redirect URI schemes are not allowed with the implicit flow"
+        }
+        "Application.OIDC.V1.Implicit.RedirectUris.HttpNotAllowed" => {
+            "http redirect URIs are not allowed with the implicit flow"
+        }
+        "Application.OIDC.V1.Native.AuthMethodType.NotNone" => {
+            "Native apps must use the auth method NONE"
+        }
+        "Application.OIDC.V1.Native.RedirectUris.MustBeHttpLocalhost" => {
+            "http redirect URIs of native apps must point to localhost or a loopback address"
+        }
+        "Application.OIDC.V1.UserAgent.AuthMethodType.NotNone" => {
+            "User agent apps must use the auth method NONE"
+        }
         "Errors.UserGrant.NotFound" => "User grant could not be found",
         "Errors.UserGrant.AlreadyExists" => "User grant already exists",
         "Errors.UserGrant.NotChanged" => "User grant has not been changed",

@@ -7,9 +7,11 @@ pub mod events;
 pub mod i18n;
 pub mod id;
 pub mod jwt;
+pub mod oidc_app;
 pub mod password;
 pub mod policy;
 pub mod roles;
+pub mod saml_metadata;
 pub mod validate;
 
 pub use error::{Error, Kind, Result};

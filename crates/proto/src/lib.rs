@@ -46,6 +46,11 @@ pub mod zitadel {
             include!(concat!(env!("OUT_DIR"), "/zitadel.project.v1.rs"));
         }
     }
+    pub mod app {
+        pub mod v1 {
+            include!(concat!(env!("OUT_DIR"), "/zitadel.app.v1.rs"));
+        }
+    }
     pub mod change {
         pub mod v1 {
             include!(concat!(env!("OUT_DIR"), "/zitadel.change.v1.rs"));

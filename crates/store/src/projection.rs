@@ -40,6 +40,19 @@ pub mod user_grant_state {
     pub const INACTIVE: i64 = 2;
 }
 
+/// Application states (numbers of `zitadel.app.v1.AppState`).
+pub mod app_state {
+    pub const ACTIVE: i64 = 1;
+    pub const INACTIVE: i64 = 2;
+}
+
+/// Application kinds as stored in `apps.kind`.
+pub mod app_kind {
+    pub const OIDC: i64 = 1;
+    pub const API: i64 = 2;
+    pub const SAML: i64 = 3;
+}
+
 /// Organisation states (numbers of `zitadel.org.v1.OrgState`).
 pub mod org_state {
     pub const ACTIVE: i64 = 1;
@@ -297,6 +310,8 @@ pub fn apply(c: &mut dyn Conn, e: &Event, p: &Payload) -> Result<()> {
             c.exec(&format!("DELETE FROM project_grant_roles WHERE instance_id = ? AND grant_id IN ({grants})"), &params![i, i, id, id])?;
             c.exec("DELETE FROM project_grants WHERE instance_id = ? AND (org_id = ? OR granted_org_id = ?)", &params![i, id, id])?;
             for sql in [
+                "DELETE FROM app_keys WHERE instance_id = ? AND owner = ?",
+                "DELETE FROM apps WHERE instance_id = ? AND org_id = ?",
                 "DELETE FROM project_roles WHERE instance_id = ? AND org_id = ?",
                 "DELETE FROM projects WHERE instance_id = ? AND org_id = ?",
                 "DELETE FROM metadata WHERE instance_id = ? AND owner = ?",
@@ -472,6 +487,8 @@ pub fn apply(c: &mut dyn Conn, e: &Event, p: &Payload) -> Result<()> {
             c.exec("DELETE FROM project_grants WHERE instance_id = ? AND project_id = ?", &params![i, id])?;
             c.exec("DELETE FROM project_roles WHERE instance_id = ? AND project_id = ?", &params![i, id])?;
             c.exec("DELETE FROM members WHERE instance_id = ? AND level = 'project' AND object_id = ?", &params![i, id])?;
+            c.exec("DELETE FROM app_keys WHERE instance_id = ? AND project_id = ?", &params![i, id])?;
+            c.exec("DELETE FROM apps WHERE instance_id = ? AND project_id = ?", &params![i, id])?;
             c.exec("DELETE FROM projects WHERE instance_id = ? AND id = ?", &params![i, id])?;
             remove_user_grants(c, i, "project_id", id)?;
         }
@@ -557,6 +574,65 @@ pub fn apply(c: &mut dyn Conn, e: &Event, p: &Payload) -> Result<()> {
             grant_update(c, e, grant_id, "state = state", params![])?;
         }
 
+        AppAdded { app_id, name } => {
+            c.exec(
+                "INSERT INTO apps (instance_id, id, project_id, org_id, name, state, metadata, created_at, changed_at, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                &params![i, app_id, id, &e.owner, name, app_state::ACTIVE, Vec::<u8>::new(), t, t, s],
+            )?;
+            project_update(c, e, "state = state", params![])?;
+        }
+        AppChanged { app_id, name } => app_update(c, e, app_id, "name = ?", params![name])?,
+        AppDeactivated { app_id } => app_update(c, e, app_id, "state = ?", params![app_state::INACTIVE])?,
+        AppReactivated { app_id } => app_update(c, e, app_id, "state = ?", params![app_state::ACTIVE])?,
+        AppRemoved { app_id, .. } => {
+            c.exec("DELETE FROM app_keys WHERE instance_id = ? AND app_id = ?", &params![i, app_id])?;
+            c.exec("DELETE FROM apps WHERE instance_id = ? AND id = ? AND project_id = ?", &params![i, app_id, id])?;
+            project_update(c, e, "state = state", params![])?;
+        }
+        OidcConfigAdded { app_id, client_id, hash, settings } => {
+            let config = serde_json::to_string(settings).map_err(|e| Error::internal("PROJ-0idc1", e.to_string()))?;
+            app_update(c, e, app_id, "kind = ?, client_id = ?, secret_hash = ?, config = ?", params![app_kind::OIDC, client_id, hash, config])?;
+        }
+        OidcConfigChanged { app_id, settings } => {
+            let config = serde_json::to_string(settings).map_err(|e| Error::internal("PROJ-0idc2", e.to_string()))?;
+            app_update(c, e, app_id, "config = ?", params![config])?;
+        }
+        OidcSecretChanged { app_id, hash } | ApiSecretChanged { app_id, hash } => {
+            app_update(c, e, app_id, "secret_hash = ?", params![hash])?;
+        }
+        ApiConfigAdded { app_id, client_id, hash, auth_method_type } => {
+            let config = serde_json::json!({ "auth_method_type": auth_method_type }).to_string();
+            app_update(c, e, app_id, "kind = ?, client_id = ?, secret_hash = ?, config = ?", params![app_kind::API, client_id, hash, config])?;
+        }
+        ApiConfigChanged { app_id, auth_method_type } => {
+            let config = serde_json::json!({ "auth_method_type": auth_method_type }).to_string();
+            app_update(c, e, app_id, "config = ?", params![config])?;
+        }
+        SamlConfigAdded(sc) | SamlConfigChanged(sc) => {
+            let metadata = base64::engine::general_purpose::STANDARD
+                .decode(&sc.metadata)
+                .map_err(|e| Error::internal("PROJ-s4ml1", e.to_string()))?;
+            let config = serde_json::to_string(&sc.login).map_err(|e| Error::internal("PROJ-s4ml2", e.to_string()))?;
+            app_update(
+                c,
+                e,
+                &sc.app_id,
+                "kind = ?, entity_id = ?, metadata = ?, metadata_url = ?, config = ?",
+                params![app_kind::SAML, &sc.entity_id, metadata, &sc.metadata_url, config],
+            )?;
+        }
+        AppKeyAdded { app_id, client_id, key_id, key_type, expiration, public_key } => {
+            c.exec(
+                "INSERT INTO app_keys (instance_id, id, app_id, project_id, client_id, key_type, expiration, public_key, owner, created_at, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                &params![i, key_id, app_id, id, client_id, *key_type, *expiration, public_key, &e.owner, t, s],
+            )?;
+            app_update(c, e, app_id, "state = state", params![])?;
+        }
+        AppKeyRemoved { app_id, key_id } => {
+            c.exec("DELETE FROM app_keys WHERE instance_id = ? AND id = ? AND app_id = ?", &params![i, key_id, app_id])?;
+            app_update(c, e, app_id, "state = state", params![])?;
+        }
+
         UserGrantAdded { user_id, project_id, project_grant_id, role_keys } => {
             c.exec(
                 "INSERT INTO user_grants (instance_id, id, user_id, project_id, project_grant_id, org_id, role_keys, state, created_at, changed_at, seq) \
@@ -617,6 +693,26 @@ fn project_update(c: &mut dyn Conn, e: &Event, set: &str, mut p: Vec<Value>) -> 
     ]);
     c.exec(&sql, &p)?;
     Ok(())
+}
+
+/// Updates one application of the event's project (and the project's sequence).
+fn app_update(
+    c: &mut dyn Conn,
+    e: &Event,
+    app_id: &str,
+    set: &str,
+    mut p: Vec<Value>,
+) -> Result<()> {
+    let sql = format!("UPDATE apps SET {set}, changed_at = ?, seq = ? WHERE instance_id = ? AND id = ? AND project_id = ?");
+    p.extend(params![
+        e.created_at,
+        e.seq,
+        &e.instance_id,
+        app_id,
+        &e.aggregate_id
+    ]);
+    c.exec(&sql, &p)?;
+    project_update(c, e, "state = state", params![])
 }
 
 /// Role keys as stored in `project_grants.role_keys`: a JSON array.

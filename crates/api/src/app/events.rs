@@ -179,6 +179,36 @@ pub async fn changes(
     id: &str,
     q: Option<&cpb::ChangeQuery>,
 ) -> R<Vec<cpb::Change>> {
+    history(st, ctx, aggregate_type, id, None, q).await
+}
+
+/// The change history of one application: the events of its project that carry its id.
+pub async fn app_changes(
+    st: &St,
+    ctx: &Ctx,
+    project_id: &str,
+    app_id: &str,
+    q: Option<&cpb::ChangeQuery>,
+) -> R<Vec<cpb::Change>> {
+    history(
+        st,
+        ctx,
+        castellan_domain::events::agg::PROJECT,
+        project_id,
+        Some(app_id),
+        q,
+    )
+    .await
+}
+
+async fn history(
+    st: &St,
+    ctx: &Ctx,
+    aggregate_type: &'static str,
+    id: &str,
+    app_id: Option<&str>,
+    q: Option<&cpb::ChangeQuery>,
+) -> R<Vec<cpb::Change>> {
     let (seq, limit, asc) = q.map_or((0, 0, false), |q| (q.sequence, u64::from(q.limit), q.asc));
     if limit > st.cfg.max_query_limit {
         return Err(invalid(format!(
@@ -192,6 +222,8 @@ pub async fn changes(
         limit
     };
     let (inst, id) = (ctx.instance_id.clone(), id.to_string());
+    // Application events carry the application id in their (compact JSON) payload.
+    let app_like = app_id.map(|a| format!("%\"app_id\":\"{a}\"%"));
     let dir = if asc { "ASC" } else { "DESC" };
     let cmp = if asc { ">" } else { "<" };
     Ok(st
@@ -202,6 +234,10 @@ pub async fn changes(
             if seq > 0 {
                 cond = format!(" AND e.seq {cmp} ?");
                 p.push((seq as i64).into());
+            }
+            if let Some(like) = &app_like {
+                cond.push_str(" AND e.event_type LIKE 'project.application.%' AND e.payload LIKE ?");
+                p.push(like.as_str().into());
             }
             let rows = c.query(
                 &format!(

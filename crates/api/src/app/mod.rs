@@ -2,7 +2,9 @@
 //! that checks the read models, pushes events and updates the read models) or one query, and
 //! returns domain results. Handlers map them to and from messages.
 
+pub mod apps;
 pub mod events;
+pub mod fetch;
 pub mod grants;
 pub mod instance;
 pub mod instances;

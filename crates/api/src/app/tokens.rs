@@ -24,6 +24,7 @@ pub fn random_token() -> String {
         .encode(castellan_domain::id::random_bytes::<32>())
 }
 
+/// A key's or token's expiration: in the future, or none (`NO_EXPIRY`) when not given.
 pub fn expiration(t: Option<&prost_types::Timestamp>) -> Result<i64> {
     match t {
         None => Ok(NO_EXPIRY),
@@ -109,9 +110,9 @@ fn pat_pb(r: &Row) -> Result<upb::PersonalAccessToken> {
 }
 
 const PAT_COLS: &str = "id, expiration, scopes, created_at, seq, owner";
-const KEY_COLS: &str = "id, expiration, key_type, created_at, seq, owner";
+pub(crate) const KEY_COLS: &str = "id, expiration, key_type, created_at, seq, owner";
 
-fn key_pb(r: &Row) -> Result<kpb::Key> {
+pub(crate) fn key_pb(r: &Row) -> Result<kpb::Key> {
     Ok(kpb::Key {
         id: r.text(0)?,
         details: details(r.int(4)?, r.int(3)?, r.int(3)?, &r.text(5)?),

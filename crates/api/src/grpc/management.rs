@@ -7,10 +7,12 @@ use crate::app::metadata::Owner;
 use crate::app::policies as pol;
 use crate::app::projects::{self, NewRole};
 use crate::app::users::{required, NewHuman};
-use crate::app::{events, members, metadata, orgs, tokens, user_grants, users};
+use crate::app::{apps, events, members, metadata, orgs, tokens, user_grants, users};
 use crate::convert::list_details;
+use crate::error::ApiErr;
 use crate::grpc::policies as conv;
 use castellan_domain::events::{agg, Profile};
+use castellan_domain::oidc_app::OidcSettings;
 use castellan_domain::password::Complexity;
 use castellan_domain::policy::{Domain, Lockout, Login, Notification, PasswordAge, Privacy};
 use castellan_domain::roles::{roles_of_level, Level};
@@ -33,6 +35,45 @@ fn profile(
         preferred_language: lang,
         gender,
     }
+}
+
+/// The OIDC settings of an AddOIDCApp or UpdateOIDCAppConfig request (same field names; only
+/// AddOIDCApp has a version).
+macro_rules! oidc_settings {
+    ($r:expr, $version:expr) => {
+        OidcSettings {
+            redirect_uris: $r.redirect_uris.clone(),
+            response_types: $r.response_types.clone(),
+            grant_types: $r.grant_types.clone(),
+            app_type: $r.app_type,
+            auth_method_type: $r.auth_method_type,
+            post_logout_redirect_uris: $r.post_logout_redirect_uris.clone(),
+            version: $version,
+            dev_mode: $r.dev_mode,
+            access_token_type: $r.access_token_type,
+            access_token_role_assertion: $r.access_token_role_assertion,
+            id_token_role_assertion: $r.id_token_role_assertion,
+            id_token_userinfo_assertion: $r.id_token_userinfo_assertion,
+            clock_skew_nanos: apps::clock_skew($r.clock_skew.as_ref()),
+            additional_origins: $r.additional_origins.clone(),
+            skip_native_app_success_page: $r.skip_native_app_success_page,
+            back_channel_logout_uri: $r.back_channel_logout_uri.clone(),
+            login: apps::login($r.login_version.as_ref()),
+        }
+    };
+}
+
+/// The SAML metadata source of an AddSAMLApp or UpdateSAMLAppConfig request.
+macro_rules! saml_source {
+    ($r:expr, $m:ident) => {
+        $r.metadata.clone().map(|m| {
+            use $m::Metadata as A;
+            match m {
+                A::MetadataXml(x) => apps::SamlSource::Xml(x),
+                A::MetadataUrl(u) => apps::SamlSource::Url(u),
+            }
+        })
+    };
 }
 
 #[tonic::async_trait]
@@ -1134,6 +1175,239 @@ impl ManagementService for Svc {
         )
         .await?;
         ok(RemoveProjectMemberResponse { details: Some(d) })
+    }
+
+    // ---- applications ----
+
+    async fn get_app_by_id(&self, req: Request<GetAppByIdRequest>) -> Res<GetAppByIdResponse> {
+        let (ctx, r) = split(req)?;
+        let a = apps::get(&self.st, &ctx, &r.project_id, &r.app_id).await?;
+        ok(GetAppByIdResponse {
+            app: Some(a.to_pb().map_err(ApiErr)?),
+        })
+    }
+
+    async fn list_apps(&self, req: Request<ListAppsRequest>) -> Res<ListAppsResponse> {
+        let (ctx, r) = split(req)?;
+        let page = self.page(r.query.as_ref())?;
+        let (total, pos, rows) =
+            apps::list(&self.st, &ctx, &r.project_id, page, &r.queries).await?;
+        let result = rows
+            .iter()
+            .map(apps::AppRow::to_pb)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(ApiErr)?;
+        ok(ListAppsResponse {
+            details: list_details(total, pos),
+            result,
+        })
+    }
+
+    async fn list_app_changes(
+        &self,
+        req: Request<ListAppChangesRequest>,
+    ) -> Res<ListAppChangesResponse> {
+        let (ctx, r) = split(req)?;
+        apps::get(&self.st, &ctx, &r.project_id, &r.app_id).await?;
+        let result =
+            events::app_changes(&self.st, &ctx, &r.project_id, &r.app_id, r.query.as_ref()).await?;
+        ok(ListAppChangesResponse { result })
+    }
+
+    async fn add_oidc_app(&self, req: Request<AddOidcAppRequest>) -> Res<AddOidcAppResponse> {
+        let (ctx, r) = split(req)?;
+        let name = apps::name(&r.name)?;
+        let a = apps::add_oidc(
+            &self.st,
+            &ctx,
+            &r.project_id,
+            name,
+            oidc_settings!(r, r.version),
+        )
+        .await?;
+        ok(AddOidcAppResponse {
+            app_id: a.app_id,
+            details: Some(a.details),
+            client_id: a.client_id,
+            client_secret: a.client_secret,
+            none_compliant: a.compliance.none_compliant,
+            compliance_problems: apps::problems(&a.compliance),
+        })
+    }
+
+    async fn add_saml_app(&self, req: Request<AddSamlAppRequest>) -> Res<AddSamlAppResponse> {
+        let (ctx, r) = split(req)?;
+        let name = apps::name(&r.name)?;
+        let login = apps::login(r.login_version.as_ref());
+        let (app_id, details) = apps::add_saml(
+            &self.st,
+            &ctx,
+            &r.project_id,
+            name,
+            saml_source!(r, add_saml_app_request),
+            login,
+        )
+        .await?;
+        ok(AddSamlAppResponse {
+            app_id,
+            details: Some(details),
+        })
+    }
+
+    async fn add_api_app(&self, req: Request<AddApiAppRequest>) -> Res<AddApiAppResponse> {
+        let (ctx, r) = split(req)?;
+        let name = apps::name(&r.name)?;
+        let (app_id, client_id, client_secret, details) =
+            apps::add_api(&self.st, &ctx, &r.project_id, name, r.auth_method_type).await?;
+        ok(AddApiAppResponse {
+            app_id,
+            details: Some(details),
+            client_id,
+            client_secret,
+        })
+    }
+
+    async fn update_app(&self, req: Request<UpdateAppRequest>) -> Res<UpdateAppResponse> {
+        let (ctx, r) = split(req)?;
+        let name = apps::name(&r.name)?;
+        ok(UpdateAppResponse {
+            details: Some(apps::rename(&self.st, &ctx, &r.project_id, &r.app_id, name).await?),
+        })
+    }
+
+    async fn update_oidc_app_config(
+        &self,
+        req: Request<UpdateOidcAppConfigRequest>,
+    ) -> Res<UpdateOidcAppConfigResponse> {
+        let (ctx, r) = split(req)?;
+        let s = oidc_settings!(r, 0);
+        ok(UpdateOidcAppConfigResponse {
+            details: Some(apps::update_oidc(&self.st, &ctx, &r.project_id, &r.app_id, s).await?),
+        })
+    }
+
+    async fn update_saml_app_config(
+        &self,
+        req: Request<UpdateSamlAppConfigRequest>,
+    ) -> Res<UpdateSamlAppConfigResponse> {
+        let (ctx, r) = split(req)?;
+        let login = apps::login(r.login_version.as_ref());
+        let src = saml_source!(r, update_saml_app_config_request);
+        ok(UpdateSamlAppConfigResponse {
+            details: Some(
+                apps::update_saml(&self.st, &ctx, &r.project_id, &r.app_id, src, login).await?,
+            ),
+        })
+    }
+
+    async fn update_api_app_config(
+        &self,
+        req: Request<UpdateApiAppConfigRequest>,
+    ) -> Res<UpdateApiAppConfigResponse> {
+        let (ctx, r) = split(req)?;
+        ok(UpdateApiAppConfigResponse {
+            details: Some(
+                apps::update_api(&self.st, &ctx, &r.project_id, &r.app_id, r.auth_method_type)
+                    .await?,
+            ),
+        })
+    }
+
+    async fn deactivate_app(
+        &self,
+        req: Request<DeactivateAppRequest>,
+    ) -> Res<DeactivateAppResponse> {
+        let (ctx, r) = split(req)?;
+        ok(DeactivateAppResponse {
+            details: Some(apps::deactivate(&self.st, &ctx, &r.project_id, &r.app_id).await?),
+        })
+    }
+
+    async fn reactivate_app(
+        &self,
+        req: Request<ReactivateAppRequest>,
+    ) -> Res<ReactivateAppResponse> {
+        let (ctx, r) = split(req)?;
+        ok(ReactivateAppResponse {
+            details: Some(apps::reactivate(&self.st, &ctx, &r.project_id, &r.app_id).await?),
+        })
+    }
+
+    async fn remove_app(&self, req: Request<RemoveAppRequest>) -> Res<RemoveAppResponse> {
+        let (ctx, r) = split(req)?;
+        ok(RemoveAppResponse {
+            details: Some(apps::remove(&self.st, &ctx, &r.project_id, &r.app_id).await?),
+        })
+    }
+
+    async fn regenerate_oidc_client_secret(
+        &self,
+        req: Request<RegenerateOidcClientSecretRequest>,
+    ) -> Res<RegenerateOidcClientSecretResponse> {
+        let (ctx, r) = split(req)?;
+        let (client_secret, details) =
+            apps::regenerate_secret(&self.st, &ctx, &r.project_id, &r.app_id, true).await?;
+        ok(RegenerateOidcClientSecretResponse {
+            client_secret,
+            details: Some(details),
+        })
+    }
+
+    async fn regenerate_api_client_secret(
+        &self,
+        req: Request<RegenerateApiClientSecretRequest>,
+    ) -> Res<RegenerateApiClientSecretResponse> {
+        let (ctx, r) = split(req)?;
+        let (client_secret, details) =
+            apps::regenerate_secret(&self.st, &ctx, &r.project_id, &r.app_id, false).await?;
+        ok(RegenerateApiClientSecretResponse {
+            client_secret,
+            details: Some(details),
+        })
+    }
+
+    async fn get_app_key(&self, req: Request<GetAppKeyRequest>) -> Res<GetAppKeyResponse> {
+        let (ctx, r) = split(req)?;
+        let key = apps::get_key(&self.st, &ctx, &r.project_id, &r.app_id, &r.key_id).await?;
+        ok(GetAppKeyResponse { key: Some(key) })
+    }
+
+    async fn list_app_keys(&self, req: Request<ListAppKeysRequest>) -> Res<ListAppKeysResponse> {
+        let (ctx, r) = split(req)?;
+        let page = self.page(r.query.as_ref())?;
+        let (total, pos, result) =
+            apps::list_keys(&self.st, &ctx, &r.project_id, &r.app_id, page).await?;
+        ok(ListAppKeysResponse {
+            details: list_details(total, pos),
+            result,
+        })
+    }
+
+    async fn add_app_key(&self, req: Request<AddAppKeyRequest>) -> Res<AddAppKeyResponse> {
+        let (ctx, r) = split(req)?;
+        let (id, key_details, details) = apps::add_key(
+            &self.st,
+            &ctx,
+            &r.project_id,
+            &r.app_id,
+            r.r#type,
+            r.expiration_date.as_ref(),
+        )
+        .await?;
+        ok(AddAppKeyResponse {
+            id,
+            details: Some(details),
+            key_details,
+        })
+    }
+
+    async fn remove_app_key(&self, req: Request<RemoveAppKeyRequest>) -> Res<RemoveAppKeyResponse> {
+        let (ctx, r) = split(req)?;
+        ok(RemoveAppKeyResponse {
+            details: Some(
+                apps::remove_key(&self.st, &ctx, &r.project_id, &r.app_id, &r.key_id).await?,
+            ),
+        })
     }
 
     // ---- projects granted to the context organisation ----

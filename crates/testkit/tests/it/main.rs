@@ -2,6 +2,7 @@
 //! to it over real sockets, on SQLite and on PostgreSQL. One binary, to keep link times low.
 
 mod admin;
+mod apps;
 mod auth_self;
 mod authz_matrix;
 mod instance;
