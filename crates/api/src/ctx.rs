@@ -124,6 +124,9 @@ pub struct Ctx {
     /// The organisation in context: `x-zitadel-orgid`, else the caller's own.
     pub org_id: String,
     pub request_id: String,
+    /// When the caller's permission comes from project (or project grant) roles only: the
+    /// projects (or grants) a list call is limited to.
+    pub scope: Option<Vec<String>>,
 }
 
 impl Ctx {

@@ -3,7 +3,7 @@
 //! method's declared permission, metrics and the access log.
 
 use crate::authn;
-use crate::ctx::Ctx;
+use crate::ctx::{Ctx, Principal};
 use crate::error::{ApiErr, R};
 use crate::methods::{Api, Method, Methods};
 use crate::state::St;
@@ -73,6 +73,7 @@ pub async fn authorize(
             principal: None,
             org_id: String::new(),
             request_id,
+            scope: None,
         }));
     }
     let auth = headers
@@ -96,24 +97,59 @@ pub async fn authorize(
         (Api::Admin, perm) => p.has_instance(perm),
         (Api::System, _) => false,
     };
+    let scope = if allowed || m.api != Api::Management {
+        None
+    } else {
+        list_scope(&m.name, &m.permission, &p, &org_id)
+    };
     let by_project = !allowed
+        && scope.is_none()
         && m.api == Api::Management
         && !m.check_field.is_empty()
         && (!p.project_roles.is_empty() || !p.grant_roles.is_empty());
-    if !allowed && !by_project {
+    if !allowed && !by_project && scope.is_none() {
         return Err(ApiErr(Error::denied()));
     }
+    let allowed = allowed || scope.is_some();
     let ctx = Ctx {
         instance_id,
         principal: Some(p),
         org_id,
         request_id,
+        scope,
     };
     Ok(if allowed {
         Access::Granted(ctx)
     } else {
         Access::ByProject(ctx)
     })
+}
+
+/// List calls that project-level managers may make, limited to their own objects: the method
+/// and whether its scope is project grants (else projects).
+const SCOPED_LISTS: &[(&str, bool)] = &[("ListProjects", false), ("ListGrantedProjects", true)];
+
+/// For a list call by a caller whose permission comes only from project (or project grant)
+/// roles: the projects (or grants) in `org` whose roles grant `permission`.
+fn list_scope(method: &str, permission: &str, p: &Principal, org: &str) -> Option<Vec<String>> {
+    let (_, grants) = SCOPED_LISTS.iter().find(|(name, _)| *name == method)?;
+    let held = if *grants {
+        &p.grant_roles
+    } else {
+        &p.project_roles
+    };
+    let ids: Vec<String> = held
+        .iter()
+        .filter(|(_, r)| {
+            r.org_id == org
+                && castellan_domain::roles::any_grants(
+                    r.roles.iter().map(String::as_str),
+                    permission,
+                )
+        })
+        .map(|(id, _)| id.clone())
+        .collect();
+    (!ids.is_empty()).then_some(ids)
 }
 
 /// System API calls: a system user's JWT, no instance (the request names the instances it acts
@@ -148,6 +184,7 @@ fn authorize_system(
         principal: Some(p),
         org_id: String::new(),
         request_id,
+        scope: None,
     }))
 }
 

@@ -409,6 +409,10 @@ pub async fn list_granted(
             }
         }
     }
+    if let Some(ids) = &ctx.scope {
+        let (sql, v) = super::query::in_list("g.id", ids);
+        f.and(sql, v);
+    }
     list_rows(st, f, page).await
 }
 

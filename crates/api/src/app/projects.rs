@@ -244,6 +244,10 @@ pub async fn list(
             }
         }
     }
+    if let Some(ids) = &ctx.scope {
+        let (sql, v) = super::query::in_list("id", ids);
+        f.and(sql, v);
+    }
     let tail = page.tail("created_at", "id");
     Ok(st
         .db

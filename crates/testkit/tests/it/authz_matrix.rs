@@ -126,9 +126,14 @@ fn expected(m: &Method, role: &str, level: Level) -> bool {
     match (m.api, level) {
         (Api::Admin, Level::Instance) | (Api::Management, Level::Instance | Level::Org) => grants,
         (Api::Management, Level::Project) => {
-            grants && (m.check_field == "ProjectId" || m.check_field == "Id")
+            grants
+                && (m.check_field == "ProjectId"
+                    || m.check_field == "Id"
+                    || m.name == "ListProjects")
         }
-        (Api::Management, Level::ProjectGrant) => grants && m.check_field == "GrantId",
+        (Api::Management, Level::ProjectGrant) => {
+            grants && (m.check_field == "GrantId" || m.name == "ListGrantedProjects")
+        }
         _ => false,
     }
 }

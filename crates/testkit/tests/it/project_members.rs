@@ -448,3 +448,69 @@ both!(project_role_permissions, |s: TestServer| async move {
         .expect_err("removed project");
     assert_eq!(e.code(), tonic::Code::PermissionDenied);
 });
+
+both!(
+    project_owners_list_only_their_projects,
+    |s: TestServer| async move {
+        let org = new_org(&s, "Scoped Org").await;
+        let pa = new_project(&s, &org, "Mine").await;
+        let pb = new_project(&s, &org, "Not Mine").await;
+        let pc = new_project(&s, &org, "Viewed").await;
+        let (owner, t) = machine(&s, Some(&org), "scoped-owner").await;
+        add_member(&s, &org, &pa, &owner, &["PROJECT_OWNER"]).await;
+        add_member(&s, &org, &pc, &owner, &["PROJECT_OWNER_VIEWER"]).await;
+        let l = ok(as_user(
+            &s,
+            &t,
+            "POST",
+            "/management/v1/projects/_search",
+            Some(json!({})),
+        )
+        .await);
+        let mut ids: Vec<&str> = l["result"]
+            .as_array()
+            .expect("result")
+            .iter()
+            .filter_map(|p| p["id"].as_str())
+            .collect();
+        ids.sort();
+        let mut want = vec![pa.as_str(), pc.as_str()];
+        want.sort();
+        assert_eq!(ids, want, "{l}");
+        assert_eq!(total(&l), 2);
+        assert!(!l.to_string().contains(&pb));
+        // Queries still apply within the scope.
+        let l = ok(as_user(
+        &s,
+        &t,
+        "POST",
+        "/management/v1/projects/_search",
+        Some(json!({"queries": [{"nameQuery": {"name": "Not", "method": "TEXT_QUERY_METHOD_STARTS_WITH"}}]})),
+    )
+    .await);
+        assert_eq!(total(&l), 0, "{l}");
+        // In another org the same caller has no projects: denied.
+        let other = new_org(&s, "Elsewhere").await;
+        let r = s
+            .call(
+                "POST",
+                "/management/v1/projects/_search",
+                Some(json!({})),
+                Some(&t),
+                Some(&other),
+            )
+            .await;
+        assert_eq!(r.0, 403, "{}", r.1);
+        // Without any project role the list is denied.
+        let (_, t2) = machine(&s, Some(&org), "no-roles").await;
+        let r = as_user(
+            &s,
+            &t2,
+            "POST",
+            "/management/v1/projects/_search",
+            Some(json!({})),
+        )
+        .await;
+        assert_eq!(r.0, 403, "{}", r.1);
+    }
+);
