@@ -60,6 +60,10 @@ run_backend() {
     for s in list-user-grants list-projects perm-org perm-check; do
         record "$($LOAD --addr "localhost:$port" --scenario $s --duration "$SECS" --connections 16 --pat-file "$dir/pat.txt" --state "$dir/grants.json" --label "$label")"
     done
+    # The list queries again with fewer connections than 16 on 2 shared cores (queueing apart).
+    for s in list-user-grants list-projects; do
+        record "$($LOAD --addr "localhost:$port" --scenario $s --duration "$SECS" --connections 4 --pat-file "$dir/pat.txt" --state "$dir/grants.json" --label "$label")"
+    done
     record "$($LOAD --addr "localhost:$port" --scenario noop --duration "$SECS" --pat-file "$dir/pat.txt" --label "$label-after-seed")"
     sleep 2
     record "{\"scenario\":\"idle_memory_after_seed\",\"label\":\"$label\",\"rss_mb\":$(rss_mb $SERVER)}"
