@@ -151,8 +151,24 @@ impl TestServer {
         token: Option<&str>,
         org: Option<&str>,
     ) -> (u16, Value) {
+        self.send(None, method, path, body, token, org).await
+    }
+
+    /// Sends a REST request, addressed to `host` when given (the instance it selects).
+    pub(crate) async fn send(
+        &self,
+        host: Option<&str>,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+        token: Option<&str>,
+        org: Option<&str>,
+    ) -> (u16, Value) {
         let m = reqwest::Method::from_bytes(method.as_bytes()).unwrap_or(reqwest::Method::GET);
         let mut req = self.http.request(m, self.url(path));
+        if let Some(h) = host {
+            req = req.header("host", h);
+        }
         if let Some(t) = token {
             req = req.header("authorization", format!("Bearer {t}"));
         }
@@ -167,7 +183,7 @@ impl TestServer {
         let resp = req
             .send()
             .await
-            .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
+            .unwrap_or_else(|e| panic!("{method} {path} (host {host:?}): {e}"));
         let status = resp.status().as_u16();
         let text = resp.text().await.unwrap_or_default();
         let json = serde_json::from_str(&text).unwrap_or(Value::String(text));

@@ -102,26 +102,6 @@ impl TestServer {
         token: Option<&str>,
         org: Option<&str>,
     ) -> (u16, Value) {
-        let m = reqwest::Method::from_bytes(method.as_bytes()).unwrap_or(reqwest::Method::GET);
-        let mut req = self.http.request(m, self.url(path)).header("host", host);
-        if let Some(t) = token {
-            req = req.header("authorization", format!("Bearer {t}"));
-        }
-        if let Some(o) = org {
-            req = req.header("x-zitadel-orgid", o);
-        }
-        if let Some(b) = body {
-            req = req
-                .header("content-type", "application/json")
-                .body(b.to_string());
-        }
-        let resp = req
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("{method} {path} @ {host}: {e}"));
-        let status = resp.status().as_u16();
-        let text = resp.text().await.unwrap_or_default();
-        let json = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        (status, json)
+        self.send(Some(host), method, path, body, token, org).await
     }
 }
