@@ -6,6 +6,7 @@ pub mod error;
 pub mod events;
 pub mod i18n;
 pub mod id;
+pub mod jws;
 pub mod jwt;
 pub mod oidc_app;
 pub mod password;
