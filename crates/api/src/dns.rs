@@ -109,8 +109,7 @@ impl Resolver {
 
     /// The IPv4 and IPv6 addresses of `name`.
     pub async fn ips(&self, name: &str) -> Result<Vec<IpAddr>, DnsError> {
-        let v4 = self.lookup(name, A).await;
-        let v6 = self.lookup(name, AAAA).await;
+        let (v4, v6) = tokio::join!(self.lookup(name, A), self.lookup(name, AAAA));
         let mut out = Vec::new();
         for r in v4.iter().chain(v6.iter()).flatten() {
             match r {

@@ -2,6 +2,7 @@
 //! that checks the read models, pushes events and updates the read models) or one query, and
 //! returns domain results. Handlers map them to and from messages.
 
+pub mod domain_check;
 pub mod events;
 pub mod grants;
 pub mod instance;
@@ -9,6 +10,7 @@ pub mod instances;
 pub mod me;
 pub mod members;
 pub mod metadata;
+pub mod org_domain_validation;
 pub mod orgs;
 pub mod policies;
 pub mod projects;

@@ -5,6 +5,7 @@ mod admin;
 mod auth_self;
 mod instance;
 mod ops;
+mod org_domain_validation;
 mod org_domains;
 mod orgs;
 mod policies;
