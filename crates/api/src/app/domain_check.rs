@@ -1,6 +1,7 @@
 //! The checks of organisation domain validation, as ZITADEL's: the token served at
 //! `https://<domain>/.well-known/zitadel-challenge/<token>.txt` (HTTP) or published as a TXT
 //! record of `_zitadel-challenge.<domain>` (DNS). A failed check says what was found.
+//! Unlike ZITADEL, HTTP redirects are not followed (see `DomainCheck::new`).
 
 use crate::dns::{DnsError, Resolver};
 use crate::state::DomainValidationConfig;
@@ -32,7 +33,9 @@ impl DomainCheck {
         let mut b = reqwest::Client::builder()
             .connect_timeout(cfg.timeout)
             .timeout(cfg.timeout)
-            .redirect(reqwest::redirect::Policy::limited(5))
+            // Redirects are not followed: the check must not become a way to fetch (and see
+            // the start of) arbitrary URLs from the server's network.
+            .redirect(reqwest::redirect::Policy::none())
             .user_agent("castellan-domain-validation");
         if let (Ok(r), false) = (&resolver, cfg.dns_server.trim().is_empty()) {
             // Resolution goes to the configured server, so a proxy must not resolve instead.
@@ -107,7 +110,18 @@ impl DomainCheck {
             } else {
                 Error::precondition("ORG-G2zsw", "Errors.Org.DomainVerificationFailed")
             };
-            return Err(e.with(format!("HTTP {status} at {url}")));
+            let hint = if (300..400).contains(&status) {
+                let to = resp
+                    .headers()
+                    .get("location")
+                    .and_then(|l| l.to_str().ok())
+                    .map(|l| format!(" to {}", snippet(l)))
+                    .unwrap_or_default();
+                format!(" (a redirect{to}; redirects are not followed, serve the file at this URL)")
+            } else {
+                String::new()
+            };
+            return Err(e.with(format!("HTTP {status} at {url}{hint}")));
         }
         let mut body = Vec::new();
         while let Some(chunk) = resp.chunk().await.map_err(|e| {

@@ -1045,7 +1045,7 @@ both!(list_events, |s: TestServer| async move {
 });
 
 /// Every read-model table, every row, in a stable order.
-async fn dump(db_url: &str) -> Vec<(String, Vec<Vec<castellan_store::Value>>)> {
+pub(crate) async fn dump(db_url: &str) -> Vec<(String, Vec<Vec<castellan_store::Value>>)> {
     // Opening and dropping connections blocks (the PostgreSQL driver runs its own runtime).
     let target = Target::parse(db_url).expect("url");
     let db = tokio::task::spawn_blocking(move || Db::open(target, 2))

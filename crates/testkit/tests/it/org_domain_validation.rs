@@ -309,6 +309,13 @@ async fn http_and_dns(backend: Backend) {
     // A server error, then wrong content.
     w.publish("web.test", &format!("{token}.txt"), 503, "busy");
     assert_err(&w.validate(&org, "web.test").await, 400, 9, "HTTP 503");
+    w.publish("web.test", &format!("{token}.txt"), 302, "moved");
+    assert_err(
+        &w.validate(&org, "web.test").await,
+        400,
+        9,
+        "redirects are not followed",
+    );
     w.publish("web.test", &format!("{token}.txt"), 200, "something else");
     let r = w.validate(&org, "web.test").await;
     assert_err(&r, 400, 9, "token mismatch");
@@ -524,7 +531,7 @@ both_backends!(dns_timeout, silent_dns);
 
 /// Org B verifies a domain org A had added too: A's users named `…@<domain>` get temporary
 /// user names (`user.domain.claimed`), A's entry stays unverified and A can no longer
-/// verify it.
+/// verify it. Rebuilt read models equal the live ones.
 async fn claim(backend: Backend) {
     let Some(w) = World::start(backend, false, false).await else {
         return;
@@ -541,6 +548,7 @@ async fn claim(backend: Backend) {
 
     w.token(&a, "claim.test", "DOMAIN_VALIDATION_TYPE_DNS")
         .await;
+    assert_err(&w.validate(&a, "claim.test").await, 400, 9, "no TXT record");
     let (token, _) = w
         .token(&b, "claim.test", "DOMAIN_VALIDATION_TYPE_HTTP")
         .await;
@@ -572,6 +580,15 @@ async fn claim(backend: Backend) {
         6,
         "another organisation",
     );
+
+    // The read models rebuilt from the events equal the live ones.
+    let before = super::admin::dump(&s.db_url).await;
+    let (db_url, dir) = (s.db_url.clone(), s.dir.clone());
+    w.s.stop().await;
+    castellan_server::rebuild_projections(&castellan_testkit::test_config(&db_url, &dir))
+        .await
+        .unwrap_or_else(|e| panic!("rebuild: {e}"));
+    assert_eq!(before, super::admin::dump(&db_url).await);
 }
 
 both_backends!(claimed_domain, claim);
