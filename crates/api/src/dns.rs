@@ -195,8 +195,8 @@ async fn ask(server: SocketAddr, name: &str, qtype: u16) -> Result<Answer, DnsEr
     let answer = loop {
         let n = sock.recv(&mut buf).await.map_err(net)?;
         // Datagrams with another id are stale or spoofed: keep waiting.
-        if let Ok(a) = parse(&buf[..n], id, qtype) {
-            break a;
+        if n >= 12 && buf[..2] == id.to_be_bytes() && buf[2] & 0x80 != 0 {
+            break parse(&buf[..n], id, qtype)?;
         }
     };
     if !answer.truncated {
@@ -372,6 +372,42 @@ mod tests {
         let nx = b"\x00\x08\x81\x83\x00\x01\x00\x00\x00\x00\x00\x00\x03www\x01a\x02ch\x00\x00\x01\x00\x01";
         let a = parse(nx, 8, A).expect("parse");
         assert_eq!((a.rcode, a.records.len()), (3, 0));
+    }
+
+    /// A truncated UDP answer is asked again over TCP on the same port.
+    #[tokio::test]
+    async fn truncated_answers_are_retried_over_tcp() {
+        let udp = UdpSocket::bind("127.0.0.1:0").await.expect("udp");
+        let addr = udp.local_addr().expect("addr");
+        let tcp = tokio::net::TcpListener::bind(addr).await.expect("tcp");
+        tokio::spawn(async move {
+            let mut buf = [0u8; 512];
+            while let Ok((n, peer)) = udp.recv_from(&mut buf).await {
+                // The question sent back with QR + TC set and no records.
+                let mut m = buf[..n].to_vec();
+                m[2] = 0x83;
+                m[3] = 0x80;
+                let _ = udp.send_to(&m, peer).await;
+            }
+        });
+        tokio::spawn(async move {
+            while let Ok((mut c, _)) = tcp.accept().await {
+                let len = c.read_u16().await.unwrap_or(0) as usize;
+                let mut q = vec![0u8; len];
+                if c.read_exact(&mut q).await.is_err() {
+                    continue;
+                }
+                let mut m = TXT_ANSWER.to_vec();
+                m[0] = q[0];
+                m[1] = q[1];
+                let mut framed = (m.len() as u16).to_be_bytes().to_vec();
+                framed.extend_from_slice(&m);
+                let _ = c.write_all(&framed).await;
+            }
+        });
+        let r = Resolver::new(&addr.to_string(), Duration::from_secs(2)).expect("resolver");
+        let txt = r.txt("_zitadel-challenge.example.com").await.expect("txt");
+        assert_eq!(txt, vec!["tok3nV4lue42".to_string(), "abcdefgh".into()]);
     }
 
     #[test]

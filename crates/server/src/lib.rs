@@ -100,6 +100,10 @@ fn domain_validation(
             d.http_scheme
         ));
     }
+    if !d.dns_server.trim().is_empty() {
+        castellan_api::dns::Resolver::new(&d.dns_server, std::time::Duration::from_secs(1))
+            .map_err(|e| format!("DomainValidation.DnsServer: {e}"))?;
+    }
     Ok(castellan_api::state::DomainValidationConfig {
         dns_server: d.dns_server.trim().to_string(),
         http_scheme: scheme,
