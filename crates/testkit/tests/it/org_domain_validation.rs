@@ -316,6 +316,13 @@ async fn http_and_dns(backend: Backend) {
         9,
         "redirects are not followed",
     );
+    w.publish("web.test", &format!("{token}.txt"), 200, &"x".repeat(5000));
+    assert_err(
+        &w.validate(&org, "web.test").await,
+        400,
+        9,
+        "larger than 4096 bytes",
+    );
     w.publish("web.test", &format!("{token}.txt"), 200, "something else");
     let r = w.validate(&org, "web.test").await;
     assert_err(&r, 400, 9, "token mismatch");
