@@ -8,6 +8,7 @@ pub mod app;
 pub mod authn;
 pub mod convert;
 pub mod ctx;
+pub mod dns;
 pub mod error;
 pub mod gate;
 pub mod grpc;

@@ -27,6 +27,33 @@ pub struct ApiConfig {
     /// Domain policy of instances created by the system API (`DefaultInstance.DomainPolicy`).
     pub user_login_must_be_domain: bool,
     pub validate_org_domains: bool,
+    /// How organisation domains are checked (`DomainValidation`).
+    pub domain_validation: DomainValidationConfig,
+}
+
+/// How the HTTP and DNS checks of organisation domain validation reach the domain.
+#[derive(Debug, Clone)]
+pub struct DomainValidationConfig {
+    /// Name server (`ip[:port]`) for TXT lookups and for the address of the HTTP challenge
+    /// host; empty: the system's (`/etc/resolv.conf` for TXT, the OS resolver for HTTP).
+    pub dns_server: String,
+    /// Scheme of the challenge URL: `https` (production) or `http`.
+    pub http_scheme: String,
+    /// Port of the challenge URL; 0 is the scheme's default.
+    pub http_port: u16,
+    /// Bounds each check (connect, answer and body, or the DNS lookup).
+    pub timeout: std::time::Duration,
+}
+
+impl Default for DomainValidationConfig {
+    fn default() -> Self {
+        DomainValidationConfig {
+            dns_server: String::new(),
+            http_scheme: "https".into(),
+            http_port: 0,
+            timeout: std::time::Duration::from_secs(5),
+        }
+    }
 }
 
 impl Default for ApiConfig {
@@ -43,6 +70,7 @@ impl Default for ApiConfig {
             system_users: Vec::new(),
             user_login_must_be_domain: false,
             validate_org_domains: false,
+            domain_validation: DomainValidationConfig::default(),
         }
     }
 }
@@ -58,6 +86,8 @@ pub struct AppState {
     pub hashers: Semaphore,
     /// Users by id, valid while the data epoch is unchanged (single-writer databases only).
     pub user_cache: UserCache,
+    /// The HTTP and DNS checks of organisation domain validation.
+    pub domain_check: crate::app::domain_check::DomainCheck,
 }
 
 /// A small cache of user rows keyed by (instance, user id) and stamped with the data epoch.
@@ -91,6 +121,7 @@ impl AppState {
         let workers = std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(2);
+        let domain_check = crate::app::domain_check::DomainCheck::new(&cfg.domain_validation);
         Arc::new(AppState {
             cache: crate::authn::Cache::new(db.auth_epoch().clone()),
             db,
@@ -99,6 +130,7 @@ impl AppState {
             metrics: Metrics::new(),
             hashers: Semaphore::new(workers),
             user_cache: UserCache::default(),
+            domain_check,
         })
     }
 

@@ -59,6 +59,16 @@ pub enum Payload {
     OrgDomainAdded { domain: String, generated: bool },
     #[serde(rename = "org.domain.verified")]
     OrgDomainVerified { domain: String },
+    /// A validation token was generated (`validation_type`: 1 HTTP, 2 DNS). The token is
+    /// published by the organisation anyway, so it is stored as is.
+    #[serde(rename = "org.domain.verification.added")]
+    OrgDomainVerificationAdded {
+        domain: String,
+        validation_type: i32,
+        validation_code: String,
+    },
+    #[serde(rename = "org.domain.verification.failed")]
+    OrgDomainVerificationFailed { domain: String },
     #[serde(rename = "org.domain.primary.set")]
     OrgDomainPrimarySet { domain: String },
     #[serde(rename = "org.domain.removed")]
@@ -87,6 +97,14 @@ pub enum Payload {
     #[serde(rename = "user.username.changed")]
     UsernameChanged {
         user_name: String,
+        login_name: String,
+    },
+    /// Another organisation verified the domain this user name ended in: the user got a
+    /// temporary user name.
+    #[serde(rename = "user.domain.claimed")]
+    UserDomainClaimed {
+        user_name: String,
+        old_user_name: String,
         login_name: String,
     },
     #[serde(rename = "user.deactivated")]
@@ -605,6 +623,8 @@ pub const EVENT_TYPES: &[&str] = &[
     "org.reactivated",
     "org.removed",
     "org.domain.added",
+    "org.domain.verification.added",
+    "org.domain.verification.failed",
     "org.domain.verified",
     "org.domain.primary.set",
     "org.domain.removed",
@@ -616,6 +636,7 @@ pub const EVENT_TYPES: &[&str] = &[
     "user.human.added",
     "user.machine.added",
     "user.username.changed",
+    "user.domain.claimed",
     "user.deactivated",
     "user.reactivated",
     "user.locked",
@@ -790,6 +811,17 @@ mod tests {
             Payload::AppKeyRemoved {
                 app_id: "a".into(),
                 key_id: "k".into(),
+            },
+            Payload::OrgDomainVerificationFailed { domain: "d".into() },
+            Payload::OrgDomainVerificationAdded {
+                domain: "d".into(),
+                validation_type: 1,
+                validation_code: "c".into(),
+            },
+            Payload::UserDomainClaimed {
+                user_name: "u".into(),
+                old_user_name: "o".into(),
+                login_name: "u".into(),
             },
         ] {
             let (t, v) = p.split();

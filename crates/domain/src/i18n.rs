@@ -40,6 +40,17 @@ pub fn english(key: &str) -> &str {
         "Errors.Org.Domain.NotFound" => "Domain could not be found",
         "Errors.Org.Domain.NotVerified" => "Domain is not verified",
         "Errors.Org.Domain.PrimaryNotDeletable" => "The primary domain cannot be removed",
+        "Errors.Org.DomainAlreadyVerified" => "Domain is already verified",
+        "Errors.Org.DomainVerificationTypeInvalid" => "The domain validation type is invalid",
+        "Errors.Org.DomainVerificationMissing" => "Domain validation has not been started",
+        "Errors.Org.DomainVerificationFailed" => "Domain validation failed",
+        "Errors.Org.DomainVerificationTimeout" => "Domain validation timed out",
+        "Errors.Org.DomainVerificationHTTPNotFound" => "The validation file could not be found",
+        "Errors.Org.DomainVerificationHTTPNoMatch" => {
+            "The validation file does not contain the token"
+        }
+        "Errors.Org.DomainVerificationTXTNotFound" => "The TXT record could not be found",
+        "Errors.Org.DomainVerificationTXTNoMatch" => "The TXT record does not contain the token",
         "Errors.User.NotFound" => "User could not be found",
         "Errors.User.AlreadyExists" => "User already exists",
         "Errors.User.UsernameNotChanged" => "Username not changed",

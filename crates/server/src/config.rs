@@ -23,6 +23,8 @@ pub struct Config {
     pub log: Log,
     pub system_defaults: SystemDefaults,
     pub password_hasher: PasswordHasher,
+    /// How organisation domains are validated (`DomainValidation`).
+    pub domain_validation: DomainValidation,
     /// System API users (`SystemAPIUsers`); used by the system API.
     #[serde(rename = "SystemAPIUsers")]
     pub system_api_users: Value,
@@ -69,6 +71,54 @@ pub struct DomainPolicy {
     /// Domains added to organisations must be validated (DNS/HTTP) before they are verified;
     /// when off (the default, as ZITADEL's self-hosting defaults) they are verified at once.
     pub validate_org_domains: bool,
+}
+
+/// Where the checks of GenerateOrgDomainValidation / ValidateOrgDomain look.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct DomainValidation {
+    /// Name server (`ip[:port]`) for the TXT lookups and for the address of the HTTP challenge
+    /// host; empty: the system's resolvers (`/etc/resolv.conf`).
+    pub dns_server: String,
+    /// `https` (as ZITADEL) or `http` (tests, plain-HTTP challenge hosts).
+    pub http_scheme: String,
+    /// Port of the challenge URL; 0 is the scheme's default.
+    pub http_port: u16,
+    /// Bound of one check: `5s`, `1500ms`, `1m`.
+    pub timeout: String,
+}
+
+impl Default for DomainValidation {
+    fn default() -> Self {
+        DomainValidation {
+            dns_server: String::new(),
+            http_scheme: "https".into(),
+            http_port: 0,
+            timeout: "5s".into(),
+        }
+    }
+}
+
+/// Parses `500ms`, `5s`, `1m` (a bare number is seconds).
+pub fn duration(s: &str) -> Result<std::time::Duration, String> {
+    let s = s.trim();
+    let (num, unit) = s
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .map(|i| s.split_at(i))
+        .unwrap_or((s, "s"));
+    let n: f64 = num
+        .parse()
+        .map_err(|_| format!("{s:?} is not a duration like 5s or 500ms"))?;
+    let secs = match unit {
+        "ms" => n / 1000.0,
+        "s" => n,
+        "m" => n * 60.0,
+        _ => return Err(format!("{s:?} is not a duration like 5s or 500ms")),
+    };
+    if !secs.is_finite() || secs <= 0.0 || secs > 3600.0 {
+        return Err(format!("{s:?} must be between 1ms and 1h"));
+    }
+    Ok(std::time::Duration::from_secs_f64(secs))
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -150,6 +200,7 @@ impl Default for Config {
             system_defaults: SystemDefaults::default(),
             password_hasher: PasswordHasher::default(),
             system_api_users: Value::Null,
+            domain_validation: DomainValidation::default(),
         }
     }
 }
@@ -325,6 +376,18 @@ pub fn load(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations() {
+        use std::time::Duration;
+        assert_eq!(duration("5s"), Ok(Duration::from_secs(5)));
+        assert_eq!(duration("1500ms"), Ok(Duration::from_millis(1500)));
+        assert_eq!(duration("2"), Ok(Duration::from_secs(2)));
+        assert_eq!(duration("1m"), Ok(Duration::from_secs(60)));
+        assert!(duration("0s").is_err());
+        assert!(duration("5h").is_err());
+        assert!(duration("x").is_err());
+    }
 
     #[test]
     fn env_overrides_nested_keys() {

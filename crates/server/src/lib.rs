@@ -86,6 +86,30 @@ fn api_config(cfg: &Config, secure: bool) -> Result<ApiConfig, String> {
         system_users: system_users::parse(&cfg.system_api_users)?,
         user_login_must_be_domain: cfg.default_instance.domain_policy.user_login_must_be_domain,
         validate_org_domains: cfg.default_instance.domain_policy.validate_org_domains,
+        domain_validation: domain_validation(&cfg.domain_validation)?,
+    })
+}
+
+fn domain_validation(
+    d: &crate::config::DomainValidation,
+) -> Result<castellan_api::state::DomainValidationConfig, String> {
+    let scheme = d.http_scheme.trim().to_lowercase();
+    if scheme != "https" && scheme != "http" {
+        return Err(format!(
+            "DomainValidation.HttpScheme must be https or http, not {:?}",
+            d.http_scheme
+        ));
+    }
+    if !d.dns_server.trim().is_empty() {
+        castellan_api::dns::Resolver::new(&d.dns_server, std::time::Duration::from_secs(1))
+            .map_err(|e| format!("DomainValidation.DnsServer: {e}"))?;
+    }
+    Ok(castellan_api::state::DomainValidationConfig {
+        dns_server: d.dns_server.trim().to_string(),
+        http_scheme: scheme,
+        http_port: d.http_port,
+        timeout: crate::config::duration(&d.timeout)
+            .map_err(|e| format!("DomainValidation.Timeout: {e}"))?,
     })
 }
 

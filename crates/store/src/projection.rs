@@ -346,9 +346,17 @@ pub fn apply(c: &mut dyn Conn, e: &Event, p: &Payload) -> Result<()> {
             touch_org(c, e)?;
         }
         OrgDomainVerified { domain } => {
-            c.exec("UPDATE org_domains SET is_verified = 1, changed_at = ? WHERE instance_id = ? AND org_id = ? AND domain = ?", &params![t, i, id, domain])?;
+            c.exec("UPDATE org_domains SET is_verified = 1, validation_code = '', changed_at = ? WHERE instance_id = ? AND org_id = ? AND domain = ?", &params![t, i, id, domain])?;
             touch_org(c, e)?;
         }
+        OrgDomainVerificationAdded { domain, validation_type, validation_code } => {
+            c.exec(
+                "UPDATE org_domains SET validation_type = ?, validation_code = ?, changed_at = ? WHERE instance_id = ? AND org_id = ? AND domain = ?",
+                &params![*validation_type, validation_code, t, i, id, domain],
+            )?;
+            touch_org(c, e)?;
+        }
+        OrgDomainVerificationFailed { .. } => touch_org(c, e)?,
         OrgDomainPrimarySet { domain } => {
             c.exec("UPDATE org_domains SET is_primary = CASE WHEN domain = ? THEN 1 ELSE 0 END, changed_at = ? WHERE instance_id = ? AND org_id = ?", &params![domain, t, i, id])?;
             c.exec("UPDATE orgs SET primary_domain = ?, changed_at = ?, seq = ? WHERE instance_id = ? AND id = ?", &params![domain, t, s, i, id])?;
@@ -400,7 +408,7 @@ pub fn apply(c: &mut dyn Conn, e: &Event, p: &Payload) -> Result<()> {
                 &params![i, id, &e.owner, MACHINE, user_state::ACTIVE, user_name, login_key(user_name, login_name, &e.owner), login_name, name, description, *access_token_type, t, t, s],
             )?;
         }
-        UsernameChanged { user_name, login_name } => {
+        UsernameChanged { user_name, login_name } | UserDomainClaimed { user_name, login_name, .. } => {
             user_update(c, e, "username = ?, login_key = ?, login_name = ?", params![user_name, login_key(user_name, login_name, &e.owner), login_name])?;
         }
         UserDeactivated {} => user_update(c, e, "state = ?", params![user_state::INACTIVE])?,

@@ -3,6 +3,7 @@
 //! returns domain results. Handlers map them to and from messages.
 
 pub mod apps;
+pub mod domain_check;
 pub mod events;
 pub mod fetch;
 pub mod grants;
@@ -11,6 +12,7 @@ pub mod instances;
 pub mod me;
 pub mod members;
 pub mod metadata;
+pub mod org_domain_validation;
 pub mod orgs;
 pub mod policies;
 pub mod projects;

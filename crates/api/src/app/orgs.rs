@@ -408,7 +408,7 @@ pub async fn set_default(st: &St, ctx: &Ctx, org_id: &str) -> R<ObjectDetails> {
 
 // ---- organisation domains ----
 
-fn domain_not_found(domain: &str) -> Error {
+pub(crate) fn domain_not_found(domain: &str) -> Error {
     Error::not_found("ORG-Dfd3x", "Errors.Org.Domain.NotFound").with(format!(
         "the domain {domain} is not a domain of the organisation"
     ))
@@ -426,7 +426,7 @@ fn load_domain(c: &mut dyn Conn, inst: &str, org: &str, domain: &str) -> Result<
 }
 
 /// The domain named in a path or request: lower-cased and trimmed, must not be empty.
-fn domain_arg(domain: &str) -> R<String> {
+pub(crate) fn domain_arg(domain: &str) -> R<String> {
     Ok(validate::required("domain", &domain.to_lowercase(), 253)?)
 }
 
@@ -538,7 +538,7 @@ pub async fn list_domains(
             load(c, &inst, &org)?;
             let (total, pos, rows) = super::query::page_rows(
                 c,
-                "d.org_id, d.domain, d.is_verified, d.is_primary, d.created_at, d.changed_at, o.seq",
+                "d.org_id, d.domain, d.is_verified, d.is_primary, d.created_at, d.changed_at, o.seq, d.validation_type",
                 "org_domains d JOIN orgs o ON o.instance_id = d.instance_id AND o.id = d.org_id",
                 &f,
                 &tail,
@@ -553,7 +553,7 @@ pub async fn list_domains(
                         domain_name: r.text(1)?,
                         is_verified: r.int(2)? != 0,
                         is_primary: r.int(3)? != 0,
-                        validation_type: 0,
+                        validation_type: r.int(7)? as i32,
                     })
                 })
                 .collect::<Result<Vec<_>>>()?;

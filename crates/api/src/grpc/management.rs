@@ -7,7 +7,9 @@ use crate::app::metadata::Owner;
 use crate::app::policies as pol;
 use crate::app::projects::{self, NewRole};
 use crate::app::users::{required, NewHuman};
-use crate::app::{apps, events, members, metadata, orgs, tokens, user_grants, users};
+use crate::app::{
+    apps, events, members, metadata, org_domain_validation, orgs, tokens, user_grants, users,
+};
 use crate::convert::list_details;
 use crate::error::ApiErr;
 use crate::grpc::policies as conv;
@@ -189,6 +191,29 @@ impl ManagementService for Svc {
         let (ctx, r) = split(req)?;
         let details = orgs::remove_domain(&self.st, &ctx, &ctx.org_id, &r.domain).await?;
         ok(RemoveOrgDomainResponse {
+            details: Some(details),
+        })
+    }
+
+    async fn generate_org_domain_validation(
+        &self,
+        req: Request<GenerateOrgDomainValidationRequest>,
+    ) -> Res<GenerateOrgDomainValidationResponse> {
+        let (ctx, r) = split(req)?;
+        let (token, url) =
+            org_domain_validation::generate(&self.st, &ctx, &ctx.org_id, &r.domain, r.r#type)
+                .await?;
+        ok(GenerateOrgDomainValidationResponse { token, url })
+    }
+
+    async fn validate_org_domain(
+        &self,
+        req: Request<ValidateOrgDomainRequest>,
+    ) -> Res<ValidateOrgDomainResponse> {
+        let (ctx, r) = split(req)?;
+        let details =
+            org_domain_validation::validate(&self.st, &ctx, &ctx.org_id, &r.domain).await?;
+        ok(ValidateOrgDomainResponse {
             details: Some(details),
         })
     }

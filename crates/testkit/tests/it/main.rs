@@ -7,6 +7,7 @@ mod auth_self;
 mod authz_matrix;
 mod instance;
 mod ops;
+mod org_domain_validation;
 mod org_domains;
 mod orgs;
 mod policies;

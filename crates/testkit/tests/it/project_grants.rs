@@ -847,14 +847,22 @@ both!(grant_owner_acts_on_its_grant, |s: TestServer| async move {
         )
         .await);
     assert_eq!(got["grantedProject"]["grantId"], g.as_str());
+    // Listing granted projects shows only the grant the caller holds a role on.
+    let l = ok(s
+        .call(
+            "POST",
+            "/management/v1/granted_projects/_search",
+            Some(json!({})),
+            Some(&token),
+            None,
+        )
+        .await);
+    assert_eq!(total(&l), 1, "{l}");
+    assert_eq!(l["result"][0]["grantId"], g.as_str());
     for (m, path) in [
         (
             "GET",
             format!("/management/v1/granted_projects/{p2}/grants/{g2}"),
-        ),
-        (
-            "POST",
-            "/management/v1/granted_projects/_search".to_string(),
         ),
         // PROJECT_GRANT_OWNER has no project.role.read.
         (

@@ -297,11 +297,6 @@ both!(project_role_permissions, |s: TestServer| async move {
             Some(json!({ "name": "Gamma" })),
         ),
         ("GET", "/management/v1/projects/123456789".to_string(), None),
-        (
-            "POST",
-            "/management/v1/projects/_search".to_string(),
-            Some(json!({})),
-        ),
     ];
     for (method, path, body) in denied {
         assert_err(
