@@ -2,6 +2,7 @@
 //! permissions. Pure logic; no I/O.
 #![deny(clippy::unwrap_used)]
 
+pub mod crypto;
 pub mod error;
 pub mod events;
 pub mod i18n;
@@ -10,6 +11,7 @@ pub mod jwt;
 pub mod password;
 pub mod policy;
 pub mod roles;
+pub mod secret_generator;
 pub mod validate;
 
 pub use error::{Error, Kind, Result};
