@@ -1,6 +1,7 @@
 //! Shared state of the API layer.
 
 use crate::metrics::Metrics;
+use castellan_domain::crypto::{Cipher, Masterkey, SMTP_PASSWORD};
 use castellan_domain::id::IdGenerator;
 use castellan_domain::password::HashParams;
 use castellan_store::Db;
@@ -27,6 +28,10 @@ pub struct ApiConfig {
     /// Domain policy of instances created by the system API (`DefaultInstance.DomainPolicy`).
     pub user_login_must_be_domain: bool,
     pub validate_org_domains: bool,
+    /// Encrypts secrets at rest (SMTP passwords). Its `Debug` is redacted; never log it.
+    pub masterkey: Masterkey,
+    /// Bound on a whole SMTP exchange (connect, TLS, auth, send).
+    pub smtp_timeout: std::time::Duration,
 }
 
 impl Default for ApiConfig {
@@ -43,6 +48,8 @@ impl Default for ApiConfig {
             system_users: Vec::new(),
             user_login_must_be_domain: true,
             validate_org_domains: false,
+            masterkey: Masterkey::default(),
+            smtp_timeout: std::time::Duration::from_secs(10),
         }
     }
 }
@@ -58,6 +65,8 @@ pub struct AppState {
     pub hashers: Semaphore,
     /// Users by id, valid while the data epoch is unchanged (single-writer databases only).
     pub user_cache: UserCache,
+    /// Seals SMTP passwords; `None` without a masterkey.
+    smtp_cipher: Option<Cipher>,
 }
 
 /// A small cache of user rows keyed by (instance, user id) and stamped with the data epoch.
@@ -91,7 +100,9 @@ impl AppState {
         let workers = std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(2);
+        let smtp_cipher = cfg.masterkey.cipher(SMTP_PASSWORD).ok();
         Arc::new(AppState {
+            smtp_cipher,
             cache: crate::authn::Cache::new(db.auth_epoch().clone()),
             db,
             ids: IdGenerator::new(node),
@@ -99,6 +110,13 @@ impl AppState {
             metrics: Metrics::new(),
             hashers: Semaphore::new(workers),
             user_cache: UserCache::default(),
+        })
+    }
+
+    /// The cipher of SMTP passwords (an error when no masterkey is configured).
+    pub fn smtp_cipher(&self) -> castellan_domain::Result<&Cipher> {
+        self.smtp_cipher.as_ref().ok_or_else(|| {
+            castellan_domain::Error::internal("CRYPT-n0key", "no masterkey configured")
         })
     }
 

@@ -123,6 +123,8 @@ pub fn english(key: &str) -> &str {
         "Errors.Policy.Invalid" => "Policy is invalid",
         "Errors.Masterkey.Invalid" => "The masterkey is invalid",
         "Errors.SecretGenerator.TypeMissing" => "The secret generator type is missing or unknown",
+        "Errors.SecretGenerator.NotFound" => "Secret generator not found",
+        "Errors.NoChangesFound" => "No changes found",
         "Errors.SecretGenerator.Invalid" => "The secret generator settings are invalid",
         "Errors.SMTPConfig.NotFound" => "SMTP configuration not found",
         "Errors.SMTPConfig.AlreadyActive" => "The SMTP configuration is already active",

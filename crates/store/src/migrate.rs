@@ -14,6 +14,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (5, include_str!("schema/005_user_grants.sql")),
     (6, include_str!("schema/006_policies.sql")),
     (7, include_str!("schema/007_instance_settings.sql")),
+    (10, include_str!("schema/010_smtp.sql")),
 ];
 
 fn render(sql: &str, d: Dialect) -> String {
@@ -89,4 +90,6 @@ pub const READ_MODELS: &[&str] = &[
     "user_grants",
     "user_grant_roles",
     "policies",
+    "smtp_configs",
+    "secret_generators",
 ];
