@@ -3,6 +3,7 @@
 //! sockets.
 
 pub mod postgres;
+pub mod smtp;
 pub mod system;
 
 use castellan_server::config::Config;

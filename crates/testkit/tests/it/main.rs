@@ -11,6 +11,7 @@ mod policies;
 mod project_grants;
 mod project_members;
 mod projects;
+mod smtp;
 mod system;
 mod transport;
 mod user_grants;
