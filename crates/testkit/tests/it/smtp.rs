@@ -361,6 +361,12 @@ both!(
             9,
             "535",
         );
+        // With tls, STARTTLS is required: this relay does not offer it, so nothing is sent in clear.
+        let mut body = config(&domain, &relay.host(), SMTP_PASSWORD);
+        body["tls"] = json!(true);
+        body["receiverAddress"] = json!("someone@example.org");
+        let r = s.admin("POST", "/admin/v1/smtp/_test", Some(body)).await;
+        assert_err(&r, 400, 9, "STARTTLS is not supported");
         assert_eq!(relay.mails().len(), 3, "failed tests deliver nothing");
     }
 );
