@@ -15,7 +15,9 @@ use castellan_domain::roles::{roles_of_level, Level};
 use castellan_domain::secret_generator::GeneratorConfig;
 use castellan_proto::zitadel::admin::v1::{admin_service_server::AdminService, *};
 use castellan_proto::zitadel::event::v1::{AggregateType, EventType};
-use castellan_proto::zitadel::settings::v1::secret_generator_query;
+use castellan_proto::zitadel::settings::v1::{
+    email_provider, secret_generator_query, EmailProvider, EmailProviderSmtp, SmtpConfig,
+};
 use castellan_proto::zitadel::v1::LocalizedMessage;
 use tonic::Request;
 
@@ -46,8 +48,174 @@ fn smtp_input(
     }
 }
 
+/// An SMTP configuration under its newer name.
+fn email_provider(c: SmtpConfig) -> EmailProvider {
+    EmailProvider {
+        details: c.details,
+        id: c.id,
+        state: c.state,
+        description: c.description,
+        config: Some(email_provider::Config::Smtp(EmailProviderSmtp {
+            sender_address: c.sender_address,
+            sender_name: c.sender_name,
+            tls: c.tls,
+            host: c.host,
+            user: c.user,
+            reply_to_address: c.reply_to_address,
+        })),
+    }
+}
+
 #[tonic::async_trait]
 impl AdminService for Svc {
+    async fn get_email_provider(
+        &self,
+        req: Request<GetEmailProviderRequest>,
+    ) -> Res<GetEmailProviderResponse> {
+        let (ctx, _) = split(req)?;
+        ok(GetEmailProviderResponse {
+            config: Some(email_provider(smtp::get_active(&self.st, &ctx).await?)),
+        })
+    }
+
+    async fn get_email_provider_by_id(
+        &self,
+        req: Request<GetEmailProviderByIdRequest>,
+    ) -> Res<GetEmailProviderByIdResponse> {
+        let (ctx, r) = split(req)?;
+        ok(GetEmailProviderByIdResponse {
+            config: Some(email_provider(smtp::get(&self.st, &ctx, &r.id).await?)),
+        })
+    }
+
+    async fn list_email_providers(
+        &self,
+        req: Request<ListEmailProvidersRequest>,
+    ) -> Res<ListEmailProvidersResponse> {
+        let (ctx, r) = split(req)?;
+        let page = self.page(r.query.as_ref())?;
+        let (total, pos, result) = smtp::list(&self.st, &ctx, page).await?;
+        ok(ListEmailProvidersResponse {
+            details: list_details(total, pos),
+            result: result.into_iter().map(email_provider).collect(),
+        })
+    }
+
+    async fn add_email_provider_smtp(
+        &self,
+        req: Request<AddEmailProviderSmtpRequest>,
+    ) -> Res<AddEmailProviderSmtpResponse> {
+        let (ctx, r) = split(req)?;
+        let input = smtp_input(
+            r.sender_address,
+            r.sender_name,
+            r.reply_to_address,
+            r.tls,
+            r.host,
+            r.user,
+            r.description,
+        );
+        let (details, id) = smtp::add(&self.st, &ctx, &input, &r.password).await?;
+        ok(AddEmailProviderSmtpResponse {
+            details: Some(details),
+            id,
+        })
+    }
+
+    async fn update_email_provider_smtp(
+        &self,
+        req: Request<UpdateEmailProviderSmtpRequest>,
+    ) -> Res<UpdateEmailProviderSmtpResponse> {
+        let (ctx, r) = split(req)?;
+        let input = smtp_input(
+            r.sender_address,
+            r.sender_name,
+            r.reply_to_address,
+            r.tls,
+            r.host,
+            r.user,
+            r.description,
+        );
+        ok(UpdateEmailProviderSmtpResponse {
+            details: Some(smtp::update(&self.st, &ctx, &r.id, &input, &r.password).await?),
+        })
+    }
+
+    async fn update_email_provider_smtp_password(
+        &self,
+        req: Request<UpdateEmailProviderSmtpPasswordRequest>,
+    ) -> Res<UpdateEmailProviderSmtpPasswordResponse> {
+        let (ctx, r) = split(req)?;
+        ok(UpdateEmailProviderSmtpPasswordResponse {
+            details: Some(smtp::update_password(&self.st, &ctx, &r.id, &r.password).await?),
+        })
+    }
+
+    async fn activate_email_provider(
+        &self,
+        req: Request<ActivateEmailProviderRequest>,
+    ) -> Res<ActivateEmailProviderResponse> {
+        let (ctx, r) = split(req)?;
+        ok(ActivateEmailProviderResponse {
+            details: Some(smtp::activate(&self.st, &ctx, &r.id).await?),
+        })
+    }
+
+    async fn deactivate_email_provider(
+        &self,
+        req: Request<DeactivateEmailProviderRequest>,
+    ) -> Res<DeactivateEmailProviderResponse> {
+        let (ctx, r) = split(req)?;
+        ok(DeactivateEmailProviderResponse {
+            details: Some(smtp::deactivate(&self.st, &ctx, &r.id).await?),
+        })
+    }
+
+    async fn remove_email_provider(
+        &self,
+        req: Request<RemoveEmailProviderRequest>,
+    ) -> Res<RemoveEmailProviderResponse> {
+        let (ctx, r) = split(req)?;
+        ok(RemoveEmailProviderResponse {
+            details: Some(smtp::remove(&self.st, &ctx, &r.id).await?),
+        })
+    }
+
+    async fn test_email_provider_smtp_by_id(
+        &self,
+        req: Request<TestEmailProviderSmtpByIdRequest>,
+    ) -> Res<TestEmailProviderSmtpByIdResponse> {
+        let (ctx, r) = split(req)?;
+        smtp::test_by_id(&self.st, &ctx, &r.id, &r.receiver_address).await?;
+        ok(TestEmailProviderSmtpByIdResponse {})
+    }
+
+    async fn test_email_provider_smtp(
+        &self,
+        req: Request<TestEmailProviderSmtpRequest>,
+    ) -> Res<TestEmailProviderSmtpResponse> {
+        let (ctx, r) = split(req)?;
+        let input = smtp_input(
+            r.sender_address,
+            r.sender_name,
+            String::new(),
+            r.tls,
+            r.host,
+            r.user,
+            String::new(),
+        );
+        smtp::test(
+            &self.st,
+            &ctx,
+            &input,
+            &r.password,
+            &r.id,
+            &r.receiver_address,
+        )
+        .await?;
+        ok(TestEmailProviderSmtpResponse {})
+    }
+
     async fn list_secret_generators(
         &self,
         req: Request<ListSecretGeneratorsRequest>,

@@ -2,8 +2,9 @@
 //!
 //! TLS as ZITADEL's `tls` flag: on port 465 the connection is TLS from the start, on other
 //! ports STARTTLS is required; without `tls` the session is plain. Credentials are sent when a
-//! user is set (AUTH PLAIN or LOGIN, whichever the server offers). Every step is bounded by the
-//! timeout, and a failure carries the server's (or the network's) own words.
+//! user is set (AUTH PLAIN or LOGIN, whichever the server offers), and, as Go's `PlainAuth` in
+//! ZITADEL, over a plain session only to a loopback host. Every step is bounded by the timeout,
+//! and a failure carries the server's (or the network's) own words.
 
 use castellan_domain::Error;
 use lettre::message::header::ContentType;
@@ -91,6 +92,11 @@ pub async fn send(s: &SmtpSettings, mail: &Mail, timeout: Duration) -> Result<()
         .body(mail.body.clone())
         .map_err(|e| failed(format!("the mail cannot be built: {e}")))?;
 
+    if !s.tls && !s.user.is_empty() && !is_loopback(&host) {
+        return Err(failed(format!(
+            "credentials are sent only over TLS or to a loopback host; set tls for {host}:{port}"
+        )));
+    }
     let tls = if s.tls {
         let params = TlsParameters::new(host.clone())
             .map_err(|e| failed(format!("TLS setup for {host} failed: {e}")))?;
@@ -118,6 +124,14 @@ pub async fn send(s: &SmtpSettings, mail: &Mail, timeout: Duration) -> Result<()
         Ok(Err(e)) => Err(failed(describe(&e, &host, port))),
         Ok(Ok(_)) => Ok(()),
     }
+}
+
+/// `localhost` and loopback addresses.
+fn is_loopback(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// The error with its sources (lettre's top-level text omits the OS reason).
@@ -151,6 +165,16 @@ mod tests {
         assert_eq!(split_host(":25"), None);
         assert_eq!(split_host("a b:25"), None);
         assert_eq!(split_host("host:99999"), None);
+    }
+
+    #[test]
+    fn loopback_hosts() {
+        assert!(is_loopback("localhost"));
+        assert!(is_loopback("127.0.0.1"));
+        assert!(is_loopback("127.3.4.5"));
+        assert!(is_loopback("::1"));
+        assert!(!is_loopback("smtp.example.com"));
+        assert!(!is_loopback("10.0.0.1"));
     }
 
     #[test]

@@ -367,6 +367,11 @@ both!(
         body["receiverAddress"] = json!("someone@example.org");
         let r = s.admin("POST", "/admin/v1/smtp/_test", Some(body)).await;
         assert_err(&r, 400, 9, "STARTTLS is not supported");
+        // Without tls, credentials go only to a loopback host (as ZITADEL's Go PlainAuth).
+        let mut body = config(&domain, "smtp.example.com:25", SMTP_PASSWORD);
+        body["receiverAddress"] = json!("someone@example.org");
+        let r = s.admin("POST", "/admin/v1/smtp/_test", Some(body)).await;
+        assert_err(&r, 400, 9, "only over TLS");
         assert_eq!(relay.mails().len(), 3, "failed tests deliver nothing");
     }
 );
@@ -697,3 +702,98 @@ both!(secret_generators, |s: TestServer| async move {
         "generator_type",
     );
 });
+
+both!(
+    email_provider_names_share_the_smtp_configs,
+    |s: TestServer| async move {
+        let relay = SmtpServer::start();
+        let domain = verified_domain(&s).await;
+        let r = ok(s
+            .admin(
+                "POST",
+                "/admin/v1/email/smtp",
+                Some(config(&domain, &relay.host(), SMTP_PASSWORD)),
+            )
+            .await);
+        let id = r["id"].as_str().expect("id").to_string();
+        let got = ok(s.admin("GET", &format!("/admin/v1/email/{id}"), None).await);
+        no_password(&got, SMTP_PASSWORD);
+        assert_eq!(got["config"]["state"], "EMAIL_PROVIDER_INACTIVE", "{got}");
+        assert_eq!(got["config"]["description"], "test relay");
+        assert_eq!(got["config"]["smtp"]["host"], relay.host());
+        assert_eq!(
+            got["config"]["smtp"]["senderAddress"],
+            format!("noreply@{domain}")
+        );
+        // The same configuration under the older name.
+        let legacy = ok(s.admin("GET", &format!("/admin/v1/smtp/{id}"), None).await);
+        assert_eq!(legacy["smtpConfig"]["id"], id.as_str());
+
+        ok(s.admin(
+            "POST",
+            &format!("/admin/v1/email/{id}/_activate"),
+            Some(json!({})),
+        )
+        .await);
+        let active = ok(s.admin("GET", "/admin/v1/email", None).await);
+        assert_eq!(active["config"]["id"], id.as_str());
+        assert_eq!(active["config"]["state"], "EMAIL_PROVIDER_ACTIVE");
+        let list = ok(s
+            .admin("POST", "/admin/v1/email/_search", Some(json!({})))
+            .await);
+        assert_eq!(total(&list), 1, "{list}");
+
+        ok(s.admin(
+            "POST",
+            &format!("/admin/v1/email/smtp/{id}/_test"),
+            Some(json!({"receiverAddress": "provider@example.org"})),
+        )
+        .await);
+        let mut body = config(&domain, &relay.host(), SMTP_PASSWORD);
+        body["receiverAddress"] = json!("direct@example.org");
+        ok(s.admin("POST", "/admin/v1/email/smtp/_test", Some(body))
+            .await);
+        let mails = relay.wait_for(2).await;
+        assert_eq!(mails.len(), 2);
+        assert_eq!(mails[0].rcpt_tos, ["provider@example.org"]);
+        assert_eq!(mails[1].rcpt_tos, ["direct@example.org"]);
+
+        let mut upd = config(&domain, &relay.host(), "");
+        upd["senderName"] = json!("Provider");
+        ok(
+            s.admin("PUT", &format!("/admin/v1/email/smtp/{id}"), Some(upd))
+                .await,
+        );
+        ok(s.admin(
+            "PUT",
+            &format!("/admin/v1/email/smtp/{id}/password"),
+            Some(json!({"password": "bad"})),
+        )
+        .await);
+        assert_err(
+            &s.admin(
+                "POST",
+                &format!("/admin/v1/email/smtp/{id}/_test"),
+                Some(json!({"receiverAddress": "provider@example.org"})),
+            )
+            .await,
+            400,
+            9,
+            "535",
+        );
+        ok(s.admin(
+            "POST",
+            &format!("/admin/v1/email/{id}/_deactivate"),
+            Some(json!({})),
+        )
+        .await);
+        ok(s.admin("DELETE", &format!("/admin/v1/email/{id}"), None)
+            .await);
+        assert_err(
+            &s.admin("GET", &format!("/admin/v1/email/{id}"), None).await,
+            404,
+            5,
+            "not found",
+        );
+    }
+);
