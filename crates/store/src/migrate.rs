@@ -43,11 +43,14 @@ pub fn run(conn: &mut dyn Conn) -> Result<()> {
 
 fn apply_all(conn: &mut dyn Conn, d: Dialect) -> Result<()> {
     conn.batch("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)")?;
-    let done = conn.scalar(
-        "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
-        &[],
-    )?;
-    for (v, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > done) {
+    // Every migration not yet recorded, not only those above the highest: branches merge
+    // migrations with numbers below one already applied (e.g. 8 after 10).
+    let done = conn
+        .query("SELECT version FROM schema_migrations", &[])?
+        .iter()
+        .map(|r| r.int(0))
+        .collect::<Result<Vec<i64>>>()?;
+    for (v, sql) in MIGRATIONS.iter().filter(|(v, _)| !done.contains(v)) {
         let body = render(sql, d);
         let res = (|| -> Result<()> {
             conn.batch("BEGIN")?;
