@@ -399,6 +399,29 @@ both!(
             msg.contains("refused") && msg.contains(&port.to_string()),
             "{msg}"
         );
+
+        // A server that accepts and never greets: the exchange ends at the timeout (10 s).
+        let silent = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let port = silent.local_addr().expect("addr").port();
+        let hold = tokio::spawn(async move {
+            let mut open = Vec::new();
+            while let Ok((c, _)) = silent.accept().await {
+                open.push(c);
+            }
+        });
+        let mut body = config(&domain, &format!("127.0.0.1:{port}"), "pw");
+        body["receiverAddress"] = json!("someone@example.org");
+        let t0 = std::time::Instant::now();
+        let r = s.admin("POST", "/admin/v1/smtp/_test", Some(body)).await;
+        let took = t0.elapsed();
+        hold.abort();
+        assert!(took >= std::time::Duration::from_secs(9), "took {took:?}");
+        assert!(took < std::time::Duration::from_secs(20), "took {took:?}");
+        assert_err(&r, 400, 9, "could not be sent");
+        let msg = r.1["message"].as_str().unwrap_or_default().to_lowercase();
+        assert!(msg.contains("timed out") || msg.contains("within"), "{msg}");
     }
 );
 
