@@ -14,6 +14,7 @@ pub mod gate;
 pub mod grpc;
 pub mod methods;
 pub mod metrics;
+pub mod notify;
 pub mod openapi;
 pub mod rest;
 pub mod state;

@@ -1,6 +1,7 @@
 //! Shared state of the API layer.
 
 use crate::metrics::Metrics;
+use castellan_domain::crypto::{Cipher, Masterkey, SMTP_PASSWORD};
 use castellan_domain::id::IdGenerator;
 use castellan_domain::password::HashParams;
 use castellan_store::Db;
@@ -29,6 +30,10 @@ pub struct ApiConfig {
     pub validate_org_domains: bool,
     /// How organisation domains are checked (`DomainValidation`).
     pub domain_validation: DomainValidationConfig,
+    /// Encrypts secrets at rest (SMTP passwords). Its `Debug` is redacted; never log it.
+    pub masterkey: Masterkey,
+    /// Bound on a whole SMTP exchange (connect, TLS, auth, send).
+    pub smtp_timeout: std::time::Duration,
 }
 
 /// How the HTTP and DNS checks of organisation domain validation reach the domain.
@@ -71,6 +76,8 @@ impl Default for ApiConfig {
             user_login_must_be_domain: false,
             validate_org_domains: false,
             domain_validation: DomainValidationConfig::default(),
+            masterkey: Masterkey::default(),
+            smtp_timeout: std::time::Duration::from_secs(10),
         }
     }
 }
@@ -88,6 +95,8 @@ pub struct AppState {
     pub user_cache: UserCache,
     /// The HTTP and DNS checks of organisation domain validation.
     pub domain_check: crate::app::domain_check::DomainCheck,
+    /// Seals SMTP passwords; `None` without a masterkey.
+    smtp_cipher: Option<Cipher>,
 }
 
 /// A small cache of user rows keyed by (instance, user id) and stamped with the data epoch.
@@ -122,7 +131,9 @@ impl AppState {
             .map(|n| n.get())
             .unwrap_or(2);
         let domain_check = crate::app::domain_check::DomainCheck::new(&cfg.domain_validation);
+        let smtp_cipher = cfg.masterkey.cipher(SMTP_PASSWORD).ok();
         Arc::new(AppState {
+            smtp_cipher,
             cache: crate::authn::Cache::new(db.auth_epoch().clone()),
             db,
             ids: IdGenerator::new(node),
@@ -131,6 +142,13 @@ impl AppState {
             hashers: Semaphore::new(workers),
             user_cache: UserCache::default(),
             domain_check,
+        })
+    }
+
+    /// The cipher of SMTP passwords (an error when no masterkey is configured).
+    pub fn smtp_cipher(&self) -> castellan_domain::Result<&Cipher> {
+        self.smtp_cipher.as_ref().ok_or_else(|| {
+            castellan_domain::Error::internal("CRYPT-n0key", "no masterkey configured")
         })
     }
 

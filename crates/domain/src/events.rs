@@ -44,6 +44,25 @@ pub enum Payload {
     InstanceMemberChanged { user_id: String, roles: Vec<String> },
     #[serde(rename = "instance.member.removed")]
     InstanceMemberRemoved { user_id: String },
+    #[serde(rename = "instance.smtp.config.added")]
+    SmtpConfigAdded(SmtpConfig),
+    /// All settings after the change; `password` is `None` when it did not change.
+    #[serde(rename = "instance.smtp.config.changed")]
+    SmtpConfigChanged(SmtpConfig),
+    /// `password` is the sealed new password (see `crypto`).
+    #[serde(rename = "instance.smtp.config.password.changed")]
+    SmtpConfigPasswordChanged { id: String, password: String },
+    /// Activating one configuration deactivates the one active before.
+    #[serde(rename = "instance.smtp.config.activated")]
+    SmtpConfigActivated { id: String },
+    #[serde(rename = "instance.smtp.config.deactivated")]
+    SmtpConfigDeactivated { id: String },
+    #[serde(rename = "instance.smtp.config.removed")]
+    SmtpConfigRemoved { id: String },
+    #[serde(rename = "instance.secret.generator.added")]
+    SecretGeneratorAdded(SecretGenerator),
+    #[serde(rename = "instance.secret.generator.changed")]
+    SecretGeneratorChanged(SecretGenerator),
 
     #[serde(rename = "org.added")]
     OrgAdded { name: String },
@@ -430,6 +449,35 @@ pub struct SamlConfig {
     pub login: Login,
 }
 
+/// An SMTP configuration of an instance. The password is sealed with the masterkey
+/// (`crypto::SMTP_PASSWORD`), never stored in plain text.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct SmtpConfig {
+    pub id: String,
+    pub description: String,
+    pub sender_address: String,
+    pub sender_name: String,
+    pub reply_to_address: String,
+    pub tls: bool,
+    /// `host:port`.
+    pub host: String,
+    pub user: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+}
+
+/// The settings of one secret generator type (`secret_generator::GeneratorConfig`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct SecretGenerator {
+    pub generator_type: i32,
+    pub length: u32,
+    pub expiry_secs: i64,
+    pub include_lower_letters: bool,
+    pub include_upper_letters: bool,
+    pub include_digits: bool,
+    pub include_symbols: bool,
+}
+
 /// The profile part of a human user.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Profile {
@@ -617,6 +665,14 @@ pub const EVENT_TYPES: &[&str] = &[
     "instance.member.added",
     "instance.member.changed",
     "instance.member.removed",
+    "instance.smtp.config.added",
+    "instance.smtp.config.changed",
+    "instance.smtp.config.password.changed",
+    "instance.smtp.config.activated",
+    "instance.smtp.config.deactivated",
+    "instance.smtp.config.removed",
+    "instance.secret.generator.added",
+    "instance.secret.generator.changed",
     "org.added",
     "org.changed",
     "org.deactivated",
@@ -823,6 +879,17 @@ mod tests {
                 old_user_name: "o".into(),
                 login_name: "u".into(),
             },
+            Payload::SmtpConfigAdded(SmtpConfig::default()),
+            Payload::SmtpConfigChanged(SmtpConfig::default()),
+            Payload::SmtpConfigPasswordChanged {
+                id: "s".into(),
+                password: "v1.x".into(),
+            },
+            Payload::SmtpConfigActivated { id: "s".into() },
+            Payload::SmtpConfigDeactivated { id: "s".into() },
+            Payload::SmtpConfigRemoved { id: "s".into() },
+            Payload::SecretGeneratorAdded(SecretGenerator::default()),
+            Payload::SecretGeneratorChanged(SecretGenerator::default()),
         ] {
             let (t, v) = p.split();
             assert_eq!(Payload::join(&t, &v).expect("join"), p);

@@ -201,6 +201,20 @@ pub fn english(key: &str) -> &str {
         "Errors.Org.NotificationPolicy.NotChanged" => {
             "The notification policy has not been changed"
         }
+        "Errors.Masterkey.Invalid" => "The masterkey is invalid",
+        "Errors.SecretGenerator.TypeMissing" => "The secret generator type is missing or unknown",
+        "Errors.SecretGenerator.NotFound" => "Secret generator not found",
+        "Errors.NoChangesFound" => "No changes found",
+        "Errors.SecretGenerator.Invalid" => "The secret generator settings are invalid",
+        "Errors.SMTPConfig.NotFound" => "SMTP configuration not found",
+        "Errors.SMTPConfig.AlreadyActive" => "The SMTP configuration is already active",
+        "Errors.SMTPConfig.AlreadyDeactivated" => "The SMTP configuration is already deactivated",
+        "Errors.SMTPConfig.SenderAdressNotCustomDomain" => {
+            "The sender address must be on a verified domain of the instance"
+        }
+        "Errors.SMTPConfig.TestEmailNotFound" => "The receiver address of the test mail is missing",
+        "Errors.SMTPConfig.Invalid" => "The SMTP configuration is invalid",
+        "Errors.SMTPConfig.SendFailed" => "The test mail could not be sent",
         "Errors.Event.NotFound" => "Event not found",
         "Errors.Concurrent.Modification" => "The object was changed concurrently; retry",
         "Errors.Unimplemented" => "Not implemented",

@@ -2,6 +2,7 @@
 //! permissions. Pure logic; no I/O.
 #![deny(clippy::unwrap_used)]
 
+pub mod crypto;
 pub mod error;
 pub mod events;
 pub mod i18n;
@@ -13,6 +14,7 @@ pub mod password;
 pub mod policy;
 pub mod roles;
 pub mod saml_metadata;
+pub mod secret_generator;
 pub mod validate;
 
 pub use error::{Error, Kind, Result};

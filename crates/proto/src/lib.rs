@@ -56,6 +56,11 @@ pub mod zitadel {
             include!(concat!(env!("OUT_DIR"), "/zitadel.change.v1.rs"));
         }
     }
+    pub mod settings {
+        pub mod v1 {
+            include!(concat!(env!("OUT_DIR"), "/zitadel.settings.v1.rs"));
+        }
+    }
     pub mod instance {
         pub mod v1 {
             include!(concat!(env!("OUT_DIR"), "/zitadel.instance.v1.rs"));

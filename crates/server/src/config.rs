@@ -28,6 +28,10 @@ pub struct Config {
     /// System API users (`SystemAPIUsers`); used by the system API.
     #[serde(rename = "SystemAPIUsers")]
     pub system_api_users: Value,
+    /// The masterkey: only from `--masterkey*` flags, never from files or the environment
+    /// mapping, never serialised; its `Debug` is redacted.
+    #[serde(skip)]
+    pub masterkey: castellan_domain::crypto::Masterkey,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -201,6 +205,7 @@ impl Default for Config {
             password_hasher: PasswordHasher::default(),
             system_api_users: Value::Null,
             domain_validation: DomainValidation::default(),
+            masterkey: Default::default(),
         }
     }
 }

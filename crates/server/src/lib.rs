@@ -87,6 +87,8 @@ fn api_config(cfg: &Config, secure: bool) -> Result<ApiConfig, String> {
         user_login_must_be_domain: cfg.default_instance.domain_policy.user_login_must_be_domain,
         validate_org_domains: cfg.default_instance.domain_policy.validate_org_domains,
         domain_validation: domain_validation(&cfg.domain_validation)?,
+        masterkey: cfg.masterkey.clone(),
+        ..ApiConfig::default()
     })
 }
 
@@ -168,6 +170,9 @@ pub async fn start(opts: Options) -> Result<Running, String> {
     };
     if !tls_on && !secure {
         tracing::warn!("TLS is disabled and links use http: use this for local development only");
+    }
+    if !cfg.masterkey.is_set() {
+        return Err("a masterkey is required (it encrypts secrets at rest)".into());
     }
     let api = api_config(cfg, secure)?;
     let db = open_db(cfg).await?;
@@ -266,12 +271,7 @@ pub async fn rebuild_projections(cfg: &Config) -> Result<u64, String> {
 }
 
 /// Validates a masterkey (exactly 32 characters).
-pub fn check_masterkey(key: &str) -> Result<(), String> {
-    if key.chars().count() != 32 {
-        return Err(format!(
-            "the masterkey must be exactly 32 characters (got {})",
-            key.chars().count()
-        ));
-    }
-    Ok(())
+pub fn check_masterkey(key: &str) -> Result<castellan_domain::crypto::Masterkey, String> {
+    castellan_domain::crypto::Masterkey::parse(key)
+        .map_err(|e| e.detail.as_deref().map_or_else(|| e.text(), str::to_string))
 }

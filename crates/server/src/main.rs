@@ -109,7 +109,7 @@ async fn run(cli: Cli) -> Result<(), String> {
                 Cmd::StartFromInit(s) => (s, true),
                 Cmd::Projections { .. } => return Ok(()),
             };
-            castellan_server::check_masterkey(&masterkey(&s)?)?;
+            cfg.masterkey = castellan_server::check_masterkey(&masterkey(&s)?)?;
             if let Some(p) = s.port {
                 cfg.port = p;
             }

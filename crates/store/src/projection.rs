@@ -46,6 +46,12 @@ pub mod app_state {
     pub const INACTIVE: i64 = 2;
 }
 
+/// SMTP configuration states (numbers of `zitadel.settings.v1.SMTPConfigState`).
+pub mod smtp_state {
+    pub const ACTIVE: i64 = 1;
+    pub const INACTIVE: i64 = 2;
+}
+
 /// Application kinds as stored in `apps.kind`.
 pub mod app_kind {
     pub const OIDC: i64 = 1;
@@ -291,6 +297,44 @@ pub fn apply(c: &mut dyn Conn, e: &Event, p: &Payload) -> Result<()> {
         InstanceMemberAdded { user_id, roles } => add_member(c, e, "instance", user_id, roles)?,
         InstanceMemberChanged { user_id, roles } => change_member(c, e, "instance", user_id, roles)?,
         InstanceMemberRemoved { user_id } => remove_member(c, e, "instance", user_id)?,
+        SmtpConfigAdded(x) => {
+            c.exec(
+                "INSERT INTO smtp_configs (instance_id, id, description, sender_address, sender_name, reply_to_address, tls, host, smtp_user, password_sealed, state, created_at, changed_at, seq) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                &params![i, &x.id, &x.description, &x.sender_address, &x.sender_name, &x.reply_to_address, x.tls, &x.host, &x.user, x.password.clone().unwrap_or_default(), smtp_state::INACTIVE, t, t, s],
+            )?;
+        }
+        SmtpConfigChanged(x) => {
+            c.exec(
+                "UPDATE smtp_configs SET description = ?, sender_address = ?, sender_name = ?, reply_to_address = ?, tls = ?, host = ?, smtp_user = ?, changed_at = ?, seq = ? WHERE instance_id = ? AND id = ?",
+                &params![&x.description, &x.sender_address, &x.sender_name, &x.reply_to_address, x.tls, &x.host, &x.user, t, s, i, &x.id],
+            )?;
+            if let Some(pw) = &x.password {
+                c.exec("UPDATE smtp_configs SET password_sealed = ? WHERE instance_id = ? AND id = ?", &params![pw, i, &x.id])?;
+            }
+        }
+        SmtpConfigPasswordChanged { id: cid, password } => {
+            c.exec("UPDATE smtp_configs SET password_sealed = ?, changed_at = ?, seq = ? WHERE instance_id = ? AND id = ?", &params![password, t, s, i, cid])?;
+        }
+        SmtpConfigActivated { id: cid } => {
+            c.exec("UPDATE smtp_configs SET state = ?, changed_at = ?, seq = ? WHERE instance_id = ? AND state = ? AND id <> ?", &params![smtp_state::INACTIVE, t, s, i, smtp_state::ACTIVE, cid])?;
+            c.exec("UPDATE smtp_configs SET state = ?, changed_at = ?, seq = ? WHERE instance_id = ? AND id = ?", &params![smtp_state::ACTIVE, t, s, i, cid])?;
+        }
+        SmtpConfigDeactivated { id: cid } => {
+            c.exec("UPDATE smtp_configs SET state = ?, changed_at = ?, seq = ? WHERE instance_id = ? AND id = ?", &params![smtp_state::INACTIVE, t, s, i, cid])?;
+        }
+        SmtpConfigRemoved { id: cid } => {
+            c.exec("DELETE FROM smtp_configs WHERE instance_id = ? AND id = ?", &params![i, cid])?;
+        }
+        SecretGeneratorAdded(g) | SecretGeneratorChanged(g) => {
+            c.exec(
+                "INSERT INTO secret_generators (instance_id, generator_type, length, expiry_secs, include_lower_letters, include_upper_letters, include_digits, include_symbols, created_at, changed_at, seq) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (instance_id, generator_type) DO UPDATE SET length = excluded.length, expiry_secs = excluded.expiry_secs, \
+                 include_lower_letters = excluded.include_lower_letters, include_upper_letters = excluded.include_upper_letters, include_digits = excluded.include_digits, \
+                 include_symbols = excluded.include_symbols, changed_at = excluded.changed_at, seq = excluded.seq",
+                &params![i, g.generator_type as i64, g.length as i64, g.expiry_secs, g.include_lower_letters, g.include_upper_letters, g.include_digits, g.include_symbols, t, t, s],
+            )?;
+        }
 
         OrgAdded { name } => {
             c.exec(

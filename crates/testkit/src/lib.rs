@@ -3,6 +3,7 @@
 //! sockets.
 
 pub mod postgres;
+pub mod smtp;
 pub mod system;
 
 use castellan_server::config::Config;
@@ -79,8 +80,13 @@ pub fn test_config(db_url: &str, dir: &std::path::Path) -> Config {
     c.password_hasher.memory = 64;
     c.password_hasher.iterations = 1;
     c.log.level = "warn".into();
+    c.masterkey = castellan_domain::crypto::Masterkey::parse(TEST_MASTERKEY)
+        .unwrap_or_else(|e| panic!("{e}"));
     c
 }
+
+/// The masterkey of test servers.
+pub const TEST_MASTERKEY: &str = "castellan-test-masterkey-0123456";
 
 impl TestServer {
     /// Starts a server on `backend`; `None` when PostgreSQL is unavailable and not required.

@@ -5,15 +5,19 @@ use crate::app::events::EventFilter;
 use crate::app::members::Scope;
 use crate::app::policies as pol;
 use crate::app::users::{required, NewHuman};
-use crate::app::{events, instance, members, orgs, setup};
+use crate::app::{events, instance, members, orgs, secret_generators, setup, smtp};
 use crate::convert::{list_details, micros};
 use crate::grpc::policies as conv;
 use castellan_domain::events::{Profile, AGGREGATE_TYPES, EVENT_TYPES};
 use castellan_domain::password::Complexity;
 use castellan_domain::policy::{Domain, Lockout, Login, Notification, PasswordAge, Privacy};
 use castellan_domain::roles::{roles_of_level, Level};
+use castellan_domain::secret_generator::GeneratorConfig;
 use castellan_proto::zitadel::admin::v1::{admin_service_server::AdminService, *};
 use castellan_proto::zitadel::event::v1::{AggregateType, EventType};
+use castellan_proto::zitadel::settings::v1::{
+    email_provider, secret_generator_query, EmailProvider, EmailProviderSmtp, SmtpConfig,
+};
 use castellan_proto::zitadel::v1::LocalizedMessage;
 use tonic::Request;
 
@@ -24,8 +28,392 @@ fn localized(s: &str) -> Option<LocalizedMessage> {
     })
 }
 
+fn smtp_input(
+    sender_address: String,
+    sender_name: String,
+    reply_to_address: String,
+    tls: bool,
+    host: String,
+    user: String,
+    description: String,
+) -> smtp::SmtpInput {
+    smtp::SmtpInput {
+        sender_address,
+        sender_name,
+        reply_to_address,
+        tls,
+        host,
+        user,
+        description,
+    }
+}
+
+/// An SMTP configuration under its newer name.
+fn email_provider(c: SmtpConfig) -> EmailProvider {
+    EmailProvider {
+        details: c.details,
+        id: c.id,
+        state: c.state,
+        description: c.description,
+        config: Some(email_provider::Config::Smtp(EmailProviderSmtp {
+            sender_address: c.sender_address,
+            sender_name: c.sender_name,
+            tls: c.tls,
+            host: c.host,
+            user: c.user,
+            reply_to_address: c.reply_to_address,
+        })),
+    }
+}
+
 #[tonic::async_trait]
 impl AdminService for Svc {
+    async fn get_email_provider(
+        &self,
+        req: Request<GetEmailProviderRequest>,
+    ) -> Res<GetEmailProviderResponse> {
+        let (ctx, _) = split(req)?;
+        ok(GetEmailProviderResponse {
+            config: Some(email_provider(smtp::get_active(&self.st, &ctx).await?)),
+        })
+    }
+
+    async fn get_email_provider_by_id(
+        &self,
+        req: Request<GetEmailProviderByIdRequest>,
+    ) -> Res<GetEmailProviderByIdResponse> {
+        let (ctx, r) = split(req)?;
+        ok(GetEmailProviderByIdResponse {
+            config: Some(email_provider(smtp::get(&self.st, &ctx, &r.id).await?)),
+        })
+    }
+
+    async fn list_email_providers(
+        &self,
+        req: Request<ListEmailProvidersRequest>,
+    ) -> Res<ListEmailProvidersResponse> {
+        let (ctx, r) = split(req)?;
+        let page = self.page(r.query.as_ref())?;
+        let (total, pos, result) = smtp::list(&self.st, &ctx, page).await?;
+        ok(ListEmailProvidersResponse {
+            details: list_details(total, pos),
+            result: result.into_iter().map(email_provider).collect(),
+        })
+    }
+
+    async fn add_email_provider_smtp(
+        &self,
+        req: Request<AddEmailProviderSmtpRequest>,
+    ) -> Res<AddEmailProviderSmtpResponse> {
+        let (ctx, r) = split(req)?;
+        let input = smtp_input(
+            r.sender_address,
+            r.sender_name,
+            r.reply_to_address,
+            r.tls,
+            r.host,
+            r.user,
+            r.description,
+        );
+        let (details, id) = smtp::add(&self.st, &ctx, &input, &r.password).await?;
+        ok(AddEmailProviderSmtpResponse {
+            details: Some(details),
+            id,
+        })
+    }
+
+    async fn update_email_provider_smtp(
+        &self,
+        req: Request<UpdateEmailProviderSmtpRequest>,
+    ) -> Res<UpdateEmailProviderSmtpResponse> {
+        let (ctx, r) = split(req)?;
+        let input = smtp_input(
+            r.sender_address,
+            r.sender_name,
+            r.reply_to_address,
+            r.tls,
+            r.host,
+            r.user,
+            r.description,
+        );
+        ok(UpdateEmailProviderSmtpResponse {
+            details: Some(smtp::update(&self.st, &ctx, &r.id, &input, &r.password).await?),
+        })
+    }
+
+    async fn update_email_provider_smtp_password(
+        &self,
+        req: Request<UpdateEmailProviderSmtpPasswordRequest>,
+    ) -> Res<UpdateEmailProviderSmtpPasswordResponse> {
+        let (ctx, r) = split(req)?;
+        ok(UpdateEmailProviderSmtpPasswordResponse {
+            details: Some(smtp::update_password(&self.st, &ctx, &r.id, &r.password).await?),
+        })
+    }
+
+    async fn activate_email_provider(
+        &self,
+        req: Request<ActivateEmailProviderRequest>,
+    ) -> Res<ActivateEmailProviderResponse> {
+        let (ctx, r) = split(req)?;
+        ok(ActivateEmailProviderResponse {
+            details: Some(smtp::activate(&self.st, &ctx, &r.id).await?),
+        })
+    }
+
+    async fn deactivate_email_provider(
+        &self,
+        req: Request<DeactivateEmailProviderRequest>,
+    ) -> Res<DeactivateEmailProviderResponse> {
+        let (ctx, r) = split(req)?;
+        ok(DeactivateEmailProviderResponse {
+            details: Some(smtp::deactivate(&self.st, &ctx, &r.id).await?),
+        })
+    }
+
+    async fn remove_email_provider(
+        &self,
+        req: Request<RemoveEmailProviderRequest>,
+    ) -> Res<RemoveEmailProviderResponse> {
+        let (ctx, r) = split(req)?;
+        ok(RemoveEmailProviderResponse {
+            details: Some(smtp::remove(&self.st, &ctx, &r.id).await?),
+        })
+    }
+
+    async fn test_email_provider_smtp_by_id(
+        &self,
+        req: Request<TestEmailProviderSmtpByIdRequest>,
+    ) -> Res<TestEmailProviderSmtpByIdResponse> {
+        let (ctx, r) = split(req)?;
+        smtp::test_by_id(&self.st, &ctx, &r.id, &r.receiver_address).await?;
+        ok(TestEmailProviderSmtpByIdResponse {})
+    }
+
+    async fn test_email_provider_smtp(
+        &self,
+        req: Request<TestEmailProviderSmtpRequest>,
+    ) -> Res<TestEmailProviderSmtpResponse> {
+        let (ctx, r) = split(req)?;
+        let input = smtp_input(
+            r.sender_address,
+            r.sender_name,
+            String::new(),
+            r.tls,
+            r.host,
+            r.user,
+            String::new(),
+        );
+        smtp::test(
+            &self.st,
+            &ctx,
+            &input,
+            &r.password,
+            &r.id,
+            &r.receiver_address,
+        )
+        .await?;
+        ok(TestEmailProviderSmtpResponse {})
+    }
+
+    async fn list_secret_generators(
+        &self,
+        req: Request<ListSecretGeneratorsRequest>,
+    ) -> Res<ListSecretGeneratorsResponse> {
+        let (ctx, r) = split(req)?;
+        let page = self.page(r.query.as_ref())?;
+        let types: Vec<i32> = r
+            .queries
+            .iter()
+            .filter_map(|q| {
+                q.query
+                    .as_ref()
+                    .map(|secret_generator_query::Query::TypeQuery(t)| t.generator_type)
+            })
+            .collect();
+        let (total, result) = secret_generators::list(&self.st, &ctx, page, &types).await?;
+        ok(ListSecretGeneratorsResponse {
+            details: list_details(total, 0),
+            result,
+        })
+    }
+
+    async fn get_secret_generator(
+        &self,
+        req: Request<GetSecretGeneratorRequest>,
+    ) -> Res<GetSecretGeneratorResponse> {
+        let (ctx, r) = split(req)?;
+        ok(GetSecretGeneratorResponse {
+            secret_generator: Some(secret_generators::get(&self.st, &ctx, r.generator_type).await?),
+        })
+    }
+
+    async fn update_secret_generator(
+        &self,
+        req: Request<UpdateSecretGeneratorRequest>,
+    ) -> Res<UpdateSecretGeneratorResponse> {
+        let (ctx, r) = split(req)?;
+        let cfg = GeneratorConfig {
+            length: r.length,
+            expiry_secs: r.expiry.map_or(0, |d| d.seconds),
+            include_lower_letters: r.include_lower_letters,
+            include_upper_letters: r.include_upper_letters,
+            include_digits: r.include_digits,
+            include_symbols: r.include_symbols,
+        };
+        ok(UpdateSecretGeneratorResponse {
+            details: Some(secret_generators::update(&self.st, &ctx, r.generator_type, cfg).await?),
+        })
+    }
+
+    async fn get_smtp_config(
+        &self,
+        req: Request<GetSmtpConfigRequest>,
+    ) -> Res<GetSmtpConfigResponse> {
+        let (ctx, _) = split(req)?;
+        ok(GetSmtpConfigResponse {
+            smtp_config: Some(smtp::get_active(&self.st, &ctx).await?),
+        })
+    }
+
+    async fn get_smtp_config_by_id(
+        &self,
+        req: Request<GetSmtpConfigByIdRequest>,
+    ) -> Res<GetSmtpConfigByIdResponse> {
+        let (ctx, r) = split(req)?;
+        ok(GetSmtpConfigByIdResponse {
+            smtp_config: Some(smtp::get(&self.st, &ctx, &r.id).await?),
+        })
+    }
+
+    async fn list_smtp_configs(
+        &self,
+        req: Request<ListSmtpConfigsRequest>,
+    ) -> Res<ListSmtpConfigsResponse> {
+        let (ctx, r) = split(req)?;
+        let page = self.page(r.query.as_ref())?;
+        let (total, pos, result) = smtp::list(&self.st, &ctx, page).await?;
+        ok(ListSmtpConfigsResponse {
+            details: list_details(total, pos),
+            result,
+        })
+    }
+
+    async fn add_smtp_config(
+        &self,
+        req: Request<AddSmtpConfigRequest>,
+    ) -> Res<AddSmtpConfigResponse> {
+        let (ctx, r) = split(req)?;
+        let input = smtp_input(
+            r.sender_address,
+            r.sender_name,
+            r.reply_to_address,
+            r.tls,
+            r.host,
+            r.user,
+            r.description,
+        );
+        let (details, id) = smtp::add(&self.st, &ctx, &input, &r.password).await?;
+        ok(AddSmtpConfigResponse {
+            details: Some(details),
+            id,
+        })
+    }
+
+    async fn update_smtp_config(
+        &self,
+        req: Request<UpdateSmtpConfigRequest>,
+    ) -> Res<UpdateSmtpConfigResponse> {
+        let (ctx, r) = split(req)?;
+        let input = smtp_input(
+            r.sender_address,
+            r.sender_name,
+            r.reply_to_address,
+            r.tls,
+            r.host,
+            r.user,
+            r.description,
+        );
+        ok(UpdateSmtpConfigResponse {
+            details: Some(smtp::update(&self.st, &ctx, &r.id, &input, &r.password).await?),
+        })
+    }
+
+    async fn update_smtp_config_password(
+        &self,
+        req: Request<UpdateSmtpConfigPasswordRequest>,
+    ) -> Res<UpdateSmtpConfigPasswordResponse> {
+        let (ctx, r) = split(req)?;
+        ok(UpdateSmtpConfigPasswordResponse {
+            details: Some(smtp::update_password(&self.st, &ctx, &r.id, &r.password).await?),
+        })
+    }
+
+    async fn activate_smtp_config(
+        &self,
+        req: Request<ActivateSmtpConfigRequest>,
+    ) -> Res<ActivateSmtpConfigResponse> {
+        let (ctx, r) = split(req)?;
+        ok(ActivateSmtpConfigResponse {
+            details: Some(smtp::activate(&self.st, &ctx, &r.id).await?),
+        })
+    }
+
+    async fn deactivate_smtp_config(
+        &self,
+        req: Request<DeactivateSmtpConfigRequest>,
+    ) -> Res<DeactivateSmtpConfigResponse> {
+        let (ctx, r) = split(req)?;
+        ok(DeactivateSmtpConfigResponse {
+            details: Some(smtp::deactivate(&self.st, &ctx, &r.id).await?),
+        })
+    }
+
+    async fn remove_smtp_config(
+        &self,
+        req: Request<RemoveSmtpConfigRequest>,
+    ) -> Res<RemoveSmtpConfigResponse> {
+        let (ctx, r) = split(req)?;
+        ok(RemoveSmtpConfigResponse {
+            details: Some(smtp::remove(&self.st, &ctx, &r.id).await?),
+        })
+    }
+
+    async fn test_smtp_config_by_id(
+        &self,
+        req: Request<TestSmtpConfigByIdRequest>,
+    ) -> Res<TestSmtpConfigByIdResponse> {
+        let (ctx, r) = split(req)?;
+        smtp::test_by_id(&self.st, &ctx, &r.id, &r.receiver_address).await?;
+        ok(TestSmtpConfigByIdResponse {})
+    }
+
+    async fn test_smtp_config(
+        &self,
+        req: Request<TestSmtpConfigRequest>,
+    ) -> Res<TestSmtpConfigResponse> {
+        let (ctx, r) = split(req)?;
+        let input = smtp_input(
+            r.sender_address,
+            r.sender_name,
+            String::new(),
+            r.tls,
+            r.host,
+            r.user,
+            String::new(),
+        );
+        smtp::test(
+            &self.st,
+            &ctx,
+            &input,
+            &r.password,
+            &r.id,
+            &r.receiver_address,
+        )
+        .await?;
+        ok(TestSmtpConfigResponse {})
+    }
+
     async fn healthz(&self, _: Request<HealthzRequest>) -> Res<HealthzResponse> {
         ok(HealthzResponse {})
     }

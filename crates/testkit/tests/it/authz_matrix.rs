@@ -106,6 +106,7 @@ fn fill(template: &str, sc: &Scene, level: Level) -> String {
                 // Path values are decoded before authorisation: they must be valid enums.
                 ("type", "second_factors") => "SECOND_FACTOR_TYPE_OTP_SMS",
                 ("type", "multi_factors") => "MULTI_FACTOR_TYPE_U2F_WITH_VERIFICATION",
+                ("generator_type", _) => "SECRET_GENERATOR_TYPE_INIT_CODE",
                 _ => "matrix-key",
             };
             out.push_str(v);

@@ -15,6 +15,7 @@ mod policies_more;
 mod project_grants;
 mod project_members;
 mod projects;
+mod smtp;
 mod system;
 mod transport;
 mod user_grants;

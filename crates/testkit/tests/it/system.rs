@@ -689,6 +689,8 @@ fn fill(template: &str, victim: &Tenant) -> String {
                 ("grant_id", _) => &victim.project_grant,
                 ("id", "grants") => &victim.user_grant,
                 (v, _) if v.contains("key") || v.contains("domain") => "probekey",
+                // An enum path variable must name a value, else REST rejects it before the gate.
+                ("generator_type", _) => "SECRET_GENERATOR_TYPE_INIT_CODE",
                 _ => &victim.org,
             };
             out.push_str(v);
