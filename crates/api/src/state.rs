@@ -27,6 +27,10 @@ pub struct ApiConfig {
     /// Domain policy of instances created by the system API (`DefaultInstance.DomainPolicy`).
     pub user_login_must_be_domain: bool,
     pub validate_org_domains: bool,
+    /// Largest accepted image upload (logos, icons, avatars).
+    pub max_image_bytes: usize,
+    /// Largest accepted font upload.
+    pub max_font_bytes: usize,
     /// How organisation domains are checked (`DomainValidation`).
     pub domain_validation: DomainValidationConfig,
 }
@@ -71,6 +75,8 @@ impl Default for ApiConfig {
             user_login_must_be_domain: false,
             validate_org_domains: false,
             domain_validation: DomainValidationConfig::default(),
+            max_image_bytes: 5 << 20,
+            max_font_bytes: 10 << 20,
         }
     }
 }

@@ -201,6 +201,11 @@ pub fn english(key: &str) -> &str {
         "Errors.Org.NotificationPolicy.NotChanged" => {
             "The notification policy has not been changed"
         }
+        "Errors.Assets.NotFound" => "Asset not found",
+        "Errors.Assets.Empty" => "The uploaded file is empty",
+        "Errors.Assets.Type.Invalid" => "The file type is not allowed",
+        "Errors.Assets.TooLarge" => "The file is too large",
+        "Errors.Assets.Form.Invalid" => "The upload form is invalid",
         "Errors.Event.NotFound" => "Event not found",
         "Errors.Concurrent.Modification" => "The object was changed concurrently; retry",
         "Errors.Unimplemented" => "Not implemented",

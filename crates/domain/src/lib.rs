@@ -2,6 +2,7 @@
 //! permissions. Pure logic; no I/O.
 #![deny(clippy::unwrap_used)]
 
+pub mod assets;
 pub mod error;
 pub mod events;
 pub mod i18n;
