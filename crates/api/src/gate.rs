@@ -82,25 +82,15 @@ pub async fn authorize(
     if m.api == Api::System {
         return authorize_system(st, m, headers, uri, auth, request_id);
     }
-    let instance_id = authn::instance_by_host(&st.db, &st.cache, &host(st, headers, uri)).await?;
-    let p = authn::authenticate(&st.db, &st.cache, &instance_id, auth).await?;
-    let org_header = headers
-        .get("x-zitadel-orgid")
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim)
-        .filter(|s| !s.is_empty());
-    let org_id = org_header.map_or_else(|| p.org_id.clone(), str::to_string);
-    let allowed = match (m.api, m.permission.as_str()) {
-        (_, "authenticated") => true,
-        (Api::Auth, _) => p.has_in_org(&m.permission, &p.org_id),
-        (Api::Management, perm) => p.has_in_org(perm, &org_id),
-        (Api::Admin, perm) => p.has_instance(perm),
-        (Api::System, _) => false,
+    let ctx = resolve(st, headers, uri, request_id).await?;
+    let allowed = allows(&ctx, m.api, &m.permission);
+    let Some(p) = ctx.principal.clone() else {
+        return Err(ApiErr(Error::denied()));
     };
     let scope = if allowed || m.api != Api::Management {
         None
     } else {
-        list_scope(&m.name, &m.permission, &p, &org_id)
+        list_scope(&m.name, &m.permission, &p, &ctx.org_id)
     };
     let by_project = !allowed
         && scope.is_none()
@@ -111,18 +101,51 @@ pub async fn authorize(
         return Err(ApiErr(Error::denied()));
     }
     let allowed = allowed || scope.is_some();
-    let ctx = Ctx {
-        instance_id,
-        principal: Some(p),
-        org_id,
-        request_id,
-        scope,
-    };
+    let ctx = Ctx { scope, ..ctx };
     Ok(if allowed {
         Access::Granted(ctx)
     } else {
         Access::ByProject(ctx)
     })
+}
+
+/// The instance (by host), the caller (by bearer token) and the context organisation
+/// (`x-zitadel-orgid`, else the caller's own) of a request.
+pub async fn resolve(st: &St, headers: &HeaderMap, uri: &http::Uri, request_id: String) -> R<Ctx> {
+    let auth = headers
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    let instance_id = authn::instance_by_host(&st.db, &st.cache, &host(st, headers, uri)).await?;
+    let p = authn::authenticate(&st.db, &st.cache, &instance_id, auth).await?;
+    let org_header = headers
+        .get("x-zitadel-orgid")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|s| !s.is_empty());
+    let org_id = org_header.map_or_else(|| p.org_id.clone(), str::to_string);
+    Ok(Ctx {
+        instance_id,
+        principal: Some(p),
+        org_id,
+        request_id,
+        scope: None,
+    })
+}
+
+/// Whether the caller of `ctx` holds `permission` as an RPC of `api` declares it: instance
+/// roles for admin, roles in the context organisation for management, in the caller's own
+/// organisation for auth; `authenticated` needs only a valid token.
+pub fn allows(ctx: &Ctx, api: Api, permission: &str) -> bool {
+    let Some(p) = ctx.principal.as_ref() else {
+        return false;
+    };
+    match (api, permission) {
+        (_, "authenticated") => true,
+        (Api::Auth, perm) => p.has_in_org(perm, &p.org_id),
+        (Api::Management, perm) => p.has_in_org(perm, &ctx.org_id),
+        (Api::Admin, perm) => p.has_instance(perm),
+        (Api::System, _) => false,
+    }
 }
 
 /// List calls that project-level managers may make, limited to their own objects: the method
@@ -306,7 +329,8 @@ pub async fn gate(State(st): State<St>, req: Request, next: Next) -> Response {
     let resp = match granted {
         Ok((ctx, mut req)) => {
             req.extensions_mut().insert(ctx);
-            next.run(req).await
+            let prefix = crate::assets::url_prefix(&st, &host(&st, req.headers(), req.uri()));
+            crate::assets::with_prefix(prefix, next.run(req)).await
         }
         Err(e) => tonic::Status::from(e).into_http::<axum::body::Body>(),
     };

@@ -5,6 +5,7 @@
 #![deny(clippy::unwrap_used)]
 
 pub mod app;
+pub mod assets;
 pub mod authn;
 pub mod convert;
 pub mod ctx;
@@ -22,7 +23,7 @@ pub mod system_auth;
 
 use axum::extract::{Path, Request, State};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{any, get};
 use axum::Router;
 use castellan_proto::zitadel::{
     admin::v1::admin_service_server::AdminServiceServer,
@@ -90,6 +91,10 @@ pub fn router(st: St) -> Router {
         .route("/debug/ready", get(ready))
         .route("/debug/metrics", get(metrics))
         .route("/openapi/v2/swagger/{file}", get(swagger))
+        .route(
+            "/assets/v1/{*path}",
+            any(serve_assets).layer(axum::extract::DefaultBodyLimit::disable()),
+        )
         .fallback(dispatch)
         .with_state(shared)
 }
@@ -108,6 +113,10 @@ async fn dispatch(State(s): State<Shared>, req: Request) -> Response {
         };
     }
     rest::handle(s.rest, req).await
+}
+
+async fn serve_assets(State(s): State<Shared>, req: Request) -> Response {
+    assets::handle(s.st, req).await
 }
 
 async fn ready(State(s): State<Shared>) -> Response {

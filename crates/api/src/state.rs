@@ -28,6 +28,10 @@ pub struct ApiConfig {
     /// Domain policy of instances created by the system API (`DefaultInstance.DomainPolicy`).
     pub user_login_must_be_domain: bool,
     pub validate_org_domains: bool,
+    /// Largest accepted image upload (logos, icons, avatars).
+    pub max_image_bytes: usize,
+    /// Largest accepted font upload.
+    pub max_font_bytes: usize,
     /// How organisation domains are checked (`DomainValidation`).
     pub domain_validation: DomainValidationConfig,
     /// Encrypts secrets at rest (SMTP passwords). Its `Debug` is redacted; never log it.
@@ -78,6 +82,8 @@ impl Default for ApiConfig {
             domain_validation: DomainValidationConfig::default(),
             masterkey: Masterkey::default(),
             smtp_timeout: std::time::Duration::from_secs(10),
+            max_image_bytes: 5 << 20,
+            max_font_bytes: 10 << 20,
         }
     }
 }

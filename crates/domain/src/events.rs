@@ -1,6 +1,7 @@
 //! Every change is an event. This module defines the event payloads; the event type strings
 //! follow ZITADEL's (`user.human.added`, `org.member.added`, ...).
 
+use crate::assets::{Asset, LabelSlot};
 use crate::oidc_app::{Login, OidcSettings};
 use crate::policy::PolicyKind;
 use serde::{Deserialize, Serialize};
@@ -403,6 +404,56 @@ pub enum Payload {
     #[serde(rename = "org.policy.login.multifactor.removed")]
     OrgMultiFactorRemoved { mfa_type: i32 },
 
+    // Label policy: activation of the preview and its files (`assets`).
+    #[serde(rename = "instance.policy.label.activated")]
+    InstanceLabelPolicyActivated {},
+    #[serde(rename = "org.policy.label.activated")]
+    OrgLabelPolicyActivated {},
+    #[serde(rename = "instance.policy.label.logo.added")]
+    InstanceLabelPolicyLogoAdded(Asset),
+    #[serde(rename = "instance.policy.label.logo.removed")]
+    InstanceLabelPolicyLogoRemoved { store_key: String },
+    #[serde(rename = "instance.policy.label.logo.dark.added")]
+    InstanceLabelPolicyLogoDarkAdded(Asset),
+    #[serde(rename = "instance.policy.label.logo.dark.removed")]
+    InstanceLabelPolicyLogoDarkRemoved { store_key: String },
+    #[serde(rename = "instance.policy.label.icon.added")]
+    InstanceLabelPolicyIconAdded(Asset),
+    #[serde(rename = "instance.policy.label.icon.removed")]
+    InstanceLabelPolicyIconRemoved { store_key: String },
+    #[serde(rename = "instance.policy.label.icon.dark.added")]
+    InstanceLabelPolicyIconDarkAdded(Asset),
+    #[serde(rename = "instance.policy.label.icon.dark.removed")]
+    InstanceLabelPolicyIconDarkRemoved { store_key: String },
+    #[serde(rename = "instance.policy.label.font.added")]
+    InstanceLabelPolicyFontAdded(Asset),
+    #[serde(rename = "instance.policy.label.font.removed")]
+    InstanceLabelPolicyFontRemoved { store_key: String },
+    #[serde(rename = "org.policy.label.logo.added")]
+    OrgLabelPolicyLogoAdded(Asset),
+    #[serde(rename = "org.policy.label.logo.removed")]
+    OrgLabelPolicyLogoRemoved { store_key: String },
+    #[serde(rename = "org.policy.label.logo.dark.added")]
+    OrgLabelPolicyLogoDarkAdded(Asset),
+    #[serde(rename = "org.policy.label.logo.dark.removed")]
+    OrgLabelPolicyLogoDarkRemoved { store_key: String },
+    #[serde(rename = "org.policy.label.icon.added")]
+    OrgLabelPolicyIconAdded(Asset),
+    #[serde(rename = "org.policy.label.icon.removed")]
+    OrgLabelPolicyIconRemoved { store_key: String },
+    #[serde(rename = "org.policy.label.icon.dark.added")]
+    OrgLabelPolicyIconDarkAdded(Asset),
+    #[serde(rename = "org.policy.label.icon.dark.removed")]
+    OrgLabelPolicyIconDarkRemoved { store_key: String },
+    #[serde(rename = "org.policy.label.font.added")]
+    OrgLabelPolicyFontAdded(Asset),
+    #[serde(rename = "org.policy.label.font.removed")]
+    OrgLabelPolicyFontRemoved { store_key: String },
+    #[serde(rename = "user.human.avatar.added")]
+    HumanAvatarAdded(Asset),
+    #[serde(rename = "user.human.avatar.removed")]
+    HumanAvatarRemoved { store_key: String },
+
     #[serde(rename = "user.grant.added")]
     UserGrantAdded {
         user_id: String,
@@ -576,6 +627,47 @@ policy_events! {
     OrgNotificationPolicyAdded, Notification, true, Added;
     OrgNotificationPolicyChanged, Notification, true, Changed;
     OrgNotificationPolicyRemoved, Notification, true, Removed;
+}
+
+macro_rules! label_asset_events {
+    ($($added:ident, $removed:ident, $org:expr, $slot:ident;)*) => {
+        impl Payload {
+            /// A label policy file event: (on an organisation, slot, the file when added, its
+            /// store key).
+            pub fn label_asset(&self) -> Option<(bool, LabelSlot, Option<&Asset>, &str)> {
+                match self {
+                    $(Payload::$added(a) => Some(($org, LabelSlot::$slot, Some(a), a.store_key.as_str())),
+                    Payload::$removed { store_key } => Some(($org, LabelSlot::$slot, None, store_key.as_str())),)*
+                    _ => None,
+                }
+            }
+
+            /// Builds the event adding `asset` to `slot` (`Some`) or removing `store_key` from it.
+            pub fn label_asset_event(org: bool, slot: LabelSlot, asset: Option<Asset>, store_key: &str) -> Payload {
+                $(if org == $org && slot == LabelSlot::$slot {
+                    return match asset {
+                        Some(a) => Payload::$added(a),
+                        None => Payload::$removed { store_key: store_key.to_string() },
+                    };
+                })*
+                // Every (org, slot) pair is listed above.
+                Payload::InstanceLabelPolicyFontRemoved { store_key: store_key.to_string() }
+            }
+        }
+    };
+}
+
+label_asset_events! {
+    InstanceLabelPolicyLogoAdded, InstanceLabelPolicyLogoRemoved, false, Logo;
+    InstanceLabelPolicyLogoDarkAdded, InstanceLabelPolicyLogoDarkRemoved, false, LogoDark;
+    InstanceLabelPolicyIconAdded, InstanceLabelPolicyIconRemoved, false, Icon;
+    InstanceLabelPolicyIconDarkAdded, InstanceLabelPolicyIconDarkRemoved, false, IconDark;
+    InstanceLabelPolicyFontAdded, InstanceLabelPolicyFontRemoved, false, Font;
+    OrgLabelPolicyLogoAdded, OrgLabelPolicyLogoRemoved, true, Logo;
+    OrgLabelPolicyLogoDarkAdded, OrgLabelPolicyLogoDarkRemoved, true, LogoDark;
+    OrgLabelPolicyIconAdded, OrgLabelPolicyIconRemoved, true, Icon;
+    OrgLabelPolicyIconDarkAdded, OrgLabelPolicyIconDarkRemoved, true, IconDark;
+    OrgLabelPolicyFontAdded, OrgLabelPolicyFontRemoved, true, Font;
 }
 
 impl Payload {
@@ -794,6 +886,30 @@ pub const EVENT_TYPES: &[&str] = &[
     "org.policy.login.secondfactor.removed",
     "org.policy.login.multifactor.added",
     "org.policy.login.multifactor.removed",
+    "instance.policy.label.activated",
+    "org.policy.label.activated",
+    "instance.policy.label.logo.added",
+    "instance.policy.label.logo.removed",
+    "instance.policy.label.logo.dark.added",
+    "instance.policy.label.logo.dark.removed",
+    "instance.policy.label.icon.added",
+    "instance.policy.label.icon.removed",
+    "instance.policy.label.icon.dark.added",
+    "instance.policy.label.icon.dark.removed",
+    "instance.policy.label.font.added",
+    "instance.policy.label.font.removed",
+    "org.policy.label.logo.added",
+    "org.policy.label.logo.removed",
+    "org.policy.label.logo.dark.added",
+    "org.policy.label.logo.dark.removed",
+    "org.policy.label.icon.added",
+    "org.policy.label.icon.removed",
+    "org.policy.label.icon.dark.added",
+    "org.policy.label.icon.dark.removed",
+    "org.policy.label.font.added",
+    "org.policy.label.font.removed",
+    "user.human.avatar.added",
+    "user.human.avatar.removed",
     "user.grant.added",
     "user.grant.changed",
     "user.grant.cascade.changed",
@@ -910,6 +1026,41 @@ mod tests {
                 assert_eq!(Payload::join(&t, &v).expect("join"), p);
                 assert!(EVENT_TYPES.contains(&t.as_str()));
             }
+        }
+    }
+
+    #[test]
+    fn label_asset_events_roundtrip() {
+        let a = Asset {
+            store_key: "policy/label/logo-1".into(),
+            content_type: "image/png".into(),
+            hash: "ab".into(),
+            size: 3,
+        };
+        for org in [false, true] {
+            for slot in LabelSlot::ALL {
+                for asset in [Some(a.clone()), None] {
+                    let p = Payload::label_asset_event(org, slot, asset.clone(), &a.store_key);
+                    let got = p.label_asset().expect("label asset event");
+                    assert_eq!(
+                        (got.0, got.1, got.2.cloned(), got.3),
+                        (org, slot, asset, a.store_key.as_str())
+                    );
+                    let (t, v) = p.split();
+                    assert!(EVENT_TYPES.contains(&t.as_str()), "{t}");
+                    assert_eq!(Payload::join(&t, &v).expect("join"), p);
+                }
+            }
+        }
+        for p in [
+            Payload::InstanceLabelPolicyActivated {},
+            Payload::OrgLabelPolicyActivated {},
+            Payload::HumanAvatarAdded(a.clone()),
+            Payload::HumanAvatarRemoved {
+                store_key: "k".into(),
+            },
+        ] {
+            assert!(EVENT_TYPES.contains(&p.event_type().as_str()));
         }
     }
 }

@@ -32,6 +32,26 @@ pub struct Config {
     /// mapping, never serialised; its `Debug` is redacted.
     #[serde(skip)]
     pub masterkey: castellan_domain::crypto::Masterkey,
+    /// Limits of the assets API (uploads of logos, icons, fonts, avatars).
+    pub assets: Assets,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct Assets {
+    /// Largest image upload in bytes (logos, icons, avatars).
+    pub max_image_size: usize,
+    /// Largest font upload in bytes.
+    pub max_font_size: usize,
+}
+
+impl Default for Assets {
+    fn default() -> Self {
+        Assets {
+            max_image_size: 5 << 20,
+            max_font_size: 10 << 20,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -206,6 +226,7 @@ impl Default for Config {
             system_api_users: Value::Null,
             domain_validation: DomainValidation::default(),
             masterkey: Default::default(),
+            assets: Assets::default(),
         }
     }
 }

@@ -86,6 +86,8 @@ fn api_config(cfg: &Config, secure: bool) -> Result<ApiConfig, String> {
         system_users: system_users::parse(&cfg.system_api_users)?,
         user_login_must_be_domain: cfg.default_instance.domain_policy.user_login_must_be_domain,
         validate_org_domains: cfg.default_instance.domain_policy.validate_org_domains,
+        max_image_bytes: cfg.assets.max_image_size,
+        max_font_bytes: cfg.assets.max_font_size,
         domain_validation: domain_validation(&cfg.domain_validation)?,
         masterkey: cfg.masterkey.clone(),
         ..ApiConfig::default()

@@ -2,6 +2,7 @@
 //! default) and PostgreSQL (production), through one connection trait and one set of SQL.
 #![deny(clippy::unwrap_used)]
 
+pub mod assets;
 pub mod conn;
 pub mod db;
 pub mod migrate;

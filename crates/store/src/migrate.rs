@@ -17,6 +17,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (8, include_str!("schema/008_apps.sql")),
     (9, include_str!("schema/009_org_domain_validation.sql")),
     (10, include_str!("schema/010_smtp.sql")),
+    (11, include_str!("schema/011_assets.sql")),
 ];
 
 fn render(sql: &str, d: Dialect) -> String {
@@ -106,3 +107,7 @@ pub const READ_MODELS: &[&str] = &[
     "smtp_configs",
     "secret_generators",
 ];
+
+/// Tables of an instance that are not read models: their content (uploaded bytes) is not in
+/// the events, so a rebuild keeps them, but removing the instance removes them.
+pub const BLOB_TABLES: &[&str] = &["assets"];

@@ -238,6 +238,9 @@ pub fn apply(c: &mut dyn Conn, e: &Event, p: &Payload) -> Result<()> {
     let i = e.instance_id.as_str();
     let id = e.aggregate_id.as_str();
     let (t, s) = (e.created_at, e.seq);
+    if crate::assets::apply(c, e, p)? {
+        return Ok(());
+    }
     if let Some((kind, org, op, settings)) = p.policy() {
         apply_policy(c, e, kind, org, op, settings)?;
         if kind == PolicyKind::Domain {
@@ -255,7 +258,7 @@ pub fn apply(c: &mut dyn Conn, e: &Event, p: &Payload) -> Result<()> {
         }
         InstanceRemoved { .. } => {
             // Everything of the instance goes; its events stay as the audit trail.
-            for table in crate::migrate::READ_MODELS {
+            for table in crate::migrate::READ_MODELS.iter().chain(crate::migrate::BLOB_TABLES) {
                 let col = if *table == "instances" { "id" } else { "instance_id" };
                 c.exec(&format!("DELETE FROM {table} WHERE {col} = ?"), &params![i])?;
             }
@@ -705,6 +708,8 @@ pub fn apply(c: &mut dyn Conn, e: &Event, p: &Payload) -> Result<()> {
         }
         // Policy events were applied above (`Payload::policy`).
         InstancePasswordComplexityPolicyAdded(_) | InstancePasswordComplexityPolicyChanged(_) | OrgPasswordComplexityPolicyAdded(_) | OrgPasswordComplexityPolicyChanged(_) | OrgPasswordComplexityPolicyRemoved(_) | InstanceLockoutPolicyAdded(_) | InstanceLockoutPolicyChanged(_) | OrgLockoutPolicyAdded(_) | OrgLockoutPolicyChanged(_) | OrgLockoutPolicyRemoved(_) | InstancePasswordAgePolicyAdded(_) | InstancePasswordAgePolicyChanged(_) | OrgPasswordAgePolicyAdded(_) | OrgPasswordAgePolicyChanged(_) | OrgPasswordAgePolicyRemoved(_) | InstancePrivacyPolicyAdded(_) | InstancePrivacyPolicyChanged(_) | OrgPrivacyPolicyAdded(_) | OrgPrivacyPolicyChanged(_) | OrgPrivacyPolicyRemoved(_) | InstanceLoginPolicyAdded(_) | InstanceLoginPolicyChanged(_) | OrgLoginPolicyAdded(_) | OrgLoginPolicyChanged(_) | OrgLoginPolicyRemoved(_) | InstanceDomainPolicyAdded(_) | InstanceDomainPolicyChanged(_) | OrgDomainPolicyAdded(_) | OrgDomainPolicyChanged(_) | OrgDomainPolicyRemoved(_) | InstanceNotificationPolicyAdded(_) | InstanceNotificationPolicyChanged(_) | OrgNotificationPolicyAdded(_) | OrgNotificationPolicyChanged(_) | OrgNotificationPolicyRemoved(_) | InstanceLabelPolicyAdded(_) | InstanceLabelPolicyChanged(_) | OrgLabelPolicyAdded(_) | OrgLabelPolicyChanged(_) | OrgLabelPolicyRemoved(_) => return Err(Error::internal("PROJ-p0l1c", format!("unhandled event {}", p.event_type()))),
+        // Label policy activation, label policy files and avatars were applied above (`assets::apply`).
+        InstanceLabelPolicyActivated {} | OrgLabelPolicyActivated {} | HumanAvatarAdded(_) | HumanAvatarRemoved { .. } | InstanceLabelPolicyLogoAdded(_) | InstanceLabelPolicyLogoRemoved { .. } | InstanceLabelPolicyLogoDarkAdded(_) | InstanceLabelPolicyLogoDarkRemoved { .. } | InstanceLabelPolicyIconAdded(_) | InstanceLabelPolicyIconRemoved { .. } | InstanceLabelPolicyIconDarkAdded(_) | InstanceLabelPolicyIconDarkRemoved { .. } | InstanceLabelPolicyFontAdded(_) | InstanceLabelPolicyFontRemoved { .. } | OrgLabelPolicyLogoAdded(_) | OrgLabelPolicyLogoRemoved { .. } | OrgLabelPolicyLogoDarkAdded(_) | OrgLabelPolicyLogoDarkRemoved { .. } | OrgLabelPolicyIconAdded(_) | OrgLabelPolicyIconRemoved { .. } | OrgLabelPolicyIconDarkAdded(_) | OrgLabelPolicyIconDarkRemoved { .. } | OrgLabelPolicyFontAdded(_) | OrgLabelPolicyFontRemoved { .. } => return Err(Error::internal("PROJ-4ss3t", format!("unhandled event {}", p.event_type()))),
     }
     debug_assert!(castellan_domain::events::AGGREGATE_TYPES.contains(&e.aggregate_type.as_str()));
     Ok(())

@@ -224,6 +224,7 @@ async fn history(
     let (inst, id) = (ctx.instance_id.clone(), id.to_string());
     // Application events carry the application id in their (compact JSON) payload.
     let app_like = app_id.map(|a| format!("%\"app_id\":\"{a}\"%"));
+    let assets = crate::assets::prefix();
     let dir = if asc { "ASC" } else { "DESC" };
     let cmp = if asc { ">" } else { "<" };
     Ok(st
@@ -241,7 +242,7 @@ async fn history(
             }
             let rows = c.query(
                 &format!(
-                    "SELECT e.seq, e.event_type, e.creator, e.owner, e.created_at, u.display_name, u.machine_name, u.login_name FROM events e \
+                    "SELECT e.seq, e.event_type, e.creator, e.owner, e.created_at, u.display_name, u.machine_name, u.login_name, u.org_id, u.avatar_key FROM events e \
                      LEFT JOIN users u ON u.instance_id = e.instance_id AND u.id = e.creator \
                      WHERE e.instance_id = ? AND e.aggregate_type = ? AND e.aggregate_id = ?{cond} ORDER BY e.seq {dir} LIMIT {limit}"
                 ),
@@ -257,7 +258,11 @@ async fn history(
                         editor_display_name: editor_name(r, 5)?,
                         resource_owner_id: r.text(3)?,
                         editor_preferred_login_name: r.text(7)?,
-                        editor_avatar_url: String::new(),
+                        editor_avatar_url: crate::assets::url_in(
+                            &assets,
+                            &r.text(8).unwrap_or_default(),
+                            &r.text(9).unwrap_or_default(),
+                        ),
                     })
                 })
                 .collect()

@@ -175,9 +175,9 @@ pub async fn write(
     Ok(mutation(&evs, add).unwrap_or_default())
 }
 
-const MEMBER_COLS: &str = "m.user_id, m.roles, m.seq, m.created_at, m.changed_at, m.owner, u.login_name, u.email, u.first_name, u.last_name, u.display_name, u.kind, u.org_id, u.machine_name";
+const MEMBER_COLS: &str = "m.user_id, m.roles, m.seq, m.created_at, m.changed_at, m.owner, u.login_name, u.email, u.first_name, u.last_name, u.display_name, u.kind, u.org_id, u.machine_name, u.avatar_key";
 
-fn member_pb(r: &Row) -> Result<pb::Member> {
+fn member_pb(r: &Row, assets: &str) -> Result<pb::Member> {
     let display = {
         let d = r.text(10)?;
         if d.is_empty() {
@@ -200,7 +200,7 @@ fn member_pb(r: &Row) -> Result<pb::Member> {
         first_name: r.text(8)?,
         last_name: r.text(9)?,
         display_name: display,
-        avatar_url: String::new(),
+        avatar_url: crate::assets::url_in(assets, &r.text(12)?, &r.text(14)?),
         user_type: r.int(11)? as i32,
         user_resource_owner: r.text(12)?,
     })
@@ -238,6 +238,7 @@ pub async fn list(
         f.and(sql, vec![v]);
     }
     let (inst, org) = (ctx.instance_id.clone(), ctx.org_id.clone());
+    let assets = crate::assets::prefix();
     let tail = page.tail("m.created_at", "m.user_id");
     Ok(st
         .db
@@ -254,7 +255,10 @@ pub async fn list(
                 &format!("SELECT {MEMBER_COLS} FROM {from} WHERE {clause}{tail}"),
                 &f.params,
             )?;
-            let out = rows.iter().map(member_pb).collect::<Result<Vec<_>>>()?;
+            let out = rows
+                .iter()
+                .map(|r| member_pb(r, &assets))
+                .collect::<Result<Vec<_>>>()?;
             let pos = c.scalar("SELECT COALESCE(MAX(position), 0) FROM events", &[])?;
             Ok((total, pos, out))
         })

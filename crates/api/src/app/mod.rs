@@ -3,12 +3,14 @@
 //! returns domain results. Handlers map them to and from messages.
 
 pub mod apps;
+pub mod assets;
 pub mod domain_check;
 pub mod events;
 pub mod fetch;
 pub mod grants;
 pub mod instance;
 pub mod instances;
+pub mod label;
 pub mod me;
 pub mod members;
 pub mod metadata;

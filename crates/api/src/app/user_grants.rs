@@ -37,10 +37,13 @@ pub struct UserGrantRow {
     pub org_name: String,
     pub org_domain: String,
     pub project_name: String,
+    /// The user's organisation and avatar store key (for the avatar URL).
+    pub user_org_id: String,
+    pub avatar_key: String,
 }
 
 const COLS: &str = "g.id, g.user_id, g.project_id, g.project_grant_id, g.org_id, g.role_keys, g.state, g.created_at, g.changed_at, g.seq, \
-    u.username, u.first_name, u.last_name, u.email, u.display_name, u.kind, o.name, o.primary_domain, p.name";
+    u.username, u.first_name, u.last_name, u.email, u.display_name, u.kind, o.name, o.primary_domain, p.name, u.org_id, u.avatar_key";
 
 const FROM: &str = "user_grants g \
     JOIN users u ON u.instance_id = g.instance_id AND u.id = g.user_id \
@@ -69,6 +72,8 @@ impl UserGrantRow {
             org_name: r.text(16)?,
             org_domain: r.text(17)?,
             project_name: r.text(18)?,
+            user_org_id: r.text(19)?,
+            avatar_key: r.text(20)?,
         })
     }
 
@@ -90,7 +95,7 @@ impl UserGrantRow {
             project_id: self.project_id.clone(),
             project_name: self.project_name.clone(),
             project_grant_id: self.project_grant_id.clone(),
-            avatar_url: String::new(),
+            avatar_url: crate::assets::url(&self.user_org_id, &self.avatar_key),
         }
     }
 }

@@ -33,6 +33,8 @@ pub struct UserRow {
     pub machine_description: String,
     pub access_token_type: i64,
     pub has_secret: bool,
+    /// Store key of the avatar (assets API), empty without one.
+    pub avatar_key: String,
     pub created_at: i64,
     pub changed_at: i64,
     pub seq: i64,
@@ -41,7 +43,7 @@ pub struct UserRow {
 /// Columns selected for a `UserRow`, in `from_row` order.
 pub const COLS: &str = "id, org_id, kind, state, username, login_name, first_name, last_name, nick_name, display_name, preferred_language, \
     gender, email, email_verified, phone, phone_verified, password_hash, password_change_required, password_changed_at, machine_name, \
-    machine_description, access_token_type, secret_hash, created_at, changed_at, seq";
+    machine_description, access_token_type, secret_hash, created_at, changed_at, seq, avatar_key";
 
 impl UserRow {
     pub fn from_row(r: &Row) -> Result<Self> {
@@ -74,6 +76,7 @@ impl UserRow {
             created_at: r.int(23)?,
             changed_at: r.int(24)?,
             seq: r.int(25)?,
+            avatar_key: r.text(26)?,
         })
     }
 
@@ -136,7 +139,7 @@ impl UserRow {
             display_name: p.display_name.clone(),
             preferred_language: p.preferred_language.clone(),
             gender: p.gender,
-            avatar_url: String::new(),
+            avatar_url: crate::assets::url(&self.org_id, &self.avatar_key),
         }
     }
 }

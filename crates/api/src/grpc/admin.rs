@@ -5,9 +5,10 @@ use crate::app::events::EventFilter;
 use crate::app::members::Scope;
 use crate::app::policies as pol;
 use crate::app::users::{required, NewHuman};
-use crate::app::{events, instance, members, orgs, secret_generators, setup, smtp};
+use crate::app::{events, instance, label, members, orgs, secret_generators, setup, smtp};
 use crate::convert::{list_details, micros};
 use crate::grpc::policies as conv;
+use castellan_domain::assets::LabelSlot;
 use castellan_domain::events::{Profile, AGGREGATE_TYPES, EVENT_TYPES};
 use castellan_domain::password::Complexity;
 use castellan_domain::policy::{Domain, Lockout, Login, Notification, PasswordAge, Privacy};
@@ -922,6 +923,98 @@ impl AdminService for Svc {
         };
         let d = pol::set_default(&self.st, &ctx, s).await?;
         ok(UpdateNotificationPolicyResponse { details: Some(d) })
+    }
+
+    // ---- label policy ----
+
+    async fn get_label_policy(
+        &self,
+        req: Request<GetLabelPolicyRequest>,
+    ) -> Res<GetLabelPolicyResponse> {
+        let (ctx, _) = split(req)?;
+        let v = label::get(&self.st, &ctx, true, false).await?;
+        ok(GetLabelPolicyResponse {
+            policy: Some(conv::label(v)),
+        })
+    }
+
+    async fn get_preview_label_policy(
+        &self,
+        req: Request<GetPreviewLabelPolicyRequest>,
+    ) -> Res<GetPreviewLabelPolicyResponse> {
+        let (ctx, _) = split(req)?;
+        let v = label::get(&self.st, &ctx, true, true).await?;
+        ok(GetPreviewLabelPolicyResponse {
+            policy: Some(conv::label(v)),
+        })
+    }
+
+    async fn update_label_policy(
+        &self,
+        req: Request<UpdateLabelPolicyRequest>,
+    ) -> Res<UpdateLabelPolicyResponse> {
+        let (ctx, r) = split(req)?;
+        let s = conv::label_of!(r);
+        ok(UpdateLabelPolicyResponse {
+            details: Some(label::update_default(&self.st, &ctx, s).await?),
+        })
+    }
+
+    async fn activate_label_policy(
+        &self,
+        req: Request<ActivateLabelPolicyRequest>,
+    ) -> Res<ActivateLabelPolicyResponse> {
+        let (ctx, _) = split(req)?;
+        ok(ActivateLabelPolicyResponse {
+            details: Some(label::activate(&self.st, &ctx, label::Scope::Instance).await?),
+        })
+    }
+
+    async fn remove_label_policy_logo(
+        &self,
+        req: Request<RemoveLabelPolicyLogoRequest>,
+    ) -> Res<RemoveLabelPolicyLogoResponse> {
+        let (ctx, _) = split(req)?;
+        let d = label::remove_file(&self.st, &ctx, label::Scope::Instance, LabelSlot::Logo).await?;
+        ok(RemoveLabelPolicyLogoResponse { details: Some(d) })
+    }
+
+    async fn remove_label_policy_logo_dark(
+        &self,
+        req: Request<RemoveLabelPolicyLogoDarkRequest>,
+    ) -> Res<RemoveLabelPolicyLogoDarkResponse> {
+        let (ctx, _) = split(req)?;
+        let d =
+            label::remove_file(&self.st, &ctx, label::Scope::Instance, LabelSlot::LogoDark).await?;
+        ok(RemoveLabelPolicyLogoDarkResponse { details: Some(d) })
+    }
+
+    async fn remove_label_policy_icon(
+        &self,
+        req: Request<RemoveLabelPolicyIconRequest>,
+    ) -> Res<RemoveLabelPolicyIconResponse> {
+        let (ctx, _) = split(req)?;
+        let d = label::remove_file(&self.st, &ctx, label::Scope::Instance, LabelSlot::Icon).await?;
+        ok(RemoveLabelPolicyIconResponse { details: Some(d) })
+    }
+
+    async fn remove_label_policy_icon_dark(
+        &self,
+        req: Request<RemoveLabelPolicyIconDarkRequest>,
+    ) -> Res<RemoveLabelPolicyIconDarkResponse> {
+        let (ctx, _) = split(req)?;
+        let d =
+            label::remove_file(&self.st, &ctx, label::Scope::Instance, LabelSlot::IconDark).await?;
+        ok(RemoveLabelPolicyIconDarkResponse { details: Some(d) })
+    }
+
+    async fn remove_label_policy_font(
+        &self,
+        req: Request<RemoveLabelPolicyFontRequest>,
+    ) -> Res<RemoveLabelPolicyFontResponse> {
+        let (ctx, _) = split(req)?;
+        let d = label::remove_file(&self.st, &ctx, label::Scope::Instance, LabelSlot::Font).await?;
+        ok(RemoveLabelPolicyFontResponse { details: Some(d) })
     }
 
     async fn get_password_complexity_policy(

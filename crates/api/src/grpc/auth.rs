@@ -3,11 +3,11 @@
 use super::policies as conv;
 use super::{ok, split, Res, Svc};
 use crate::app::policies as pol;
-use crate::app::{events, instance, me, members, metadata, user_grants, users};
+use crate::app::{assets, events, instance, me, members, metadata, user_grants, users};
 use crate::convert::{details, list_details, ts};
 use castellan_domain::events::{agg, Profile};
 use castellan_domain::password::Complexity;
-use castellan_domain::policy::{Label, Login, Privacy};
+use castellan_domain::policy::{Login, Privacy};
 use castellan_proto::zitadel::auth::v1::{auth_service_server::AuthService, *};
 use castellan_proto::zitadel::user::v1 as upb;
 use tonic::Request;
@@ -273,13 +273,25 @@ impl AuthService for Svc {
         })
     }
 
+    async fn remove_my_avatar(
+        &self,
+        req: Request<RemoveMyAvatarRequest>,
+    ) -> Res<RemoveMyAvatarResponse> {
+        let (ctx, _) = split(req)?;
+        let user = ctx.caller()?.user_id.clone();
+        let d = assets::remove_avatar(&self.st, &ctx, &user, None).await?;
+        ok(RemoveMyAvatarResponse { details: Some(d) })
+    }
+
     async fn get_my_label_policy(
         &self,
         req: Request<GetMyLabelPolicyRequest>,
     ) -> Res<GetMyLabelPolicyResponse> {
         let (ctx, _) = split(req)?;
         ok(GetMyLabelPolicyResponse {
-            policy: Some(conv::label(pol::get::<Label>(&self.st, &ctx).await?)),
+            policy: Some(conv::label(
+                crate::app::label::get(&self.st, &ctx, false, false).await?,
+            )),
         })
     }
 

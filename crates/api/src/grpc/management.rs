@@ -8,11 +8,13 @@ use crate::app::policies as pol;
 use crate::app::projects::{self, NewRole};
 use crate::app::users::{required, NewHuman};
 use crate::app::{
-    apps, events, members, metadata, org_domain_validation, orgs, tokens, user_grants, users,
+    apps, assets, events, label, members, metadata, org_domain_validation, orgs, tokens,
+    user_grants, users,
 };
 use crate::convert::list_details;
 use crate::error::ApiErr;
 use crate::grpc::policies as conv;
+use castellan_domain::assets::LabelSlot;
 use castellan_domain::events::{agg, Profile};
 use castellan_domain::oidc_app::OidcSettings;
 use castellan_domain::password::Complexity;
@@ -694,6 +696,15 @@ impl ManagementService for Svc {
         ok(RemoveHumanPhoneResponse {
             details: Some(users::remove_phone(&self.st, &ctx, &r.user_id).await?),
         })
+    }
+
+    async fn remove_human_avatar(
+        &self,
+        req: Request<RemoveHumanAvatarRequest>,
+    ) -> Res<RemoveHumanAvatarResponse> {
+        let (ctx, r) = split(req)?;
+        let d = assets::remove_avatar(&self.st, &ctx, &r.user_id, Some(&ctx.org_id)).await?;
+        ok(RemoveHumanAvatarResponse { details: Some(d) })
     }
 
     async fn set_human_initial_password(
@@ -1938,6 +1949,132 @@ impl ManagementService for Svc {
         let (ctx, _) = split(req)?;
         let d = pol::reset::<Notification>(&self.st, &ctx).await?;
         ok(ResetNotificationPolicyToDefaultResponse { details: Some(d) })
+    }
+
+    // ---- label policy ----
+
+    async fn get_label_policy(
+        &self,
+        req: Request<GetLabelPolicyRequest>,
+    ) -> Res<GetLabelPolicyResponse> {
+        let (ctx, _) = split(req)?;
+        let v = label::get(&self.st, &ctx, false, false).await?;
+        let is_default = v.policy.is_default;
+        ok(GetLabelPolicyResponse {
+            policy: Some(conv::label(v)),
+            is_default,
+        })
+    }
+
+    async fn get_preview_label_policy(
+        &self,
+        req: Request<GetPreviewLabelPolicyRequest>,
+    ) -> Res<GetPreviewLabelPolicyResponse> {
+        let (ctx, _) = split(req)?;
+        let v = label::get(&self.st, &ctx, false, true).await?;
+        let is_default = v.policy.is_default;
+        ok(GetPreviewLabelPolicyResponse {
+            policy: Some(conv::label(v)),
+            is_default,
+        })
+    }
+
+    async fn get_default_label_policy(
+        &self,
+        req: Request<GetDefaultLabelPolicyRequest>,
+    ) -> Res<GetDefaultLabelPolicyResponse> {
+        let (ctx, _) = split(req)?;
+        let v = label::get(&self.st, &ctx, true, false).await?;
+        ok(GetDefaultLabelPolicyResponse {
+            policy: Some(conv::label(v)),
+        })
+    }
+
+    async fn add_custom_label_policy(
+        &self,
+        req: Request<AddCustomLabelPolicyRequest>,
+    ) -> Res<AddCustomLabelPolicyResponse> {
+        let (ctx, r) = split(req)?;
+        let s = conv::label_of!(r);
+        ok(AddCustomLabelPolicyResponse {
+            details: Some(label::add_custom(&self.st, &ctx, s).await?),
+        })
+    }
+
+    async fn update_custom_label_policy(
+        &self,
+        req: Request<UpdateCustomLabelPolicyRequest>,
+    ) -> Res<UpdateCustomLabelPolicyResponse> {
+        let (ctx, r) = split(req)?;
+        let s = conv::label_of!(r);
+        ok(UpdateCustomLabelPolicyResponse {
+            details: Some(label::update_custom(&self.st, &ctx, s).await?),
+        })
+    }
+
+    async fn activate_custom_label_policy(
+        &self,
+        req: Request<ActivateCustomLabelPolicyRequest>,
+    ) -> Res<ActivateCustomLabelPolicyResponse> {
+        let (ctx, _) = split(req)?;
+        ok(ActivateCustomLabelPolicyResponse {
+            details: Some(label::activate(&self.st, &ctx, label::Scope::Org).await?),
+        })
+    }
+
+    async fn remove_custom_label_policy_logo(
+        &self,
+        req: Request<RemoveCustomLabelPolicyLogoRequest>,
+    ) -> Res<RemoveCustomLabelPolicyLogoResponse> {
+        let (ctx, _) = split(req)?;
+        let d = label::remove_file(&self.st, &ctx, label::Scope::Org, LabelSlot::Logo).await?;
+        ok(RemoveCustomLabelPolicyLogoResponse { details: Some(d) })
+    }
+
+    async fn remove_custom_label_policy_logo_dark(
+        &self,
+        req: Request<RemoveCustomLabelPolicyLogoDarkRequest>,
+    ) -> Res<RemoveCustomLabelPolicyLogoDarkResponse> {
+        let (ctx, _) = split(req)?;
+        let d = label::remove_file(&self.st, &ctx, label::Scope::Org, LabelSlot::LogoDark).await?;
+        ok(RemoveCustomLabelPolicyLogoDarkResponse { details: Some(d) })
+    }
+
+    async fn remove_custom_label_policy_icon(
+        &self,
+        req: Request<RemoveCustomLabelPolicyIconRequest>,
+    ) -> Res<RemoveCustomLabelPolicyIconResponse> {
+        let (ctx, _) = split(req)?;
+        let d = label::remove_file(&self.st, &ctx, label::Scope::Org, LabelSlot::Icon).await?;
+        ok(RemoveCustomLabelPolicyIconResponse { details: Some(d) })
+    }
+
+    async fn remove_custom_label_policy_icon_dark(
+        &self,
+        req: Request<RemoveCustomLabelPolicyIconDarkRequest>,
+    ) -> Res<RemoveCustomLabelPolicyIconDarkResponse> {
+        let (ctx, _) = split(req)?;
+        let d = label::remove_file(&self.st, &ctx, label::Scope::Org, LabelSlot::IconDark).await?;
+        ok(RemoveCustomLabelPolicyIconDarkResponse { details: Some(d) })
+    }
+
+    async fn remove_custom_label_policy_font(
+        &self,
+        req: Request<RemoveCustomLabelPolicyFontRequest>,
+    ) -> Res<RemoveCustomLabelPolicyFontResponse> {
+        let (ctx, _) = split(req)?;
+        let d = label::remove_file(&self.st, &ctx, label::Scope::Org, LabelSlot::Font).await?;
+        ok(RemoveCustomLabelPolicyFontResponse { details: Some(d) })
+    }
+
+    async fn reset_label_policy_to_default(
+        &self,
+        req: Request<ResetLabelPolicyToDefaultRequest>,
+    ) -> Res<ResetLabelPolicyToDefaultResponse> {
+        let (ctx, _) = split(req)?;
+        ok(ResetLabelPolicyToDefaultResponse {
+            details: Some(label::reset(&self.st, &ctx).await?),
+        })
     }
 
     async fn get_password_complexity_policy(

@@ -1,10 +1,12 @@
 //! Conversions between policy settings and messages, shared by the admin and management
 //! handlers.
 
+use crate::app::label::LabelView;
 use crate::app::policies::Policy;
 use crate::error::{invalid, R};
+use castellan_domain::assets::LabelSlot;
 use castellan_domain::password::Complexity;
-use castellan_domain::policy::{Label, Lockout, Login, PasswordAge, Privacy};
+use castellan_domain::policy::{Lockout, Login, PasswordAge, Privacy};
 use castellan_proto::zitadel::policy::v1 as pb;
 use prost_types::Duration;
 
@@ -104,8 +106,13 @@ pub fn login(p: Policy<Login>) -> pb::LoginPolicy {
     }
 }
 
-/// The label policy without assets: the logo, icon and font URLs stay empty.
-pub fn label(p: Policy<Label>) -> pb::LabelPolicy {
+/// The label policy with the download URLs of its files (`assets::url`).
+pub fn label(v: LabelView) -> pb::LabelPolicy {
+    let url = |slot| crate::assets::url(&v.owner, v.file(slot).unwrap_or_default());
+    let (logo_url, icon_url) = (url(LabelSlot::Logo), url(LabelSlot::Icon));
+    let (logo_url_dark, icon_url_dark) = (url(LabelSlot::LogoDark), url(LabelSlot::IconDark));
+    let font_url = url(LabelSlot::Font);
+    let p = v.policy;
     let s = p.settings;
     pb::LabelPolicy {
         details: p.details,
@@ -121,7 +128,11 @@ pub fn label(p: Policy<Label>) -> pb::LabelPolicy {
         font_color_dark: s.font_color_dark,
         disable_watermark: s.disable_watermark,
         theme_mode: s.theme_mode,
-        ..Default::default()
+        logo_url,
+        icon_url,
+        logo_url_dark,
+        icon_url_dark,
+        font_url,
     }
 }
 
@@ -216,7 +227,28 @@ macro_rules! login_of {
     }};
 }
 
-pub(crate) use {age_of, complexity_of, lockout_of, login_of, privacy_of};
+/// Settings from a request with the label fields (ZITADEL has no `errorMsgPopup` in v1).
+macro_rules! label_of {
+    ($r:expr) => {{
+        let r = $r;
+        castellan_domain::policy::Label {
+            primary_color: r.primary_color,
+            background_color: r.background_color,
+            warn_color: r.warn_color,
+            font_color: r.font_color,
+            primary_color_dark: r.primary_color_dark,
+            background_color_dark: r.background_color_dark,
+            warn_color_dark: r.warn_color_dark,
+            font_color_dark: r.font_color_dark,
+            hide_login_name_suffix: r.hide_login_name_suffix,
+            error_msg_popup: false,
+            disable_watermark: r.disable_watermark,
+            theme_mode: r.theme_mode,
+        }
+    }};
+}
+
+pub(crate) use {age_of, complexity_of, label_of, lockout_of, login_of, privacy_of};
 
 pub fn domain(p: Policy<castellan_domain::policy::Domain>) -> pb::DomainPolicy {
     let s = p.settings;

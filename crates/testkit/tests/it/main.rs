@@ -6,6 +6,7 @@ mod apps;
 mod auth_self;
 mod authz_matrix;
 mod instance;
+mod label_assets;
 mod ops;
 mod org_domain_validation;
 mod org_domains;
