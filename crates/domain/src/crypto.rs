@@ -15,6 +15,8 @@ use base64::Engine;
 
 /// Purpose label of SMTP passwords.
 pub const SMTP_PASSWORD: &str = "castellan/smtp-password";
+/// Purpose label of the private halves of token signing keys.
+pub const SIGNING_KEY: &str = "castellan/signing-key";
 
 const VERSION: &str = "v1.";
 const SALT: &[u8] = b"castellan masterkey v1";

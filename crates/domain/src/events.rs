@@ -13,6 +13,7 @@ pub mod agg {
     pub const USER: &str = "user";
     pub const PROJECT: &str = "project";
     pub const USER_GRANT: &str = "usergrant";
+    pub const KEY_PAIR: &str = "key_pair";
 }
 
 /// An event's payload, tagged by its event type.
@@ -21,6 +22,16 @@ pub mod agg {
 pub enum Payload {
     #[serde(rename = "instance.added")]
     InstanceAdded { name: String },
+    /// A token signing key of the instance (aggregate `key_pair`): the private half sealed
+    /// with the masterkey, the public half as base64 SubjectPublicKeyInfo; expiries in µs.
+    #[serde(rename = "key_pair.added")]
+    KeyPairAdded {
+        algorithm: String,
+        private_key: String,
+        public_key: String,
+        private_expiry: i64,
+        public_expiry: i64,
+    },
     #[serde(rename = "instance.changed")]
     InstanceChanged { name: String },
     #[serde(rename = "instance.removed")]
@@ -743,6 +754,7 @@ impl Payload {
 
 /// Every event type, for `ListEventTypes`.
 pub const EVENT_TYPES: &[&str] = &[
+    "key_pair.added",
     "instance.added",
     "instance.changed",
     "instance.removed",
@@ -921,6 +933,7 @@ pub const EVENT_TYPES: &[&str] = &[
 /// Every aggregate type, for `ListAggregateTypes`.
 pub const AGGREGATE_TYPES: &[&str] = &[
     agg::INSTANCE,
+    agg::KEY_PAIR,
     agg::ORG,
     agg::USER,
     agg::PROJECT,

@@ -163,9 +163,9 @@ impl Signer {
         Ok(jwk)
     }
 
-    /// The key that verifies this signer's signatures.
-    pub fn verifying_key(&self) -> Result<VerifyingKey> {
-        let spki: Vec<u8> = match &self.key {
+    /// The public key as SubjectPublicKeyInfo DER.
+    pub fn spki(&self) -> Result<Vec<u8>> {
+        Ok(match &self.key {
             Key::Rsa(k) => k
                 .public_key()
                 .as_der()
@@ -184,8 +184,12 @@ impl Signer {
                 .map_err(|e| internal("JWS-spk03", e))?
                 .as_ref()
                 .to_vec(),
-        };
-        VerifyingKey::from_spki(&spki)
+        })
+    }
+
+    /// The key that verifies this signer's signatures.
+    pub fn verifying_key(&self) -> Result<VerifyingKey> {
+        VerifyingKey::from_spki(&self.spki()?)
     }
 }
 

@@ -4,6 +4,7 @@
 
 pub mod assets;
 pub mod crypto;
+pub mod duration;
 pub mod error;
 pub mod events;
 pub mod i18n;

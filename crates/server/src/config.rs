@@ -123,26 +123,19 @@ impl Default for DomainValidation {
     }
 }
 
-/// Parses `500ms`, `5s`, `1m` (a bare number is seconds).
-pub fn duration(s: &str) -> Result<std::time::Duration, String> {
-    let s = s.trim();
-    let (num, unit) = s
-        .find(|c: char| !c.is_ascii_digit() && c != '.')
-        .map(|i| s.split_at(i))
-        .unwrap_or((s, "s"));
-    let n: f64 = num
-        .parse()
-        .map_err(|_| format!("{s:?} is not a duration like 5s or 500ms"))?;
-    let secs = match unit {
-        "ms" => n / 1000.0,
-        "s" => n,
-        "m" => n * 60.0,
-        _ => return Err(format!("{s:?} is not a duration like 5s or 500ms")),
-    };
-    if !secs.is_finite() || secs <= 0.0 || secs > 3600.0 {
-        return Err(format!("{s:?} must be between 1ms and 1h"));
+/// Parses a Go duration (`500ms`, `5s`, `1m`, `6h`, `1h30m`; a bare number is seconds) that
+/// must lie between 1 ms and `max`.
+pub fn duration_within(s: &str, max: std::time::Duration) -> Result<std::time::Duration, String> {
+    let d = castellan_domain::duration::parse(s)?;
+    if d < std::time::Duration::from_millis(1) || d > max {
+        return Err(format!("{s:?} must be between 1ms and {}s", max.as_secs()));
     }
-    Ok(std::time::Duration::from_secs_f64(secs))
+    Ok(d)
+}
+
+/// A timeout: between 1 ms and 1 h.
+pub fn duration(s: &str) -> Result<std::time::Duration, String> {
+    duration_within(s, std::time::Duration::from_secs(3600))
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -197,6 +190,28 @@ pub struct Log {
 pub struct SystemDefaults {
     pub default_query_limit: u64,
     pub max_query_limit: u64,
+    /// Token signing keys.
+    pub key_config: KeyConfig,
+}
+
+/// Token signing keys (`SystemDefaults.KeyConfig`): how long a key signs and how long it is
+/// published, and the algorithm of new keys (`RS256`, `ES256` or `EdDSA`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct KeyConfig {
+    pub private_key_lifetime: String,
+    pub public_key_lifetime: String,
+    pub algorithm: String,
+}
+
+impl Default for KeyConfig {
+    fn default() -> Self {
+        KeyConfig {
+            private_key_lifetime: "6h".into(),
+            public_key_lifetime: "30h".into(),
+            algorithm: "RS256".into(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -299,6 +314,7 @@ impl Default for SystemDefaults {
         SystemDefaults {
             default_query_limit: 100,
             max_query_limit: 1000,
+            key_config: KeyConfig::default(),
         }
     }
 }

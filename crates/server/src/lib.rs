@@ -117,6 +117,38 @@ fn domain_validation(
     })
 }
 
+/// Signing key lifetimes and algorithm; the keys must be published longer than they sign.
+fn key_config(cfg: &Config) -> Result<castellan_oidc::keys::KeyConfig, String> {
+    use castellan_domain::jwt::Alg;
+    let k = &cfg.system_defaults.key_config;
+    const YEAR: std::time::Duration = std::time::Duration::from_secs(366 * 24 * 3600);
+    let private_lifetime = crate::config::duration_within(&k.private_key_lifetime, YEAR)
+        .map_err(|e| format!("SystemDefaults.KeyConfig.PrivateKeyLifetime: {e}"))?;
+    let public_lifetime = crate::config::duration_within(&k.public_key_lifetime, YEAR)
+        .map_err(|e| format!("SystemDefaults.KeyConfig.PublicKeyLifetime: {e}"))?;
+    if public_lifetime <= private_lifetime {
+        return Err(
+            "SystemDefaults.KeyConfig.PublicKeyLifetime must be longer than PrivateKeyLifetime"
+                .into(),
+        );
+    }
+    let alg = match k.algorithm.as_str() {
+        "RS256" => Alg::RS256,
+        "ES256" => Alg::ES256,
+        "EdDSA" => Alg::EdDSA,
+        other => {
+            return Err(format!(
+                "SystemDefaults.KeyConfig.Algorithm must be RS256, ES256 or EdDSA, not {other:?}"
+            ))
+        }
+    };
+    Ok(castellan_oidc::keys::KeyConfig {
+        private_lifetime,
+        public_lifetime,
+        alg,
+    })
+}
+
 fn first_instance(cfg: &Config) -> FirstInstance {
     let fi = &cfg.first_instance;
     let h = &fi.org.human;
@@ -209,7 +241,8 @@ pub async fn start(opts: Options) -> Result<Running, String> {
         .await
         .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    let router = castellan_api::router(st.clone());
+    let router = castellan_oidc::router(st.clone(), key_config(cfg)?)
+        .merge(castellan_api::router(st.clone()));
     let (stop, stop_rx) = watch::channel(false);
     let task = tokio::spawn(serve::serve(listener, router, acceptor, stop_rx));
     tracing::info!(%addr, tls = tls_on, external = %st.origin(), "serving");

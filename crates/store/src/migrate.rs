@@ -18,6 +18,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (9, include_str!("schema/009_org_domain_validation.sql")),
     (10, include_str!("schema/010_smtp.sql")),
     (11, include_str!("schema/011_assets.sql")),
+    (12, include_str!("schema/012_signing_keys.sql")),
 ];
 
 fn render(sql: &str, d: Dialect) -> String {
@@ -106,6 +107,7 @@ pub const READ_MODELS: &[&str] = &[
     "app_keys",
     "smtp_configs",
     "secret_generators",
+    "signing_keys",
 ];
 
 /// Tables of an instance that are not read models: their content (uploaded bytes) is not in

@@ -253,6 +253,12 @@ pub fn apply(c: &mut dyn Conn, e: &Event, p: &Payload) -> Result<()> {
         InstanceAdded { name } => {
             c.exec("INSERT INTO instances (id, name, created_at, changed_at, seq) VALUES (?, ?, ?, ?, ?)", &params![id, name, t, t, s])?;
         }
+        KeyPairAdded { algorithm, private_key, public_key, private_expiry, public_expiry } => {
+            c.exec(
+                "INSERT INTO signing_keys (instance_id, id, algorithm, private_key, public_key, private_expiry, public_expiry, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                &params![i, id, algorithm, private_key, public_key, *private_expiry, *public_expiry, t],
+            )?;
+        }
         InstanceChanged { name } => {
             c.exec("UPDATE instances SET name = ?, changed_at = ?, seq = ? WHERE id = ?", &params![name, t, s, id])?;
         }

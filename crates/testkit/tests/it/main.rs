@@ -7,6 +7,7 @@ mod auth_self;
 mod authz_matrix;
 mod instance;
 mod label_assets;
+mod oidc_keys;
 mod ops;
 mod org_domain_validation;
 mod org_domains;

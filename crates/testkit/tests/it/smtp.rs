@@ -49,7 +49,7 @@ fn no_password(v: &Value, pw: &str) {
 }
 
 /// Every row of `sql` as text, through the server's database URL.
-async fn raw(db_url: &str, sql: &'static str) -> Vec<String> {
+pub(crate) async fn raw(db_url: &str, sql: &'static str) -> Vec<String> {
     let target = Target::parse(db_url).expect("url");
     let db = tokio::task::spawn_blocking(move || Db::open(target, 1))
         .await
