@@ -4,8 +4,10 @@
 
 pub mod apps;
 pub mod events;
+pub mod export;
 pub mod fetch;
 pub mod grants;
+pub mod import;
 pub mod instance;
 pub mod instances;
 pub mod me;
