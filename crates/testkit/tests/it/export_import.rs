@@ -746,3 +746,64 @@ both!(
         assert_eq!(r.0, 401, "{}", r.1);
     }
 );
+
+both_backends!(a_zitadel_export_imports, |backend: Backend| async move {
+    let Some((s, sys)) = start(backend).await else {
+        return;
+    };
+    let (host, pat) = new_instance(&s, &sys, "Target").await;
+    // As ZITADEL writes it: bcrypt "$2a$", objects Castellan has no place for (label policy,
+    // actions, texts, links), no client ids, an inactive organisation, its generated domain.
+    let hash = bcrypt::hash("Import1!", 4)
+        .expect("bcrypt")
+        .replacen("$2b$", "$2a$", 1);
+    let (org, user, project, app) = (
+        "170000000000000001",
+        "170000000000000002",
+        "170000000000000003",
+        "170000000000000004",
+    );
+    let orgs = json!([{
+        "orgId": org,
+        "org": {"name": "Zitadel Org"},
+        "orgState": "ORG_STATE_INACTIVE",
+        "labelPolicy": {"primaryColor": "#5469d4", "hideLoginNameSuffix": true},
+        "actions": [{"actionId": "170000000000000009", "action": {"name": "a", "script": "x"}}],
+        "triggerActions": [{"flowType": "1", "triggerType": "2", "actionIds": ["170000000000000009"]}],
+        "loginTexts": [{"language": "en"}],
+        "userLinks": [],
+        "domains": [{"orgId": org, "domainName": "zitadel-org.localhost", "isVerified": true,
+                     "isPrimary": true, "validationType": "DOMAIN_VALIDATION_TYPE_UNSPECIFIED"}],
+        "humanUsers": [{"userId": user, "user": {
+            "userName": "zuser",
+            "profile": {"firstName": "Z", "lastName": "User", "preferredLanguage": "en",
+                        "gender": "GENDER_UNSPECIFIED"},
+            "email": {"email": "zuser@zitadel.example.com", "isEmailVerified": true},
+            "hashedPassword": {"value": hash, "algorithm": "bcrypt"}}}],
+        "projects": [{"projectId": project, "project": {"name": "ZP",
+            "privateLabelingSetting": "PRIVATE_LABELING_SETTING_UNSPECIFIED"}}],
+        "oidcApps": [{"appId": app, "app": {"projectId": project, "name": "zapp",
+            "redirectUris": ["https://z.example.com/cb"], "responseTypes": ["OIDC_RESPONSE_TYPE_CODE"],
+            "grantTypes": ["OIDC_GRANT_TYPE_AUTHORIZATION_CODE"], "appType": "OIDC_APP_TYPE_WEB",
+            "authMethodType": "OIDC_AUTH_METHOD_TYPE_BASIC", "version": "OIDC_VERSION_1_0",
+            "clockSkew": "0s"}}],
+        "userGrants": [{"userId": user, "projectId": project}]
+    }]);
+    let r = import(&s, &host, &pat, &orgs).await;
+    assert!(errors(&r).is_empty(), "{r}");
+    assert_eq!(r["success"]["orgs"][0]["oidcAppIds"], json!([app]), "{r}");
+    let at = Some((host.as_str(), pat.as_str()));
+    let got = export(&s, at, json!({"orgIds": [org], "withPasswords": true})).await;
+    let o = &got["orgs"][0];
+    assert_eq!(o["orgState"], "ORG_STATE_INACTIVE", "{got}");
+    assert_eq!(
+        o["humanUsers"][0]["user"]["hashedPassword"]["value"],
+        hash.as_str()
+    );
+    assert_eq!(o["domains"].as_array().map(Vec::len), Some(1), "{got}");
+    // Without a client id in the export the application gets a new one, as in ZITADEL.
+    let client_id = o["oidcApps"][0]["clientId"].as_str().unwrap_or_default();
+    assert!(!client_id.is_empty() && client_id != app, "{got}");
+    assert_eq!(o["userGrants"][0]["userId"], user);
+    s.stop().await;
+});
