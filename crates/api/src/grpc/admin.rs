@@ -5,9 +5,8 @@ use crate::app::events::EventFilter;
 use crate::app::members::Scope;
 use crate::app::policies as pol;
 use crate::app::users::{required, NewHuman};
-use crate::app::{events, export, import, instance, members, orgs, setup};
+use crate::app::{events, instance, members, orgs, setup};
 use crate::convert::{list_details, micros};
-use crate::error::ApiErr;
 use crate::grpc::policies as conv;
 use castellan_domain::events::{Profile, AGGREGATE_TYPES, EVENT_TYPES};
 use castellan_domain::password::Complexity;
@@ -17,6 +16,10 @@ use castellan_proto::zitadel::admin::v1::{admin_service_server::AdminService, *}
 use castellan_proto::zitadel::event::v1::{AggregateType, EventType};
 use castellan_proto::zitadel::v1::LocalizedMessage;
 use tonic::Request;
+
+// ExportData / ImportData.
+use crate::app::{export, import};
+use crate::error::ApiErr;
 
 fn localized(s: &str) -> Option<LocalizedMessage> {
     Some(LocalizedMessage {
