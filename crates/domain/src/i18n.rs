@@ -32,6 +32,7 @@ pub fn english(key: &str) -> &str {
         "Errors.System.User.Unknown" => "The system user is not configured",
         "Errors.Org.NotFound" => "Organisation could not be found",
         "Errors.Org.AlreadyExists" => "Organisation name is already taken",
+        "Errors.Org.IDAlreadyExists" => "An organisation with this id already exists",
         "Errors.Org.Invalid" => "Organisation is invalid",
         "Errors.Org.NotActive" => "Organisation is not active",
         "Errors.Org.NotInactive" => "Organisation is not deactivated",
@@ -53,6 +54,9 @@ pub fn english(key: &str) -> &str {
         "Errors.Org.DomainVerificationTXTNoMatch" => "The TXT record does not contain the token",
         "Errors.User.NotFound" => "User could not be found",
         "Errors.User.AlreadyExists" => "User already exists",
+        "Errors.User.Machine.Key.AlreadyExists" => "Machine key already exists",
+        "Errors.Import.Unsupported" => "This import or export option is not supported",
+        "Errors.Import.Timeout" => "The import ran out of time",
         "Errors.User.UsernameNotChanged" => "Username not changed",
         "Errors.User.NotHuman" => "The user is not a human user",
         "Errors.User.NotMachine" => "The user is not a machine user",
@@ -127,6 +131,7 @@ pub fn english(key: &str) -> &str {
         "Errors.Project.App.SAMLMetadataUnreachable" => "SAML metadata could not be fetched",
         "Errors.Project.App.SAMLEntityIDAlreadyExists" => "The SAML entity ID already exists",
         "Errors.Project.App.Key.NotFound" => "Application key could not be found",
+        "Errors.Project.App.Key.AlreadyExists" => "Application key already exists",
         "Application.OIDC.UnsupportedVersion" => "The OIDC version is not supported",
         "Application.OIDC.V1.NotCompliant" => {
             "The configuration does not comply with the OIDC specification"

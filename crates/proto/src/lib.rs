@@ -15,6 +15,10 @@ pub mod google {
 pub mod zitadel {
     pub mod v1 {
         include!(concat!(env!("OUT_DIR"), "/zitadel.v1.rs"));
+        /// ZITADEL's `zitadel.v1.v1`: the objects of ExportData / ImportData.
+        pub mod v1 {
+            include!(concat!(env!("OUT_DIR"), "/zitadel.v1.v1.rs"));
+        }
     }
     pub mod user {
         pub mod v1 {

@@ -36,10 +36,10 @@ pub struct AppRow {
     pub seq: i64,
 }
 
-const COLS: &str = "id, project_id, org_id, name, state, kind, client_id, secret_hash, config, entity_id, metadata, metadata_url, created_at, changed_at, seq";
+pub const COLS: &str = "id, project_id, org_id, name, state, kind, client_id, secret_hash, config, entity_id, metadata, metadata_url, created_at, changed_at, seq";
 
 impl AppRow {
-    fn from_row(r: &Row) -> Result<Self> {
+    pub fn from_row(r: &Row) -> Result<Self> {
         Ok(AppRow {
             id: r.text(0)?,
             project_id: r.text(1)?,
@@ -327,7 +327,7 @@ struct NewClient {
     hash: String,
 }
 
-fn new_client(st: &St, with_secret: bool) -> NewClient {
+fn new_client(st: &St, with_secret: bool, keep: &Keep) -> R<NewClient> {
     let (secret, hash) = if with_secret {
         let s = super::tokens::random_token();
         let h = hash_secret(&s);
@@ -335,12 +335,25 @@ fn new_client(st: &St, with_secret: bool) -> NewClient {
     } else {
         (String::new(), String::new())
     };
-    NewClient {
-        app_id: st.ids.next(),
-        client_id: st.ids.next(),
+    let keep_or_new = |field: &'static str, v: &Option<String>| -> R<String> {
+        Ok(match v {
+            Some(v) if !v.trim().is_empty() => validate::required(field, v, validate::MAX_NAME)?,
+            _ => st.ids.next(),
+        })
+    };
+    Ok(NewClient {
+        app_id: keep_or_new("appId", &keep.app_id)?,
+        client_id: keep_or_new("clientId", &keep.client_id)?,
         secret,
         hash,
-    }
+    })
+}
+
+/// Ids an imported application keeps (ImportData); new ones where `None`.
+#[derive(Debug, Clone, Default)]
+pub struct Keep {
+    pub app_id: Option<String>,
+    pub client_id: Option<String>,
 }
 
 /// The instance-wide unique key of a new application.
@@ -373,6 +386,18 @@ async fn add(
         .command(&key, ctx.author(), move |tx| {
             let inst = tx.instance().to_string();
             super::projects::load(tx.conn, &inst, &org, &pid)?;
+            if tx
+                .one(
+                    "SELECT 1 FROM apps WHERE instance_id = ? AND id = ?",
+                    &params![&inst, &aid],
+                )?
+                .is_some()
+            {
+                return Err(
+                    Error::exists("APP-1d3x1", "Errors.Project.App.AlreadyExists")
+                        .with(format!("an application with the id {aid} exists")),
+                );
+            }
             match &unique {
                 Unique::ClientId(c) => ensure_client_id_free(tx, c)?,
                 Unique::EntityId(e) => ensure_entity_id_free(tx, e, "")?,
@@ -411,8 +436,20 @@ pub async fn add_oidc(
     name: String,
     s: OidcSettings,
 ) -> R<AddedOidc> {
+    add_oidc_with_id(st, ctx, project_id, Keep::default(), name, s).await
+}
+
+/// AddOIDCApp keeping the ids in `keep` (ImportData).
+pub async fn add_oidc_with_id(
+    st: &St,
+    ctx: &Ctx,
+    project_id: &str,
+    keep: Keep,
+    name: String,
+    s: OidcSettings,
+) -> R<AddedOidc> {
     let s = oidc_app::validate(s)?;
-    let n = new_client(st, s.needs_secret());
+    let n = new_client(st, s.needs_secret(), &keep)?;
     let compliance = s.compliance();
     let cfg = Payload::OidcConfigAdded {
         app_id: n.app_id.clone(),
@@ -447,8 +484,20 @@ pub async fn add_api(
     name: String,
     auth_method_type: i32,
 ) -> R<(String, String, String, ObjectDetails)> {
+    add_api_with_id(st, ctx, project_id, Keep::default(), name, auth_method_type).await
+}
+
+/// AddAPIApp keeping the ids in `keep` (ImportData).
+pub async fn add_api_with_id(
+    st: &St,
+    ctx: &Ctx,
+    project_id: &str,
+    keep: Keep,
+    name: String,
+    auth_method_type: i32,
+) -> R<(String, String, String, ObjectDetails)> {
     api_method(auth_method_type)?;
-    let n = new_client(st, auth_method_type == api_auth_method::BASIC);
+    let n = new_client(st, auth_method_type == api_auth_method::BASIC, &keep)?;
     let cfg = Payload::ApiConfigAdded {
         app_id: n.app_id.clone(),
         client_id: n.client_id.clone(),
@@ -914,9 +963,71 @@ pub async fn add_key(
         .await
         .map_err(|e| Error::internal("APP-j01n0", e.to_string()))??;
     let key_id = st.ids.next();
-    let kid = key_id.clone();
-    let (d, client_id) = change(st, ctx, project_id, app_id, move |_, a| {
+    let (d, client_id) =
+        push_key(st, ctx, project_id, app_id, &key_id, key_type, exp, public).await?;
+    let file = serde_json::json!({
+        "type": "application",
+        "keyId": key_id,
+        "key": private,
+        "appId": app_id.trim(),
+        "clientId": client_id,
+    });
+    Ok((key_id, file.to_string().into_bytes(), d))
+}
+
+/// Adds an exported application key (ImportData): its id and public key (PEM) as given.
+#[allow(clippy::too_many_arguments)]
+pub async fn import_key(
+    st: &St,
+    ctx: &Ctx,
+    project_id: &str,
+    app_id: &str,
+    key_id: &str,
+    key_type: i32,
+    exp: Option<&prost_types::Timestamp>,
+    public_key: &[u8],
+) -> R<ObjectDetails> {
+    if key_type != kpb::KeyType::Json as i32 {
+        return Err(invalid("type must be KEY_TYPE_JSON"));
+    }
+    let key_id = validate::required("id", key_id, validate::MAX_NAME)?;
+    let exp = super::tokens::expiration(exp)?;
+    let public = super::tokens::public_pem(public_key)?;
+    Ok(
+        push_key(st, ctx, project_id, app_id, &key_id, key_type, exp, public)
+            .await?
+            .0,
+    )
+}
+
+/// Stores the public part of an application key; returns the details and the client id.
+#[allow(clippy::too_many_arguments)]
+async fn push_key(
+    st: &St,
+    ctx: &Ctx,
+    project_id: &str,
+    app_id: &str,
+    key_id: &str,
+    key_type: i32,
+    exp: i64,
+    public: String,
+) -> R<(ObjectDetails, String)> {
+    let kid = key_id.to_string();
+    change(st, ctx, project_id, app_id, move |tx, a| {
         keys_allowed(a)?;
+        let inst = tx.instance().to_string();
+        if tx
+            .one(
+                "SELECT 1 FROM app_keys WHERE instance_id = ? AND id = ?",
+                &params![&inst, &kid],
+            )?
+            .is_some()
+        {
+            return Err(
+                Error::exists("APP-k3y1d", "Errors.Project.App.Key.AlreadyExists")
+                    .with(format!("a key with the id {kid} exists")),
+            );
+        }
         Ok((
             vec![Payload::AppKeyAdded {
                 app_id: a.id.clone(),
@@ -929,15 +1040,7 @@ pub async fn add_key(
             a.client_id.clone(),
         ))
     })
-    .await?;
-    let file = serde_json::json!({
-        "type": "application",
-        "keyId": key_id,
-        "key": private,
-        "appId": app_id.trim(),
-        "clientId": client_id,
-    });
-    Ok((key_id, file.to_string().into_bytes(), d))
+    .await
 }
 
 /// RemoveAppKey.

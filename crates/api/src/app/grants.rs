@@ -154,6 +154,18 @@ pub async fn add(
     granted_org_id: &str,
     role_keys: Vec<String>,
 ) -> R<(String, ObjectDetails)> {
+    add_with_id(st, ctx, None, project_id, granted_org_id, role_keys).await
+}
+
+/// AddProjectGrant keeping a given grant id (ImportData); the id must be free.
+pub async fn add_with_id(
+    st: &St,
+    ctx: &Ctx,
+    grant_id: Option<&str>,
+    project_id: &str,
+    granted_org_id: &str,
+    role_keys: Vec<String>,
+) -> R<(String, ObjectDetails)> {
     let project_id = required_id("projectId", project_id)?;
     let granted = required_id("grantedOrgId", granted_org_id)?;
     if granted == ctx.org_id {
@@ -163,7 +175,10 @@ pub async fn add(
             "grantedOrgId must name another organisation than the project's",
         )));
     }
-    let grant_id = st.ids.next();
+    let grant_id = match grant_id {
+        Some(id) => required_id("grantId", id)?,
+        None => st.ids.next(),
+    };
     let (gid, org, key) = (grant_id.clone(), ctx.org_id.clone(), project_id.clone());
     let evs = st
         .db
@@ -171,6 +186,16 @@ pub async fn add(
             let inst = tx.instance().to_string();
             let p = super::projects::load(tx.conn, &inst, &org, &project_id)?;
             super::orgs::load(tx.conn, &inst, &granted)?;
+            if tx
+                .one(
+                    "SELECT 1 FROM project_grants WHERE instance_id = ? AND id = ?",
+                    &params![&inst, &gid],
+                )?
+                .is_some()
+            {
+                return Err(Error::exists("PROJECT-1d3x2", "Errors.Project.Grant.AlreadyExists")
+                    .with(format!("a project grant with the id {gid} exists")));
+            }
             if tx
                 .one(
                     "SELECT 1 FROM project_grants WHERE instance_id = ? AND project_id = ? AND granted_org_id = ?",

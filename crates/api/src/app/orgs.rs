@@ -120,6 +120,16 @@ pub fn create(
     owner: Option<(&str, Vec<String>)>,
 ) -> Result<Vec<Event>> {
     let inst = tx.instance().to_string();
+    if tx
+        .one(
+            "SELECT 1 FROM orgs WHERE instance_id = ? AND id = ?",
+            &params![&inst, id],
+        )?
+        .is_some()
+    {
+        return Err(Error::exists("ORG-1d3x1", "Errors.Org.IDAlreadyExists")
+            .with(format!("an organisation with the id {id} exists")));
+    }
     let domain = generated_domain(name, external_domain);
     ensure_name_free(tx.conn, &inst, name, &domain)?;
     let mut evs = vec![
@@ -143,8 +153,21 @@ pub fn create(
 
 /// AddOrg: a new organisation with the caller as ORG_OWNER.
 pub async fn add(st: &St, ctx: &Ctx, name: &str) -> R<(String, ObjectDetails)> {
+    add_with_id(st, ctx, None, name).await
+}
+
+/// AddOrg keeping a given id (ImportData); the id must be free.
+pub async fn add_with_id(
+    st: &St,
+    ctx: &Ctx,
+    id: Option<&str>,
+    name: &str,
+) -> R<(String, ObjectDetails)> {
     let name = validate::required("name", name, validate::MAX_NAME)?;
-    let id = st.ids.next();
+    let id = match id {
+        Some(id) => validate::required("orgId", id, validate::MAX_NAME)?,
+        None => st.ids.next(),
+    };
     let caller = ctx.caller()?.user_id.clone();
     let (oid, ext) = (id.clone(), st.cfg.external_domain.clone());
     let key = id.clone();
@@ -457,6 +480,44 @@ pub async fn add_domain(st: &St, ctx: &Ctx, org: &str, domain: &str) -> R<Object
             generated: false,
         }];
         if !validate {
+            evs.push(Payload::OrgDomainVerified {
+                domain: domain.clone(),
+            });
+        }
+        Ok(evs)
+    })
+    .await
+}
+
+/// Adds a domain as exported (ImportData): verified when it was, whatever the domain policy
+/// says (the export vouches for the validation); the same checks as AddOrgDomain otherwise.
+pub async fn import_domain(
+    st: &St,
+    ctx: &Ctx,
+    org: &str,
+    domain: &str,
+    verified: bool,
+) -> R<ObjectDetails> {
+    let domain = validate::domain("domain", domain)?;
+    change(st, ctx, org, move |tx, o| {
+        let inst = tx.instance().to_string();
+        if tx
+            .one(
+                "SELECT 1 FROM org_domains WHERE instance_id = ? AND domain = ? AND (is_verified = 1 OR org_id = ?)",
+                &params![&inst, &domain, &o.id],
+            )?
+            .is_some()
+        {
+            return Err(
+                Error::exists("ORG-dom41n", "Errors.Org.Domain.AlreadyExists")
+                    .with(format!("the domain {domain} is taken")),
+            );
+        }
+        let mut evs = vec![Payload::OrgDomainAdded {
+            domain: domain.clone(),
+            generated: false,
+        }];
+        if verified {
             evs.push(Payload::OrgDomainVerified {
                 domain: domain.clone(),
             });

@@ -122,13 +122,38 @@ fn ensure_name_free(tx: &mut Tx<'_>, org: &str, name: &str) -> Result<()> {
 
 /// AddProject: a new active project in the context organisation.
 pub async fn add(st: &St, ctx: &Ctx, s: ProjectSettings) -> R<(String, ObjectDetails)> {
-    let id = st.ids.next();
+    add_with_id(st, ctx, None, s).await
+}
+
+/// AddProject keeping a given id (ImportData); the id must be free.
+pub async fn add_with_id(
+    st: &St,
+    ctx: &Ctx,
+    id: Option<&str>,
+    s: ProjectSettings,
+) -> R<(String, ObjectDetails)> {
+    let id = match id {
+        Some(id) => validate::required("projectId", id, validate::MAX_NAME)?,
+        None => st.ids.next(),
+    };
     let (pid, org) = (id.clone(), ctx.org_id.clone());
     let evs = st
         .db
         .command(&id, ctx.author(), move |tx| {
             let inst = tx.instance().to_string();
             super::orgs::load(tx.conn, &inst, &org)?;
+            if tx
+                .one(
+                    "SELECT 1 FROM projects WHERE instance_id = ? AND id = ?",
+                    &params![&inst, &pid],
+                )?
+                .is_some()
+            {
+                return Err(
+                    Error::exists("PROJECT-1d3x1", "Errors.Project.AlreadyExists")
+                        .with(format!("a project with the id {pid} exists")),
+                );
+            }
             ensure_name_free(tx, &org, &s.name)?;
             tx.push(
                 agg::PROJECT,

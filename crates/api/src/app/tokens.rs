@@ -366,6 +366,31 @@ pub async fn add_key(
     exp: Option<&prost_types::Timestamp>,
     public_key: &[u8],
 ) -> R<(String, Vec<u8>, ObjectDetails)> {
+    add_key_with_id(st, ctx, None, user_id, key_type, exp, public_key).await
+}
+
+/// A PEM encoded public key as given by a caller.
+pub fn public_pem(public_key: &[u8]) -> R<String> {
+    let text = std::str::from_utf8(public_key)
+        .map_err(|_| invalid("publicKey must be a PEM encoded public key"))?;
+    if !text.contains("-----BEGIN PUBLIC KEY-----")
+        && !text.contains("-----BEGIN RSA PUBLIC KEY-----")
+    {
+        return Err(invalid("publicKey must be a PEM encoded public key"));
+    }
+    Ok(text.to_string())
+}
+
+/// AddMachineKey keeping a given key id (ImportData); the id must be free.
+pub async fn add_key_with_id(
+    st: &St,
+    ctx: &Ctx,
+    key_id: Option<&str>,
+    user_id: &str,
+    key_type: i32,
+    exp: Option<&prost_types::Timestamp>,
+    public_key: &[u8],
+) -> R<(String, Vec<u8>, ObjectDetails)> {
     if key_type != 1 {
         return Err(invalid("type must be KEY_TYPE_JSON"));
     }
@@ -375,22 +400,31 @@ pub async fn add_key(
             .await
             .map_err(|e| Error::internal("KEY-j01n0", e.to_string()))??
     } else {
-        let text = std::str::from_utf8(public_key)
-            .map_err(|_| invalid("publicKey must be a PEM encoded public key"))?;
-        if !text.contains("-----BEGIN PUBLIC KEY-----")
-            && !text.contains("-----BEGIN RSA PUBLIC KEY-----")
-        {
-            return Err(invalid("publicKey must be a PEM encoded public key"));
-        }
-        (String::new(), text.to_string())
+        (String::new(), public_pem(public_key)?)
     };
-    let key_id = st.ids.next();
+    let key_id = match key_id {
+        Some(id) => castellan_domain::validate::required("keyId", id, 200)?,
+        None => st.ids.next(),
+    };
     let (kid, uid, org) = (key_id.clone(), user_id.to_string(), ctx.org_id.clone());
     let key = user_id.to_string();
     let evs = st
         .db
         .command(&key, ctx.author(), move |tx| {
             let ro = machine_in_org(tx, &uid, &org)?;
+            let inst = tx.instance().to_string();
+            if tx
+                .one(
+                    "SELECT 1 FROM machine_keys WHERE instance_id = ? AND id = ?",
+                    &params![&inst, &kid],
+                )?
+                .is_some()
+            {
+                return Err(
+                    Error::exists("KEY-k3y1d", "Errors.User.Machine.Key.AlreadyExists")
+                        .with(format!("a key with the id {kid} exists")),
+                );
+            }
             tx.push(
                 agg::USER,
                 &uid,

@@ -22,6 +22,10 @@ use castellan_proto::zitadel::settings::v1::{
 use castellan_proto::zitadel::v1::LocalizedMessage;
 use tonic::Request;
 
+// ExportData / ImportData.
+use crate::app::{export, import};
+use crate::error::ApiErr;
+
 fn localized(s: &str) -> Option<LocalizedMessage> {
     Some(LocalizedMessage {
         key: s.to_string(),
@@ -629,6 +633,46 @@ impl AdminService for Svc {
             details: list_details(total, pos),
             result,
         })
+    }
+
+    async fn export_data(&self, req: Request<ExportDataRequest>) -> Res<ExportDataResponse> {
+        let (ctx, r) = split(req)?;
+        let outputs = [
+            (r.local_output.is_some(), "localOutput"),
+            (r.s3_output.is_some(), "s3Output"),
+            (r.gcs_output.is_some(), "gcsOutput"),
+        ];
+        if let Some((_, field)) = outputs.iter().find(|(set, _)| *set) {
+            return Err(ApiErr(import::unsupported(field)).into());
+        }
+        let opts = export::Options {
+            org_ids: r.org_ids,
+            excluded_org_ids: r.excluded_org_ids,
+            with_passwords: r.with_passwords,
+        };
+        ok(ExportDataResponse {
+            orgs: export::export(&self.st, &ctx, opts).await?,
+        })
+    }
+
+    async fn import_data(&self, req: Request<ImportDataRequest>) -> Res<ImportDataResponse> {
+        use import_data_request::Data;
+        let (ctx, r) = split(req)?;
+        let field = match r.data {
+            Some(Data::DataOrgs(d)) => {
+                let timeout = import::go_duration(&r.timeout)?;
+                return ok(import::import(&self.st, &ctx, d.orgs, timeout).await?);
+            }
+            None => return Err(ApiErr(import::missing_data()).into()),
+            Some(Data::DataOrgsv1(_)) => "dataOrgsv1",
+            Some(Data::DataOrgsLocal(_)) => "dataOrgsLocal",
+            Some(Data::DataOrgsv1Local(_)) => "dataOrgsv1Local",
+            Some(Data::DataOrgsS3(_)) => "dataOrgsS3",
+            Some(Data::DataOrgsv1S3(_)) => "dataOrgsv1S3",
+            Some(Data::DataOrgsGcs(_)) => "dataOrgsGcs",
+            Some(Data::DataOrgsv1Gcs(_)) => "dataOrgsv1Gcs",
+        };
+        Err(ApiErr(import::unsupported(field)).into())
     }
 
     async fn add_iam_member(&self, req: Request<AddIamMemberRequest>) -> Res<AddIamMemberResponse> {
