@@ -3,15 +3,16 @@
 
 use std::time::Duration;
 
-/// Parses a Go duration; a bare number is seconds. Negative values are refused.
+/// Parses a Go duration; as in Go, a number needs a unit (only `0` stands alone). Negative
+/// values are refused.
 pub fn parse(s: &str) -> Result<Duration, String> {
     let bad = || format!("{s:?} is not a duration such as 500ms, 30s, 6h or 1h30m");
     let t = s.trim();
     if t.is_empty() {
         return Err(bad());
     }
-    if let Ok(n) = t.parse::<f64>() {
-        return Duration::try_from_secs_f64(n).map_err(|_| bad());
+    if t == "0" {
+        return Ok(Duration::ZERO);
     }
     let mut total = 0f64;
     let mut rest = t;
@@ -52,8 +53,8 @@ mod tests {
         assert_eq!(d("6h"), Some(Duration::from_secs(6 * 3600)));
         assert_eq!(d("1h30m"), Some(Duration::from_secs(5400)));
         assert_eq!(d("1.5m"), Some(Duration::from_secs(90)));
-        assert_eq!(d("7"), Some(Duration::from_secs(7)));
-        for bad in ["", "h", "5x", "-1s", "1h-", "abc", "1..2s"] {
+        assert_eq!(d("0"), Some(Duration::ZERO));
+        for bad in ["", "7", "h", "5x", "-1s", "1h-", "abc", "1..2s"] {
             assert!(parse(bad).is_err(), "{bad}");
         }
     }

@@ -126,7 +126,13 @@ impl Default for DomainValidation {
 /// Parses a Go duration (`500ms`, `5s`, `1m`, `6h`, `1h30m`; a bare number is seconds) that
 /// must lie between 1 ms and `max`.
 pub fn duration_within(s: &str, max: std::time::Duration) -> Result<std::time::Duration, String> {
-    let d = castellan_domain::duration::parse(s)?;
+    // Configuration also takes a bare number as seconds.
+    let t = s.trim();
+    let d = if !t.is_empty() && t.chars().all(|c| c.is_ascii_digit()) {
+        castellan_domain::duration::parse(&format!("{t}s"))?
+    } else {
+        castellan_domain::duration::parse(t)?
+    };
     if d < std::time::Duration::from_millis(1) || d > max {
         return Err(format!("{s:?} must be between 1ms and {}s", max.as_secs()));
     }

@@ -607,39 +607,13 @@ pub fn go_duration(s: &str) -> R<Option<Duration>> {
     if s.is_empty() {
         return Ok(None);
     }
-    let bad = || {
+    castellan_domain::duration::parse(s).map(Some).map_err(|_| {
         ApiErr(Error::invalid(
             "IMPORT-t1m31",
             "Errors.Invalid.Argument",
             format!("timeout \"{s}\" is not a duration such as \"30s\" or \"1h30m\""),
         ))
-    };
-    let mut rest = s;
-    let mut total = 0f64;
-    while !rest.is_empty() {
-        let num_len = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(rest.len());
-        let n: f64 = rest[..num_len].parse().map_err(|_| bad())?;
-        rest = &rest[num_len..];
-        let unit_len = rest
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(rest.len());
-        let secs = match &rest[..unit_len] {
-            "ns" => 1e-9,
-            "us" | "µs" => 1e-6,
-            "ms" => 1e-3,
-            "s" => 1.0,
-            "m" => 60.0,
-            "h" => 3600.0,
-            _ => return Err(bad()),
-        };
-        rest = &rest[unit_len..];
-        total += n * secs;
-    }
-    Duration::try_from_secs_f64(total)
-        .map(Some)
-        .map_err(|_| bad())
+    })
 }
 
 #[cfg(test)]
