@@ -1019,7 +1019,17 @@ both!(list_events, |s: TestServer| async move {
         .filter_map(|t| t["type"].as_str())
         .collect();
     at.sort_unstable();
-    assert_eq!(at, ["instance", "key_pair", "org", "project", "user", "usergrant"]);
+    assert_eq!(
+        at,
+        [
+            "instance",
+            "key_pair",
+            "org",
+            "project",
+            "user",
+            "usergrant"
+        ]
+    );
 
     // Org owners do not read the instance's events.
     let (owner, ot) = machine(&s, None, "org-owner").await;
