@@ -4,6 +4,7 @@
 
 pub mod route;
 pub mod transcode;
+pub mod wire_json;
 
 use crate::error::{rest_body, rest_error, ApiErr, RpcStatus};
 use axum::body::Body;
@@ -212,9 +213,15 @@ async fn call(
                 ),
             )));
         }
-        let reply = DynamicMessage::decode(m.output.clone(), &data[5..])
-            .map_err(|e| ApiErr(Error::internal("REST-d3c0d", e.to_string())))?;
-        json(200, transcode::to_json(&reply)?)
+        match wire_json::to_json(&m.output, &data[5..]) {
+            Ok(body) => json(200, body),
+            Err(_) => {
+                // Types the direct writer leaves to prost-reflect (e.g. google.protobuf.Struct).
+                let reply = DynamicMessage::decode(m.output.clone(), &data[5..])
+                    .map_err(|e| ApiErr(Error::internal("REST-d3c0d", e.to_string())))?;
+                json(200, transcode::to_json(&reply)?)
+            }
+        }
     };
     if let Some(rid) = parts.headers.get("x-request-id") {
         out.headers_mut().insert("x-request-id", rid.clone());
