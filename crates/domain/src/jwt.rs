@@ -15,6 +15,13 @@ pub enum Alg {
 }
 
 impl Alg {
+    /// The algorithm named `name` (`RS256`, `ES256`, `EdDSA`).
+    pub fn parse(name: &str) -> Option<Alg> {
+        [Alg::RS256, Alg::ES256, Alg::EdDSA]
+            .into_iter()
+            .find(|a| a.name() == name)
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Alg::RS256 => "RS256",

@@ -76,15 +76,8 @@ struct Stored {
 }
 
 fn alg_of(name: &str) -> Result<Alg> {
-    match name {
-        "RS256" => Ok(Alg::RS256),
-        "ES256" => Ok(Alg::ES256),
-        "EdDSA" => Ok(Alg::EdDSA),
-        other => Err(Error::internal(
-            "OIDC-k3ya1",
-            format!("unknown key algorithm {other}"),
-        )),
-    }
+    Alg::parse(name)
+        .ok_or_else(|| Error::internal("OIDC-k3ya1", format!("unknown key algorithm {name}")))
 }
 
 impl KeyRing {

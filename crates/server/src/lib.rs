@@ -132,16 +132,12 @@ fn key_config(cfg: &Config) -> Result<castellan_oidc::keys::KeyConfig, String> {
                 .into(),
         );
     }
-    let alg = match k.algorithm.as_str() {
-        "RS256" => Alg::RS256,
-        "ES256" => Alg::ES256,
-        "EdDSA" => Alg::EdDSA,
-        other => {
-            return Err(format!(
-                "SystemDefaults.KeyConfig.Algorithm must be RS256, ES256 or EdDSA, not {other:?}"
-            ))
-        }
-    };
+    let alg = Alg::parse(&k.algorithm).ok_or_else(|| {
+        format!(
+            "SystemDefaults.KeyConfig.Algorithm must be RS256, ES256 or EdDSA, not {:?}",
+            k.algorithm
+        )
+    })?;
     Ok(castellan_oidc::keys::KeyConfig {
         private_lifetime,
         public_lifetime,

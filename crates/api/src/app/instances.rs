@@ -63,20 +63,11 @@ fn not_found(id: &str) -> Error {
 /// A generated instance domain: `<name>-<6 random characters>.<external domain>`.
 pub fn generated_domain(name: &str, external: &str) -> String {
     const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
-    let label: String = name
-        .trim()
-        .to_lowercase()
-        .chars()
-        .map(|c| if c.is_whitespace() { '-' } else { c })
-        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
-        .take(40)
-        .collect();
-    let label = label.trim_matches('-');
+    let label = super::orgs::dns_label(name, 40, "instance");
     let suffix: String = castellan_domain::id::random_bytes::<6>()
         .iter()
         .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
         .collect();
-    let label = if label.is_empty() { "instance" } else { label };
     format!("{label}-{suffix}.{external}")
 }
 

@@ -70,20 +70,26 @@ pub fn load(c: &mut dyn Conn, instance: &str, id: &str) -> Result<OrgRow> {
 /// ZITADEL's, the result is one DNS label: no dots (an org named `a.b` must not get a
 /// subdomain of org `b`'s domain) and at most 63 characters.
 pub fn generated_domain(name: &str, external: &str) -> String {
+    format!("{}.{external}", dns_label(name, 63, "org"))
+}
+
+/// `name` as one DNS label of at most `max` characters: lower case, spaces as dashes, only
+/// ASCII letters, digits and dashes; `fallback` when nothing is left.
+pub fn dns_label(name: &str, max: usize, fallback: &str) -> String {
     let label: String = name
         .trim()
         .to_lowercase()
         .chars()
         .map(|c| if c.is_whitespace() { '-' } else { c })
         .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
-        .take(63)
+        .take(max)
         .collect();
     let label = label.trim_matches('-');
-    format!(
-        "{}.{}",
-        if label.is_empty() { "org" } else { label },
-        external
-    )
+    if label.is_empty() {
+        fallback.to_string()
+    } else {
+        label.to_string()
+    }
 }
 
 fn ensure_name_free(c: &mut dyn Conn, instance: &str, name: &str, domain: &str) -> Result<()> {

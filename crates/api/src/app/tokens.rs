@@ -291,25 +291,9 @@ fn pem(label: &str, der: &[u8]) -> String {
     out
 }
 
-/// Reads one DER TLV at `pos`: (tag, content start, content end).
-fn der_tlv(d: &[u8], pos: usize) -> Option<(u8, usize, usize)> {
-    let tag = *d.get(pos)?;
-    let first = *d.get(pos + 1)? as usize;
-    let (len, start) = if first < 0x80 {
-        (first, pos + 2)
-    } else {
-        let n = first & 0x7f;
-        let mut len = 0usize;
-        for i in 0..n {
-            len = (len << 8) | *d.get(pos + 2 + i)? as usize;
-        }
-        (len, pos + 2 + n)
-    };
-    (start + len <= d.len()).then_some((tag, start, start + len))
-}
-
 /// Extracts the PKCS#1 RSAPrivateKey from a PKCS#8 PrivateKeyInfo.
 fn pkcs8_to_pkcs1(p8: &[u8]) -> Option<Vec<u8>> {
+    use castellan_domain::jwt::der_tlv;
     let (_, seq_start, _) = der_tlv(p8, 0)?;
     let (_, _, ver_end) = der_tlv(p8, seq_start)?;
     let (_, _, alg_end) = der_tlv(p8, ver_end)?;
