@@ -18,6 +18,7 @@ pub mod metrics;
 pub mod notify;
 pub mod openapi;
 pub mod rest;
+pub mod signing_keys;
 pub mod state;
 pub mod system_auth;
 

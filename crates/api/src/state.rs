@@ -1,7 +1,7 @@
 //! Shared state of the API layer.
 
 use crate::metrics::Metrics;
-use castellan_domain::crypto::{Cipher, Masterkey, SMTP_PASSWORD};
+use castellan_domain::crypto::{Cipher, Masterkey, ACCESS_TOKEN, SMTP_PASSWORD};
 use castellan_domain::id::IdGenerator;
 use castellan_domain::password::HashParams;
 use castellan_store::Db;
@@ -38,6 +38,8 @@ pub struct ApiConfig {
     pub masterkey: Masterkey,
     /// Bound on a whole SMTP exchange (connect, TLS, auth, send).
     pub smtp_timeout: std::time::Duration,
+    /// Lifetimes and algorithm of token signing keys (`SystemDefaults.KeyConfig`).
+    pub key_config: crate::signing_keys::KeyConfig,
 }
 
 /// How the HTTP and DNS checks of organisation domain validation reach the domain.
@@ -84,6 +86,7 @@ impl Default for ApiConfig {
             smtp_timeout: std::time::Duration::from_secs(10),
             max_image_bytes: 5 << 20,
             max_font_bytes: 10 << 20,
+            key_config: crate::signing_keys::KeyConfig::default(),
         }
     }
 }
@@ -103,6 +106,10 @@ pub struct AppState {
     pub domain_check: crate::app::domain_check::DomainCheck,
     /// Seals SMTP passwords; `None` without a masterkey.
     smtp_cipher: Option<Cipher>,
+    /// Seals opaque access tokens; `None` without a masterkey.
+    access_token_cipher: Option<Cipher>,
+    /// Token signing keys of every instance this node has served.
+    pub keys: crate::signing_keys::KeyRing,
 }
 
 /// A small cache of user rows keyed by (instance, user id) and stamped with the data epoch.
@@ -138,8 +145,12 @@ impl AppState {
             .unwrap_or(2);
         let domain_check = crate::app::domain_check::DomainCheck::new(&cfg.domain_validation);
         let smtp_cipher = cfg.masterkey.cipher(SMTP_PASSWORD).ok();
+        let access_token_cipher = cfg.masterkey.cipher(ACCESS_TOKEN).ok();
+        let keys = crate::signing_keys::KeyRing::new(cfg.key_config);
         Arc::new(AppState {
             smtp_cipher,
+            access_token_cipher,
+            keys,
             cache: crate::authn::Cache::new(db.auth_epoch().clone()),
             db,
             ids: IdGenerator::new(node),
@@ -154,6 +165,13 @@ impl AppState {
     /// The cipher of SMTP passwords (an error when no masterkey is configured).
     pub fn smtp_cipher(&self) -> castellan_domain::Result<&Cipher> {
         self.smtp_cipher.as_ref().ok_or_else(|| {
+            castellan_domain::Error::internal("CRYPT-n0key", "no masterkey configured")
+        })
+    }
+
+    /// The cipher of opaque access tokens (an error when no masterkey is configured).
+    pub fn access_token_cipher(&self) -> castellan_domain::Result<&Cipher> {
+        self.access_token_cipher.as_ref().ok_or_else(|| {
             castellan_domain::Error::internal("CRYPT-n0key", "no masterkey configured")
         })
     }

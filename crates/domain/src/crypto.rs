@@ -17,6 +17,8 @@ use base64::Engine;
 pub const SMTP_PASSWORD: &str = "castellan/smtp-password";
 /// Purpose label of the private halves of token signing keys.
 pub const SIGNING_KEY: &str = "castellan/signing-key";
+/// Purpose label of opaque access tokens (their claims, sealed).
+pub const ACCESS_TOKEN: &str = "castellan/access-token";
 
 const VERSION: &str = "v1.";
 const SALT: &[u8] = b"castellan masterkey v1";

@@ -2,6 +2,7 @@
 //! permissions. Pure logic; no I/O.
 #![deny(clippy::unwrap_used)]
 
+pub mod access_token;
 pub mod assets;
 pub mod crypto;
 pub mod duration;

@@ -11,7 +11,7 @@ const MAX_AGE: &str = "max-age=300, must-revalidate";
 pub async fn keys(State(o): State<Oidc>, req: Request) -> Response {
     let host = castellan_api::gate::host(&o.st, req.headers(), req.uri());
     let keys = match castellan_api::authn::instance_by_host(&o.st.db, &o.st.cache, &host).await {
-        Ok(instance) => o.keys.get(&o.st, &instance).await,
+        Ok(instance) => o.st.keys.get(&o.st, &instance).await,
         Err(e) => Err(e),
     };
     match keys {

@@ -90,6 +90,7 @@ fn api_config(cfg: &Config, secure: bool) -> Result<ApiConfig, String> {
         max_font_bytes: cfg.assets.max_font_size,
         domain_validation: domain_validation(&cfg.domain_validation)?,
         masterkey: cfg.masterkey.clone(),
+        key_config: key_config(cfg)?,
         ..ApiConfig::default()
     })
 }
@@ -118,7 +119,7 @@ fn domain_validation(
 }
 
 /// Signing key lifetimes and algorithm; the keys must be published longer than they sign.
-fn key_config(cfg: &Config) -> Result<castellan_oidc::keys::KeyConfig, String> {
+fn key_config(cfg: &Config) -> Result<castellan_api::signing_keys::KeyConfig, String> {
     use castellan_domain::jwt::Alg;
     let k = &cfg.system_defaults.key_config;
     const YEAR: std::time::Duration = std::time::Duration::from_secs(366 * 24 * 3600);
@@ -138,7 +139,7 @@ fn key_config(cfg: &Config) -> Result<castellan_oidc::keys::KeyConfig, String> {
             k.algorithm
         )
     })?;
-    Ok(castellan_oidc::keys::KeyConfig {
+    Ok(castellan_api::signing_keys::KeyConfig {
         private_lifetime,
         public_lifetime,
         alg,
@@ -237,8 +238,7 @@ pub async fn start(opts: Options) -> Result<Running, String> {
         .await
         .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    let router = castellan_oidc::router(st.clone(), key_config(cfg)?)
-        .merge(castellan_api::router(st.clone()));
+    let router = castellan_oidc::router(st.clone()).merge(castellan_api::router(st.clone()));
     let (stop, stop_rx) = watch::channel(false);
     let task = tokio::spawn(serve::serve(listener, router, acceptor, stop_rx));
     tracing::info!(%addr, tls = tls_on, external = %st.origin(), "serving");

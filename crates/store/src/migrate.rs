@@ -19,6 +19,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (10, include_str!("schema/010_smtp.sql")),
     (11, include_str!("schema/011_assets.sql")),
     (12, include_str!("schema/012_signing_keys.sql")),
+    (13, include_str!("schema/013_oidc_runtime.sql")),
 ];
 
 fn render(sql: &str, d: Dialect) -> String {
@@ -113,3 +114,14 @@ pub const READ_MODELS: &[&str] = &[
 /// Tables of an instance that are not read models: their content (uploaded bytes) is not in
 /// the events, so a rebuild keeps them, but removing the instance removes them.
 pub const BLOB_TABLES: &[&str] = &["assets"];
+
+/// Runtime state of the OpenID provider and the login (sessions, authorization requests,
+/// refresh tokens, revocations, device grants): not derived from events, so a rebuild keeps
+/// them; removing the instance removes them.
+pub const RUNTIME_TABLES: &[&str] = &[
+    "login_sessions",
+    "oidc_auth_requests",
+    "oidc_refresh_tokens",
+    "oidc_revocations",
+    "oidc_device_authorizations",
+];

@@ -264,7 +264,10 @@ pub fn apply(c: &mut dyn Conn, e: &Event, p: &Payload) -> Result<()> {
         }
         InstanceRemoved { .. } => {
             // Everything of the instance goes; its events stay as the audit trail.
-            for table in crate::migrate::READ_MODELS.iter().chain(crate::migrate::BLOB_TABLES) {
+            for table in crate::migrate::READ_MODELS
+                .iter()
+                .chain(crate::migrate::BLOB_TABLES)
+                .chain(crate::migrate::RUNTIME_TABLES) {
                 let col = if *table == "instances" { "id" } else { "instance_id" };
                 c.exec(&format!("DELETE FROM {table} WHERE {col} = ?"), &params![i])?;
             }

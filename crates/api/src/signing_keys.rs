@@ -4,9 +4,9 @@
 //! a node reloads from the database when it meets a key id it does not know (another node made
 //! it) or when its cached set is due.
 
+use crate::error::R;
+use crate::state::St;
 use base64::Engine;
-use castellan_api::error::R;
-use castellan_api::state::St;
 use castellan_domain::crypto::SIGNING_KEY;
 use castellan_domain::events::{agg, Payload};
 use castellan_domain::id::now_micros;
