@@ -2,8 +2,10 @@
 //! authorization, token, introspection and userinfo endpoints build on them.
 #![deny(clippy::unwrap_used)]
 
+pub mod claims;
 pub mod error;
 pub mod jwks;
+pub mod settings;
 
 use axum::routing::get;
 use axum::Router;
