@@ -21,6 +21,7 @@ pub mod rest;
 pub mod signing_keys;
 pub mod state;
 pub mod system_auth;
+pub mod token_check;
 
 use axum::extract::{Path, Request, State};
 use axum::response::{IntoResponse, Response};
