@@ -110,6 +110,10 @@ pub struct AppState {
     access_token_cipher: Option<Cipher>,
     /// Token signing keys of every instance this node has served.
     pub keys: crate::signing_keys::KeyRing,
+    /// OIDC settings per instance (`app::oidc_settings::of_instance`).
+    pub oidc_settings: crate::app::oidc_settings::Cache,
+    /// Verdicts of `token_check::access_token_active` per token id.
+    pub token_checks: crate::token_check::Cache,
 }
 
 /// A small cache of user rows keyed by (instance, user id) and stamped with the data epoch.
@@ -151,6 +155,8 @@ impl AppState {
             smtp_cipher,
             access_token_cipher,
             keys,
+            oidc_settings: Default::default(),
+            token_checks: Default::default(),
             cache: crate::authn::Cache::new(db.auth_epoch().clone()),
             db,
             ids: IdGenerator::new(node),

@@ -387,6 +387,32 @@ impl Db {
         Ok(out)
     }
 
+    /// Runs `f` like [`Db::write`] for state outside the events that authentication depends on
+    /// (token revocations): once committed, authentication caches are dropped here and, through
+    /// `castellan_auth`, on the other PostgreSQL nodes.
+    pub async fn write_auth<T, F>(&self, key: &str, instance: &str, mut f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnMut(&mut dyn Conn) -> Result<T> + Send + 'static,
+    {
+        let inst = instance.to_string();
+        let out = self
+            .write(key, move |conn| {
+                let out = f(conn)?;
+                if conn.dialect() == Dialect::Postgres {
+                    conn.exec(
+                        "SELECT pg_notify('castellan_auth', ?)",
+                        &crate::params![&inst],
+                    )
+                    .map_err(|e: DbError| Error::from(e))?;
+                }
+                Ok(out)
+            })
+            .await?;
+        self.inner.auth_epoch.fetch_add(1, Ordering::SeqCst);
+        Ok(out)
+    }
+
     /// On PostgreSQL, listens for other nodes' commits: `castellan_auth` moves the auth
     /// epoch, `castellan_data` the data epoch (user caches). After a lost connection every
     /// cache is dropped, since notifications may have been missed.
