@@ -117,3 +117,100 @@ pub async fn revoke(st: &St, instance: &str, id: &str, expires_at: i64) -> R<()>
         .await?;
     Ok(())
 }
+
+fn invalid(detail: &'static str) -> crate::error::ApiErr {
+    crate::error::ApiErr(castellan_domain::Error::unauthenticated("OIDC-t0k3n").with(detail))
+}
+
+/// Reads a bearer value as one of `instance`'s access tokens: an opaque token sealed by this
+/// deployment for this instance, or a JWT signed with one of the instance's keys and issued by
+/// one of its origins. Checks the signature, the issuer and the expiry, not the revocation
+/// or the user (see [`access_token_active`]). UNAUTHENTICATED for anything else.
+pub async fn read_access_token(st: &St, instance: &str, token: &str) -> R<AccessToken> {
+    use castellan_domain::access_token::{looks_like_jwt, OPAQUE_PREFIX};
+    let now = castellan_domain::id::now_micros() / 1_000_000;
+    let t = if token.starts_with(OPAQUE_PREFIX) {
+        AccessToken::open(token, st.access_token_cipher()?)
+            .ok_or_else(|| invalid("the access token is not one of ours"))?
+    } else if looks_like_jwt(token) {
+        let jwt = castellan_domain::jwt::Jwt::parse(token)?;
+        let kid = jwt.header.get("kid").and_then(|v| v.as_str()).unwrap_or("");
+        let key = st
+            .keys
+            .verifying_key(st, instance, kid)
+            .await?
+            .ok_or_else(|| invalid("the token is not signed with a key of this instance"))?;
+        jwt.verify(&key)?;
+        jwt.check_times(now, 0, None)?;
+        let iss = jwt.claim("iss").unwrap_or("");
+        let iss_host = iss
+            .split_once("://")
+            .map_or("", |(_, rest)| rest.split('/').next().unwrap_or(""));
+        let by_iss = if iss_host.is_empty() {
+            None
+        } else {
+            crate::authn::instance_by_host(&st.db, &st.cache, iss_host)
+                .await
+                .ok()
+        };
+        if by_iss.as_deref() != Some(instance) {
+            return Err(invalid("the token was not issued by this instance"));
+        }
+        from_jwt(instance, &jwt.claims).ok_or_else(|| invalid("the token lacks claims"))?
+    } else {
+        return Err(invalid("not an access token"));
+    };
+    if t.instance_id != instance {
+        return Err(invalid("the token belongs to another instance"));
+    }
+    if t.exp <= now {
+        return Err(crate::error::ApiErr(castellan_domain::Error::new(
+            castellan_domain::Kind::Unauthenticated,
+            "OIDC-3xp1r",
+            "Errors.Token.Expired",
+        )));
+    }
+    Ok(t)
+}
+
+/// The access token a JWT access token carries (`jti`, `sub`, `client_id`, `aud`, `scope`,
+/// `iat`, `exp`, and when present `sid`, `auth_time`, `amr`, `act` and our grant id `gid`).
+pub fn from_jwt(instance: &str, c: &serde_json::Value) -> Option<AccessToken> {
+    let s = |n: &str| c.get(n).and_then(|v| v.as_str()).map(str::to_string);
+    let n = |n: &str| c.get(n).and_then(|v| v.as_f64()).map(|f| f as i64);
+    let audience = match c.get("aud")? {
+        serde_json::Value::String(a) => vec![a.clone()],
+        serde_json::Value::Array(v) => v
+            .iter()
+            .filter_map(|a| a.as_str().map(str::to_string))
+            .collect(),
+        _ => return None,
+    };
+    Some(AccessToken {
+        id: s("jti")?,
+        instance_id: instance.to_string(),
+        subject: s("sub")?,
+        client_id: s("client_id").or_else(|| s("azp")).unwrap_or_default(),
+        audience,
+        scopes: s("scope")
+            .unwrap_or_default()
+            .split_whitespace()
+            .map(str::to_string)
+            .collect(),
+        iat: n("iat").unwrap_or(0),
+        exp: n("exp")?,
+        auth_time: n("auth_time"),
+        amr: c
+            .get("amr")
+            .and_then(|v| v.as_array())
+            .map(|v| {
+                v.iter()
+                    .filter_map(|a| a.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        grant_id: s("gid"),
+        session_id: s("sid"),
+        act: c.get("act").cloned(),
+    })
+}
