@@ -4,6 +4,7 @@
 
 pub mod apps;
 pub mod assets;
+pub mod claims_data;
 pub mod domain_check;
 pub mod events;
 pub mod export;
