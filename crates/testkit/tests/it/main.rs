@@ -8,6 +8,7 @@ mod authz_matrix;
 mod export_import;
 mod instance;
 mod label_assets;
+mod oidc_claims;
 mod oidc_keys;
 mod ops;
 mod org_domain_validation;
