@@ -123,11 +123,7 @@ fn unauthenticated(id: &'static str, key: &'static str) -> ApiErr {
 
 /// Resolves the bearer token in an `Authorization` header value to a principal: a PAT, or an
 /// OIDC access token (opaque or JWT) of this instance carrying the ZITADEL audience.
-pub async fn authenticate(
-    st: &St,
-    instance_id: &str,
-    header: Option<&str>,
-) -> R<Arc<Principal>> {
+pub async fn authenticate(st: &St, instance_id: &str, header: Option<&str>) -> R<Arc<Principal>> {
     let cache = &st.cache;
     let header = header.ok_or_else(|| unauthenticated("AUTH-7fs1e", "Errors.Token.Missing"))?;
     let token = header

@@ -32,7 +32,11 @@ pub async fn access_token_active(st: &St, t: &AccessToken) -> R<bool> {
     let epoch = st.db.auth_epoch().load(Ordering::SeqCst);
     let key = (t.instance_id.clone(), t.id.clone());
     {
-        let m = st.token_checks.map.read().unwrap_or_else(|e| e.into_inner());
+        let m = st
+            .token_checks
+            .map
+            .read()
+            .unwrap_or_else(|e| e.into_inner());
         if let Some((e, ok)) = m.get(&key) {
             if *e == epoch {
                 return Ok(*ok);
@@ -60,12 +64,11 @@ fn still_valid(c: &mut dyn Conn, t: &AccessToken) -> castellan_domain::Result<bo
     let marks = vec!["?"; ids.len()].join(", ");
     let mut p: Vec<Value> = vec![inst.into()];
     p.extend(ids.iter().map(|i| Value::from(*i)));
-    if c
-        .one(
-            &format!("SELECT 1 FROM oidc_revocations WHERE instance_id = ? AND id IN ({marks})"),
-            &p,
-        )?
-        .is_some()
+    if c.one(
+        &format!("SELECT 1 FROM oidc_revocations WHERE instance_id = ? AND id IN ({marks})"),
+        &p,
+    )?
+    .is_some()
     {
         return Ok(false);
     }

@@ -125,7 +125,11 @@ mod tests {
         s.access_token_lifetime = Duration::from_secs(60);
         s.refresh_token_expiration = Duration::from_secs(10);
         let e = s.validate().expect_err("abs < idle");
-        assert!(e.text().contains("refresh_token_expiration"), "{}", e.text());
+        assert!(
+            e.text().contains("refresh_token_expiration"),
+            "{}",
+            e.text()
+        );
         s.refresh_token_expiration = MAX_LIFETIME + Duration::from_secs(1);
         assert!(s.validate().is_err());
         let e = OidcSettings::from(&OidcSettings::default().to_event());

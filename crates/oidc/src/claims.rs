@@ -188,8 +188,8 @@ fn roles(
         Target::AccessToken => c.access_token_role_assertion,
     };
     // Asked for explicitly: in an ID token only where the profile claims go too.
-    let requested = (!keys.is_empty() || all_projects)
-        && (target != Target::IdToken || profile_here);
+    let requested =
+        (!keys.is_empty() || all_projects) && (target != Target::IdToken || profile_here);
     if !asserted && !requested {
         return;
     }
@@ -199,7 +199,10 @@ fn roles(
     }
     if all_projects {
         for s in scopes {
-            if let Some(p) = s.strip_prefix(AUD_PREFIX).and_then(|p| p.strip_suffix(":aud")) {
+            if let Some(p) = s
+                .strip_prefix(AUD_PREFIX)
+                .and_then(|p| p.strip_suffix(":aud"))
+            {
                 if p != "zitadel" && !audience.contains(&p) {
                     audience.push(p);
                 }

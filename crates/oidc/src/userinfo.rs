@@ -18,13 +18,16 @@ const MAX_FORM: usize = 16 * 1024;
 pub async fn userinfo(State(o): State<Oidc>, req: Request) -> Response {
     let st = &o.st;
     let host = castellan_api::gate::host(st, req.headers(), req.uri());
-    let instance =
-        match castellan_api::authn::instance_by_host(&st.db, &st.cache, &host).await {
-            Ok(i) => i,
-            Err(e) => return crate::error::json(e),
-        };
+    let instance = match castellan_api::authn::instance_by_host(&st.db, &st.cache, &host).await {
+        Ok(i) => i,
+        Err(e) => return crate::error::json(e),
+    };
     let Some(token) = bearer(req).await else {
-        return bearer_error(StatusCode::UNAUTHORIZED, "invalid_request", "no access token");
+        return bearer_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_request",
+            "no access token",
+        );
     };
     let t = match castellan_api::token_check::read_access_token(st, &instance, &token).await {
         Ok(t) => t,
@@ -55,7 +58,11 @@ pub async fn userinfo(State(o): State<Oidc>, req: Request) -> Response {
         );
     }
     let project_id = match claims_data::client(st, &instance, &t.client_id).await {
-        Ok(c) => c.as_ref().as_ref().map(|c| c.project_id.clone()).unwrap_or_default(),
+        Ok(c) => c
+            .as_ref()
+            .as_ref()
+            .map(|c| c.project_id.clone())
+            .unwrap_or_default(),
         Err(e) => return crate::error::json(e),
     };
     let client = ClientCtx {
@@ -66,7 +73,14 @@ pub async fn userinfo(State(o): State<Oidc>, req: Request) -> Response {
     let prefix = castellan_api::assets::url_prefix(st, &host);
     let claims = castellan_api::assets::with_prefix(
         prefix,
-        user_claims(st, &instance, &t.subject, &t.scopes, &client, Target::Userinfo),
+        user_claims(
+            st,
+            &instance,
+            &t.subject,
+            &t.scopes,
+            &client,
+            Target::Userinfo,
+        ),
     )
     .await;
     match claims {
@@ -120,7 +134,9 @@ pub fn form_value(body: &[u8], name: &str) -> Option<String> {
     body.split(|b| *b == b'&').find_map(|pair| {
         let mut it = pair.splitn(2, |b| *b == b'=');
         let k = decode(it.next()?)?;
-        (k == name).then(|| decode(it.next().unwrap_or(b""))).flatten()
+        (k == name)
+            .then(|| decode(it.next().unwrap_or(b"")))
+            .flatten()
     })
 }
 

@@ -60,10 +60,17 @@ fn cached<V: Clone>(
     epoch: u64,
 ) -> Option<V> {
     let m = m.read().unwrap_or_else(|e| e.into_inner());
-    m.get(k).filter(|(e, _)| *e == epoch).map(|(_, v)| v.clone())
+    m.get(k)
+        .filter(|(e, _)| *e == epoch)
+        .map(|(_, v)| v.clone())
 }
 
-fn store<V>(m: &RwLock<HashMap<(String, String), (u64, V)>>, k: (String, String), epoch: u64, v: V) {
+fn store<V>(
+    m: &RwLock<HashMap<(String, String), (u64, V)>>,
+    k: (String, String),
+    epoch: u64,
+    v: V,
+) {
     let mut m = m.write().unwrap_or_else(|e| e.into_inner());
     if m.len() >= 50_000 {
         m.clear();
@@ -146,7 +153,11 @@ pub async fn client(st: &St, instance: &str, client_id: &str) -> R<Arc<Option<Cl
         }
     }
     let (inst, cid) = key.clone();
-    let c = Arc::new(st.db.read_point(move |c| load_client(c, &inst, &cid)).await?);
+    let c = Arc::new(
+        st.db
+            .read_point(move |c| load_client(c, &inst, &cid))
+            .await?,
+    );
     if cache {
         store(&st.claims_data.clients, key, epoch, c.clone());
     }

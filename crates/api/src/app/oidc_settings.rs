@@ -97,10 +97,7 @@ async fn write(st: &St, ctx: &Ctx, s: OidcSettings, adding: bool) -> R<ObjectDet
                     ))
                 }
                 Some((c, ..)) if c == s => {
-                    return Err(Error::precondition(
-                        "OIDC-n0chg",
-                        "Errors.NoChangesFound",
-                    ))
+                    return Err(Error::precondition("OIDC-n0chg", "Errors.NoChangesFound"))
                 }
                 Some(_) => Payload::OidcSettingsChanged(s.to_event()),
                 None => Payload::OidcSettingsAdded(s.to_event()),
@@ -121,7 +118,11 @@ pub struct Cache {
 pub async fn of_instance(st: &St, instance: &str) -> R<OidcSettings> {
     let epoch = st.db.auth_epoch().load(Ordering::SeqCst);
     {
-        let m = st.oidc_settings.map.read().unwrap_or_else(|e| e.into_inner());
+        let m = st
+            .oidc_settings
+            .map
+            .read()
+            .unwrap_or_else(|e| e.into_inner());
         if let Some((e, s)) = m.get(instance) {
             if *e == epoch {
                 return Ok(*s);

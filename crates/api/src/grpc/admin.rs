@@ -292,7 +292,10 @@ impl AdminService for Svc {
             [
                 ("access_token_lifetime", r.access_token_lifetime),
                 ("id_token_lifetime", r.id_token_lifetime),
-                ("refresh_token_idle_expiration", r.refresh_token_idle_expiration),
+                (
+                    "refresh_token_idle_expiration",
+                    r.refresh_token_idle_expiration,
+                ),
                 ("refresh_token_expiration", r.refresh_token_expiration),
             ],
             r.flat_roles_claim,
@@ -312,7 +315,10 @@ impl AdminService for Svc {
             [
                 ("access_token_lifetime", r.access_token_lifetime),
                 ("id_token_lifetime", r.id_token_lifetime),
-                ("refresh_token_idle_expiration", r.refresh_token_idle_expiration),
+                (
+                    "refresh_token_idle_expiration",
+                    r.refresh_token_idle_expiration,
+                ),
                 ("refresh_token_expiration", r.refresh_token_expiration),
             ],
             r.flat_roles_claim,

@@ -5,7 +5,6 @@
 
 use super::*;
 
-
 /// GET userinfo with a bearer token: status, body, `WWW-Authenticate`.
 pub async fn userinfo(s: &TestServer, token: Option<&str>) -> (u16, Value, String) {
     let mut req = s.http.get(s.url("/oidc/v1/userinfo"));
@@ -21,7 +20,11 @@ pub async fn userinfo(s: &TestServer, token: Option<&str>) -> (u16, Value, Strin
         .unwrap_or_default()
         .to_string();
     let text = r.text().await.expect("body");
-    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)), www)
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        www,
+    )
 }
 
 /// Userinfo claims, asserting a 200.
@@ -38,7 +41,10 @@ async fn opaque(s: &TestServer, user: &str, client: &str, scopes: &[&str]) -> St
 }
 
 fn id(v: &Value, field: &str) -> String {
-    v[field].as_str().unwrap_or_else(|| panic!("{field} in {v}")).to_string()
+    v[field]
+        .as_str()
+        .unwrap_or_else(|| panic!("{field} in {v}"))
+        .to_string()
 }
 
 async fn primary_domain(s: &TestServer, org: &str) -> String {
@@ -62,7 +68,14 @@ async fn scene(s: &TestServer) -> Scene {
     let owner = new_org(s, "Claims Owner").await;
     let partner = new_org(s, "Claims Partner").await;
     let project = id(
-        &ok(in_org(s, &owner, "POST", "/management/v1/projects", Some(json!({"name": "Shop"}))).await),
+        &ok(in_org(
+            s,
+            &owner,
+            "POST",
+            "/management/v1/projects",
+            Some(json!({"name": "Shop"})),
+        )
+        .await),
         "id",
     );
     ok(in_org(
@@ -173,7 +186,13 @@ both!(userinfo_claims_by_scope, |s: TestServer| async move {
     // Standard claims.
     let c = claims(
         &s,
-        &opaque(&s, u, &sc.client, &["openid", "profile", "email", "phone", "address"]).await,
+        &opaque(
+            &s,
+            u,
+            &sc.client,
+            &["openid", "profile", "email", "phone", "address"],
+        )
+        .await,
     )
     .await;
     assert_eq!(c["name"], "Alice A.");
@@ -184,23 +203,39 @@ both!(userinfo_claims_by_scope, |s: TestServer| async move {
     assert_eq!(c["locale"], "de");
     // The preferred login name: the user name, as the domain policy does not add the domain.
     assert_eq!(c["preferred_username"], "alice");
-    assert!(c["updated_at"].as_i64().is_some_and(|t| t > 1_600_000_000), "{c}");
+    assert!(
+        c["updated_at"].as_i64().is_some_and(|t| t > 1_600_000_000),
+        "{c}"
+    );
     assert_eq!(c["email"], "alice@example.com");
     assert_eq!(c["email_verified"], true);
     assert_eq!(c["phone_number"], "+41711234567");
     assert_eq!(c["phone_number_verified"], false);
-    assert!(c.get("address").is_none() && c.get("picture").is_none(), "{c}");
+    assert!(
+        c.get("address").is_none() && c.get("picture").is_none(),
+        "{c}"
+    );
     assert!(c.get(super::oidc_claims::ROLES).is_none(), "{c}");
 
     // One requested role: only that key, from both organisations.
     let c = claims(
         &s,
-        &opaque(&s, u, &sc.client, &["openid", "urn:zitadel:iam:org:project:role:reader"]).await,
+        &opaque(
+            &s,
+            u,
+            &sc.client,
+            &["openid", "urn:zitadel:iam:org:project:role:reader"],
+        )
+        .await,
     )
     .await;
-    let reader = json!({"reader": {(&sc.owner): sc.owner_domain, (&sc.partner): sc.partner_domain}});
+    let reader =
+        json!({"reader": {(&sc.owner): sc.owner_domain, (&sc.partner): sc.partner_domain}});
     assert_eq!(c[ROLES], reader, "{c}");
-    assert_eq!(c[format!("urn:zitadel:iam:org:project:{}:roles", sc.project)], reader);
+    assert_eq!(
+        c[format!("urn:zitadel:iam:org:project:{}:roles", sc.project)],
+        reader
+    );
     assert!(c.get("roles").is_none(), "no flat roles by default: {c}");
 
     // Every role of the audience projects, then only those granted by the partner.
@@ -220,7 +255,11 @@ both!(userinfo_claims_by_scope, |s: TestServer| async move {
         &opaque(&s, u, &sc.client, &[all[0], all[1], &only_partner]).await,
     )
     .await;
-    assert_eq!(c[ROLES], json!({"reader": {(&sc.partner): sc.partner_domain}}), "{c}");
+    assert_eq!(
+        c[ROLES],
+        json!({"reader": {(&sc.partner): sc.partner_domain}}),
+        "{c}"
+    );
 
     // Resource owner, metadata (base64 values), requested primary domain.
     let c = claims(
@@ -283,7 +322,9 @@ both!(userinfo_claims_by_scope, |s: TestServer| async move {
     assert_eq!(c["roles"], json!(["admin", "reader"]), "{c}");
 
     // The same as a JWT, and as the form field of a POST.
-    let t = s.access_token(u, &sc.client, &[&sc.client], &["openid", "email"]).await;
+    let t = s
+        .access_token(u, &sc.client, &[&sc.client], &["openid", "email"])
+        .await;
     let c = claims(&s, &s.sign_jwt(&t).await).await;
     assert_eq!(c["email"], "alice@example.com");
     let r = s
@@ -315,7 +356,10 @@ both!(userinfo_machine_claims, |s: TestServer| async move {
             .is_some_and(|p| p.starts_with("robot")),
         "{c}"
     );
-    assert!(c.get("email").is_none() && c.get("given_name").is_none(), "{c}");
+    assert!(
+        c.get("email").is_none() && c.get("given_name").is_none(),
+        "{c}"
+    );
 });
 
 pub const ROLES: &str = "urn:zitadel:iam:org:project:roles";
@@ -336,17 +380,23 @@ both!(userinfo_refuses_bad_tokens, |s: TestServer| async move {
     invalid(userinfo(&s, Some("v1.garbage")).await);
 
     // Expired.
-    let mut t = s.access_token(u, &sc.client, &[&sc.client], &["openid"]).await;
+    let mut t = s
+        .access_token(u, &sc.client, &[&sc.client], &["openid"])
+        .await;
     t.exp = t.iat - 10;
     invalid(userinfo(&s, Some(&s.seal(&t))).await);
 
     // Sealed for another instance.
-    let mut t = s.access_token(u, &sc.client, &[&sc.client], &["openid"]).await;
+    let mut t = s
+        .access_token(u, &sc.client, &[&sc.client], &["openid"])
+        .await;
     t.instance_id = "another-instance".into();
     invalid(userinfo(&s, Some(&s.seal(&t))).await);
 
     // A JWT whose signature does not match.
-    let t = s.access_token(u, &sc.client, &[&sc.client], &["openid"]).await;
+    let t = s
+        .access_token(u, &sc.client, &[&sc.client], &["openid"])
+        .await;
     let jwt = s.sign_jwt(&t).await;
     assert_eq!(claims(&s, &jwt).await["sub"], json!(u));
     let (head, _) = jwt.rsplit_once('.').expect("jws");
@@ -368,7 +418,9 @@ both!(userinfo_refuses_bad_tokens, |s: TestServer| async move {
     assert!(www.contains("insufficient_scope"), "{www}");
 
     // Revoked by token id, and by grant id.
-    let t = s.access_token(u, &sc.client, &[&sc.client], &["openid"]).await;
+    let t = s
+        .access_token(u, &sc.client, &[&sc.client], &["openid"])
+        .await;
     let tok = s.seal(&t);
     claims(&s, &tok).await;
     let st = s.state();
@@ -376,7 +428,9 @@ both!(userinfo_refuses_bad_tokens, |s: TestServer| async move {
         .await
         .expect("revoke");
     invalid(userinfo(&s, Some(&tok)).await);
-    let mut t = s.access_token(u, &sc.client, &[&sc.client], &["openid"]).await;
+    let mut t = s
+        .access_token(u, &sc.client, &[&sc.client], &["openid"])
+        .await;
     t.grant_id = Some("grant-1".into());
     let opaque_tok = s.seal(&t);
     // A token of another grant (the JWT form carries no grant id).
@@ -392,9 +446,23 @@ both!(userinfo_refuses_bad_tokens, |s: TestServer| async move {
     // The user deactivated: its tokens stop working; reactivated: they work again.
     let tok = opaque(&s, u, &sc.client, &["openid"]).await;
     claims(&s, &tok).await;
-    ok(in_org(&s, &sc.owner, "POST", &format!("/management/v1/users/{u}/_deactivate"), Some(json!({}))).await);
+    ok(in_org(
+        &s,
+        &sc.owner,
+        "POST",
+        &format!("/management/v1/users/{u}/_deactivate"),
+        Some(json!({})),
+    )
+    .await);
     invalid(userinfo(&s, Some(&tok)).await);
-    ok(in_org(&s, &sc.owner, "POST", &format!("/management/v1/users/{u}/_reactivate"), Some(json!({}))).await);
+    ok(in_org(
+        &s,
+        &sc.owner,
+        "POST",
+        &format!("/management/v1/users/{u}/_reactivate"),
+        Some(json!({})),
+    )
+    .await);
     claims(&s, &tok).await;
 
     // The app deactivated.
@@ -413,7 +481,10 @@ both!(userinfo_refuses_bad_tokens, |s: TestServer| async move {
         &s,
         &sc.owner,
         "POST",
-        &format!("/management/v1/projects/{}/apps/{app_id}/_deactivate", sc.project),
+        &format!(
+            "/management/v1/projects/{}/apps/{app_id}/_deactivate",
+            sc.project
+        ),
         Some(json!({})),
     )
     .await);
