@@ -47,30 +47,24 @@ pub struct ClientData {
     pub id_token_userinfo_assertion: bool,
 }
 
+/// Entries keyed by (instance, id), stamped with the data epoch.
+type EpochMap<V> = RwLock<HashMap<(String, String), (u64, V)>>;
+
 /// The caches of this module.
 #[derive(Default)]
 pub struct Cache {
-    users: RwLock<HashMap<(String, String), (u64, Arc<UserData>)>>,
-    clients: RwLock<HashMap<(String, String), (u64, Arc<Option<ClientData>>)>>,
+    users: EpochMap<Arc<UserData>>,
+    clients: EpochMap<Arc<Option<ClientData>>>,
 }
 
-fn cached<V: Clone>(
-    m: &RwLock<HashMap<(String, String), (u64, V)>>,
-    k: &(String, String),
-    epoch: u64,
-) -> Option<V> {
+fn cached<V: Clone>(m: &EpochMap<V>, k: &(String, String), epoch: u64) -> Option<V> {
     let m = m.read().unwrap_or_else(|e| e.into_inner());
     m.get(k)
         .filter(|(e, _)| *e == epoch)
         .map(|(_, v)| v.clone())
 }
 
-fn store<V>(
-    m: &RwLock<HashMap<(String, String), (u64, V)>>,
-    k: (String, String),
-    epoch: u64,
-    v: V,
-) {
+fn store<V>(m: &EpochMap<V>, k: (String, String), epoch: u64, v: V) {
     let mut m = m.write().unwrap_or_else(|e| e.into_inner());
     if m.len() >= 50_000 {
         m.clear();
