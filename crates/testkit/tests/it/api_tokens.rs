@@ -68,6 +68,15 @@ both!(oidc_tokens_at_the_apis, |s: TestServer| async move {
         );
     }
 
+    // GetIAM names the audience an API client must ask for.
+    let iam = ok(s.admin("GET", "/management/v1/iam", None).await);
+    assert_eq!(iam["iamProjectId"], json!(inst), "{iam}");
+    let org = ok(s.admin("GET", "/auth/v1/users/me", None).await)["user"]["details"]
+        ["resourceOwner"]
+        .clone();
+    assert_eq!(iam["defaultOrgId"], org, "{iam}");
+    assert_eq!(iam["globalOrgId"], org, "{iam}");
+
     // Without the ZITADEL audience: refused by the APIs, fine for userinfo.
     let t = s
         .access_token(&admin, "admin-sa", &["admin-sa"], &["openid"])
