@@ -160,7 +160,8 @@ impl Db {
     }
 
     /// The data epoch: bumped after every commit of this node's writers (before the committing
-    /// callers are answered) and, on PostgreSQL, when another node commits a user change.
+    /// callers are answered) and, on PostgreSQL, when another node commits a change of a read
+    /// model (any event but a signing key's).
     /// Caches of read models key their entries with it.
     pub fn data_epoch(&self) -> u64 {
         self.inner.data_epoch.load(Ordering::SeqCst)

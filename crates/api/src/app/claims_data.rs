@@ -1,14 +1,14 @@
 //! What the provider's user claims are made of, read from the read models: the user with its
 //! organisation, metadata and user grants, and the client app with its project's flags.
-//! Kept in memory under the data epoch on SQLite (one node: the epoch is exact); read on every
-//! call on PostgreSQL, where other nodes' grant changes do not move this node's data epoch.
+//! Kept in memory under the data epoch, which every commit moves, on this node at once and on
+//! the other PostgreSQL nodes through `castellan_data`.
 
 use crate::app::users::{self, UserRow};
 use crate::error::R;
 use crate::state::St;
 use castellan_domain::Result;
 use castellan_store::projection::{app_kind, user_grant_state};
-use castellan_store::{params, Conn, Dialect};
+use castellan_store::{params, Conn};
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
@@ -75,19 +75,14 @@ fn store<V>(m: &EpochMap<V>, k: (String, String), epoch: u64, v: V) {
 /// The user `user_id` of `instance` with organisation, metadata and grants; NOT_FOUND when
 /// it does not exist.
 pub async fn user(st: &St, instance: &str, user_id: &str) -> R<Arc<UserData>> {
-    let cache = st.db.dialect() == Dialect::Sqlite;
     let epoch = st.db.data_epoch();
     let key = (instance.to_string(), user_id.to_string());
-    if cache {
-        if let Some(u) = cached(&st.claims_data.users, &key, epoch) {
-            return Ok(u);
-        }
+    if let Some(u) = cached(&st.claims_data.users, &key, epoch) {
+        return Ok(u);
     }
     let (inst, uid) = key.clone();
     let u = Arc::new(st.db.read_point(move |c| load_user(c, &inst, &uid)).await?);
-    if cache {
-        store(&st.claims_data.users, key, epoch, u.clone());
-    }
+    store(&st.claims_data.users, key, epoch, u.clone());
     Ok(u)
 }
 
@@ -138,13 +133,10 @@ fn load_user(c: &mut dyn Conn, inst: &str, id: &str) -> Result<UserData> {
 /// The app with client id `client_id` and its project's flags; `None` for client ids that are
 /// no app's (machine users' own grants).
 pub async fn client(st: &St, instance: &str, client_id: &str) -> R<Arc<Option<ClientData>>> {
-    let cache = st.db.dialect() == Dialect::Sqlite;
     let epoch = st.db.data_epoch();
     let key = (instance.to_string(), client_id.to_string());
-    if cache {
-        if let Some(c) = cached(&st.claims_data.clients, &key, epoch) {
-            return Ok(c);
-        }
+    if let Some(c) = cached(&st.claims_data.clients, &key, epoch) {
+        return Ok(c);
     }
     let (inst, cid) = key.clone();
     let c = Arc::new(
@@ -152,9 +144,7 @@ pub async fn client(st: &St, instance: &str, client_id: &str) -> R<Arc<Option<Cl
             .read_point(move |c| load_client(c, &inst, &cid))
             .await?,
     );
-    if cache {
-        store(&st.claims_data.clients, key, epoch, c.clone());
-    }
+    store(&st.claims_data.clients, key, epoch, c.clone());
     Ok(c)
 }
 

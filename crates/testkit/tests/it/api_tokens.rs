@@ -211,3 +211,93 @@ both!(
         );
     }
 );
+
+/// Polls `f` until it holds (notifications between nodes take milliseconds).
+async fn eventually<F, Fut>(what: &str, mut f: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..100 {
+        if f().await {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("{what}");
+}
+
+/// Two nodes on one PostgreSQL: a grant changed on one node shows in the other's userinfo
+/// (its claims cache follows), and a token revoked on one is refused by the other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oidc_tokens_across_nodes() {
+    use castellan_testkit::{temp_dir, test_config};
+    let Some(a) = TestServer::start(Backend::Postgres).await else {
+        return;
+    };
+    let cfg = test_config(&a.db_url, &a.dir);
+    let b = TestServer::launch(Backend::Postgres, cfg, temp_dir("nodeb"), false).await;
+    let client = console_app(&a).await;
+    let project = ok(a
+        .admin("POST", "/management/v1/projects/_search", Some(json!({})))
+        .await)["result"][0]["id"]
+        .as_str()
+        .expect("project")
+        .to_string();
+    ok(a.admin(
+        "POST",
+        &format!("/management/v1/projects/{project}/roles/_bulk"),
+        Some(json!({"roles": [{"key": "reader", "displayName": "R"}, {"key": "writer", "displayName": "W"}]})),
+    )
+    .await);
+    let (m, _) = machine(&a, None, "worker").await;
+    let g = ok(a
+        .admin(
+            "POST",
+            &format!("/management/v1/users/{m}/grants"),
+            Some(json!({"projectId": project, "roleKeys": ["reader"]})),
+        )
+        .await)["userGrantId"]
+        .as_str()
+        .expect("grant")
+        .to_string();
+    let t = a
+        .access_token(
+            &m,
+            &client,
+            &[&client],
+            &["openid", "urn:zitadel:iam:org:projects:roles"],
+        )
+        .await;
+    let tok = a.seal(&t);
+    let roles = |v: &Value| {
+        let mut k: Vec<String> = v["urn:zitadel:iam:org:project:roles"]
+            .as_object()
+            .map(|o| o.keys().cloned().collect())
+            .unwrap_or_default();
+        k.sort();
+        k
+    };
+    let (status, v, _) = userinfo(&b, Some(&tok)).await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(roles(&v), ["reader"]);
+    ok(a.admin(
+        "PUT",
+        &format!("/management/v1/users/{m}/grants/{g}"),
+        Some(json!({"roleKeys": ["reader", "writer"]})),
+    )
+    .await);
+    eventually("node B still shows the old roles", || async {
+        roles(&userinfo(&b, Some(&tok)).await.1) == ["reader", "writer"]
+    })
+    .await;
+    castellan_api::token_check::revoke(a.state(), &t.instance_id, &t.id, t.exp * 1_000_000)
+        .await
+        .expect("revoke");
+    eventually("node B still accepts a token revoked on node A", || async {
+        userinfo(&b, Some(&tok)).await.0 == 401
+    })
+    .await;
+    b.stop().await;
+    a.stop().await;
+}
