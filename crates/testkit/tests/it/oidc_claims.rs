@@ -490,3 +490,144 @@ both!(userinfo_refuses_bad_tokens, |s: TestServer| async move {
     .await);
     invalid(userinfo(&s, Some(&tok)).await);
 });
+
+both!(
+    claims_for_tokens_and_project_checks,
+    |s: TestServer| async move {
+        use castellan_oidc::claims::{project_access, user_claims, ClientCtx, Target};
+        let sc = scene(&s).await;
+        let (st, inst) = (s.state(), s.instance_id().await);
+        let scopes: Vec<String> = [
+            "openid",
+            "profile",
+            "email",
+            "urn:zitadel:iam:org:project:role:admin",
+        ]
+        .iter()
+        .map(|x| x.to_string())
+        .collect();
+        let ctx = |with_access_token| ClientCtx {
+            client_id: sc.client.clone(),
+            project_id: sc.project.clone(),
+            with_access_token,
+        };
+        let claims = |target, with_at| {
+            let c = ctx(with_at);
+            let scopes = scopes.clone();
+            let (inst, user) = (inst.clone(), sc.user.clone());
+            async move {
+                user_claims(st, &inst, &user, &scopes, &c, target)
+                    .await
+                    .expect("claims")
+            }
+        };
+        // An ID token alone carries the profile and the requested roles.
+        let c = claims(Target::IdToken, false).await;
+        assert_eq!(c["email"], "alice@example.com");
+        assert_eq!(
+            c[ROLES],
+            json!({"admin": {(&sc.owner): sc.owner_domain}}),
+            "{c:?}"
+        );
+        // Issued with an access token: neither (OIDC core 5.4), the client asks userinfo.
+        let c = claims(Target::IdToken, true).await;
+        assert!(c.get("email").is_none() && c.get(ROLES).is_none(), "{c:?}");
+        assert_eq!(c["sub"], json!(sc.user));
+        // A JWT access token carries no profile claims.
+        let c = claims(Target::AccessToken, true).await;
+        assert!(c.get("email").is_none() && c.get("name").is_none(), "{c:?}");
+
+        // The app asserts roles and userinfo claims in ID tokens.
+        let app_id = ok(in_org(
+            &s,
+            &sc.owner,
+            "POST",
+            &format!("/management/v1/projects/{}/apps/_search", sc.project),
+            Some(json!({})),
+        )
+        .await)["result"][0]["id"]
+            .as_str()
+            .expect("app id")
+            .to_string();
+        ok(in_org(
+            &s,
+            &sc.owner,
+            "PUT",
+            &format!(
+                "/management/v1/projects/{}/apps/{app_id}/oidc_config",
+                sc.project
+            ),
+            Some(json!({
+                "redirectUris": ["http://localhost/cb"],
+                "responseTypes": ["OIDC_RESPONSE_TYPE_CODE"],
+                "grantTypes": ["OIDC_GRANT_TYPE_AUTHORIZATION_CODE"],
+                "appType": "OIDC_APP_TYPE_WEB",
+                "authMethodType": "OIDC_AUTH_METHOD_TYPE_BASIC",
+                "devMode": true,
+                "idTokenRoleAssertion": true,
+                "idTokenUserinfoAssertion": true,
+                "accessTokenRoleAssertion": true
+            })),
+        )
+        .await);
+        let c = claims(Target::IdToken, true).await;
+        assert_eq!(c["email"], "alice@example.com", "{c:?}");
+        assert_eq!(
+            c[ROLES],
+            json!({"admin": {(&sc.owner): sc.owner_domain}}),
+            "{c:?}"
+        );
+        let c = claims(Target::AccessToken, true).await;
+        assert_eq!(
+            c[ROLES],
+            json!({"admin": {(&sc.owner): sc.owner_domain}}),
+            "{c:?}"
+        );
+
+        // Project checks: without them anyone may get tokens.
+        let (stranger, _) = machine(&s, None, "stranger").await;
+        let (inst2, project) = (inst.clone(), sc.project.clone());
+        let check = |u: String| {
+            let (inst, project) = (inst2.clone(), project.clone());
+            async move {
+                project_access(st, &inst, &u, &project)
+                    .await
+                    .expect("check")
+            }
+        };
+        assert_eq!(check(stranger.clone()).await, Ok(()));
+        ok(in_org(
+            &s,
+            &sc.owner,
+            "PUT",
+            &format!("/management/v1/projects/{}", sc.project),
+            Some(json!({"name": "Shop", "projectRoleCheck": true})),
+        )
+        .await);
+        assert_eq!(check(sc.user.clone()).await, Ok(()));
+        assert!(check(stranger.clone()).await.is_err());
+        ok(in_org(
+            &s,
+            &sc.owner,
+            "PUT",
+            &format!("/management/v1/projects/{}", sc.project),
+            Some(json!({"name": "Shop", "hasProjectCheck": true})),
+        )
+        .await);
+        // The stranger's org (the default org) neither owns nor was granted the project.
+        assert!(check(stranger).await.is_err());
+        assert_eq!(check(sc.user.clone()).await, Ok(()));
+        let partner_user = ok(in_org(
+            &s,
+            &sc.partner,
+            "POST",
+            "/management/v1/users/machine",
+            Some(json!({"userName": "partner-bot", "name": "P"})),
+        )
+        .await)["userId"]
+            .as_str()
+            .expect("userId")
+            .to_string();
+        assert_eq!(check(partner_user).await, Ok(()), "a granted org's user");
+    }
+);
