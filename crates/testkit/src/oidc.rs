@@ -63,6 +63,11 @@ impl TestServer {
     /// The JWT form of `t`, signed with the instance's current key, issued by the instance's
     /// origin.
     pub async fn sign_jwt(&self, t: &AccessToken) -> String {
+        self.sign_jwt_as(t, &self.origin()).await
+    }
+
+    /// The JWT form of `t`, signed with the key of `t`'s instance, issued by `iss`.
+    pub async fn sign_jwt_as(&self, t: &AccessToken, iss: &str) -> String {
         let st = self.state();
         let keys = st
             .keys
@@ -70,7 +75,7 @@ impl TestServer {
             .await
             .unwrap_or_else(|e| panic!("{:?}", e.0));
         let mut claims = json!({
-            "iss": self.origin(),
+            "iss": iss,
             "sub": t.subject,
             "aud": t.audience,
             "exp": t.exp,

@@ -301,3 +301,108 @@ async fn oidc_tokens_across_nodes() {
     b.stop().await;
     a.stop().await;
 }
+
+/// Tokens of instance B are refused at instance A, and the other way round, though one
+/// deployment (one masterkey) issued them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oidc_tokens_stay_in_their_instance() {
+    use castellan_testkit::system::SystemUser;
+    let sys = SystemUser::new("sys");
+    let Some(s) = TestServer::start_with(Backend::Sqlite, |c| sys.configure(c, &[])).await else {
+        return;
+    };
+    let created = ok(s
+        .call(
+            "POST",
+            "/system/v1/instances/_create",
+            Some(json!({
+                "instanceName": "Second",
+                "firstOrgName": "Second org",
+                "machine": {"userName": "boss-sa", "name": "Boss", "personalAccessToken": {}}
+            })),
+            Some(&sys.token(&s.origin())),
+            None,
+        )
+        .await);
+    let b_inst = created["instanceId"]
+        .as_str()
+        .expect("instanceId")
+        .to_string();
+    let b_pat = created["pat"].as_str().expect("pat").to_string();
+    let b_host = ok(s
+        .call(
+            "GET",
+            &format!("/system/v1/instances/{b_inst}"),
+            None,
+            Some(&sys.token(&s.origin())),
+            None,
+        )
+        .await)["instance"]["domains"]
+        .as_array()
+        .expect("domains")
+        .iter()
+        .find_map(|d| d["domain"].as_str().map(str::to_string))
+        .expect("domain");
+    let b_me = ok(s
+        .call_host(
+            &b_host,
+            "GET",
+            "/auth/v1/users/me",
+            None,
+            Some(&b_pat),
+            None,
+        )
+        .await);
+    let b_user = b_me["user"]["id"].as_str().expect("id").to_string();
+    let iam = ok(s
+        .call_host(
+            &b_host,
+            "GET",
+            "/management/v1/iam",
+            None,
+            Some(&b_pat),
+            None,
+        )
+        .await);
+    assert_eq!(iam["iamProjectId"], json!(b_inst));
+
+    let mut t = s
+        .access_token(&b_user, "boss-sa", &[&b_inst], &["openid", ZITADEL_AUD])
+        .await;
+    t.instance_id = b_inst.clone();
+    let opaque = s.seal(&t);
+    let jwt = s
+        .sign_jwt_as(&t, &format!("http://{b_host}:{}", s.port))
+        .await;
+    for tok in [&opaque, &jwt] {
+        // At B: accepted.
+        ok(
+            s.call_host(&b_host, "GET", "/auth/v1/users/me", None, Some(tok), None)
+                .await,
+        );
+        // At A: refused, at the APIs and at userinfo.
+        let r = s
+            .call("GET", "/auth/v1/users/me", None, Some(tok), None)
+            .await;
+        assert_eq!(r.0, 401, "{}", r.1);
+        let (status, v, _) = userinfo(&s, Some(tok)).await;
+        assert_eq!(status, 401, "{v}");
+    }
+    // A JWT of B claiming A as issuer is refused at A (signed with B's key) and at B (issuer).
+    let forged = s.sign_jwt_as(&t, &s.origin()).await;
+    let r = s
+        .call("GET", "/auth/v1/users/me", None, Some(&forged), None)
+        .await;
+    assert_eq!(r.0, 401, "{}", r.1);
+    let r = s
+        .call_host(
+            &b_host,
+            "GET",
+            "/auth/v1/users/me",
+            None,
+            Some(&forged),
+            None,
+        )
+        .await;
+    assert_eq!(r.0, 401, "{}", r.1);
+}
