@@ -3,10 +3,13 @@
 //! LISTEN/NOTIFY, on another node changed users, tokens, members or domains).
 //!
 //! Accepted tokens: personal access tokens of machine users (opaque, ≥ 256 random bits,
-//! stored as SHA-256). OIDC access tokens plug in at `authenticate` when the provider lands.
+//! stored as SHA-256) and the provider's access tokens (sealed opaque `v1.` or JWT) with the
+//! ZITADEL audience (the instance id, scope `urn:zitadel:iam:org:project:id:zitadel:aud`).
+//! Both are cached by the token's SHA-256 under the auth epoch, which revocations move too.
 
 use crate::ctx::Principal;
 use crate::error::{ApiErr, R};
+use crate::state::St;
 use castellan_domain::{Error, Kind};
 use castellan_store::{params, Db};
 use std::collections::HashMap;
@@ -118,19 +121,16 @@ fn unauthenticated(id: &'static str, key: &'static str) -> ApiErr {
     ApiErr(Error::new(Kind::Unauthenticated, id, key))
 }
 
-/// Resolves the bearer token in an `Authorization` header value to a principal.
-pub async fn authenticate(
-    db: &Db,
-    cache: &Cache,
-    instance_id: &str,
-    header: Option<&str>,
-) -> R<Arc<Principal>> {
+/// Resolves the bearer token in an `Authorization` header value to a principal: a PAT, or an
+/// OIDC access token (opaque or JWT) of this instance carrying the ZITADEL audience.
+pub async fn authenticate(st: &St, instance_id: &str, header: Option<&str>) -> R<Arc<Principal>> {
+    let cache = &st.cache;
     let header = header.ok_or_else(|| unauthenticated("AUTH-7fs1e", "Errors.Token.Missing"))?;
     let token = header
         .strip_prefix("Bearer ")
         .or_else(|| header.strip_prefix("bearer "))
         .map(str::trim)
-        .filter(|t| !t.is_empty() && t.len() <= 4096)
+        .filter(|t| !t.is_empty() && t.len() <= 8192)
         .ok_or_else(|| unauthenticated("AUTH-Ss4rf", "Errors.Token.Invalid"))?;
     let hash = hash_secret(token);
     let key = format!("{instance_id}/{hash}");
@@ -142,10 +142,16 @@ pub async fn authenticate(
         }
         return Err(unauthenticated("AUTH-3xp1r", "Errors.Token.Expired"));
     }
-    let inst = instance_id.to_string();
-    let p = db
-        .read_point(move |c| load_principal(c, &inst, &hash))
-        .await?;
+    let oidc = token.starts_with(castellan_domain::access_token::OPAQUE_PREFIX)
+        || castellan_domain::access_token::looks_like_jwt(token);
+    let p = if oidc {
+        oidc_principal(st, instance_id, token).await?
+    } else {
+        let inst = instance_id.to_string();
+        st.db
+            .read_point(move |c| load_principal(c, &inst, &hash))
+            .await?
+    };
     let p = Arc::new(p.ok_or_else(|| unauthenticated("AUTH-k3Y0n", "Errors.Token.Invalid"))?);
     Cache::put(&cache.tokens, key, p.clone(), epoch);
     if p.expires <= now {
@@ -154,13 +160,37 @@ pub async fn authenticate(
     Ok(p)
 }
 
+/// The principal of an OIDC access token; `None` when it is revoked or its user, org or app
+/// is no longer active.
+async fn oidc_principal(st: &St, instance_id: &str, token: &str) -> R<Option<Principal>> {
+    let t = crate::token_check::read_access_token(st, instance_id, token).await?;
+    if !t.audience.iter().any(|a| a == instance_id) {
+        return Err(ApiErr(
+            Error::new(Kind::Unauthenticated, "AUTH-4ud01", "Errors.Token.Invalid").with(
+                "the token lacks the ZITADEL audience (scope urn:zitadel:iam:org:project:id:zitadel:aud)",
+            ),
+        ));
+    }
+    if !crate::token_check::access_token_active(st, &t).await? {
+        return Ok(None);
+    }
+    let (inst, user, expires) = (
+        instance_id.to_string(),
+        t.subject.clone(),
+        t.exp.saturating_mul(1_000_000),
+    );
+    Ok(st
+        .db
+        .read_point(move |c| load_user(c, &inst, &user, expires))
+        .await?)
+}
+
 /// Loads the principal of a token hash: only active users of active organisations.
 fn load_principal(
     c: &mut dyn castellan_store::Conn,
     instance_id: &str,
     hash: &str,
 ) -> castellan_domain::Result<Option<Principal>> {
-    use castellan_store::projection::{org_state, user_state};
     let Some(r) = c.one(
         "SELECT p.user_id, p.expiration, u.org_id, u.state, u.login_name, u.display_name, u.machine_name, o.state \
          FROM pats p JOIN users u ON u.instance_id = p.instance_id AND u.id = p.user_id \
@@ -171,6 +201,38 @@ fn load_principal(
     else {
         return Ok(None);
     };
+    principal_of(c, instance_id, &r, r.int(1)?)
+}
+
+/// Loads the principal of a user (an OIDC access token's subject) whose token expires at
+/// `expires` (µs): only active users of active organisations.
+fn load_user(
+    c: &mut dyn castellan_store::Conn,
+    instance_id: &str,
+    user_id: &str,
+    expires: i64,
+) -> castellan_domain::Result<Option<Principal>> {
+    let Some(r) = c.one(
+        "SELECT u.id, 0, u.org_id, u.state, u.login_name, u.display_name, u.machine_name, o.state \
+         FROM users u JOIN orgs o ON o.instance_id = u.instance_id AND o.id = u.org_id \
+         WHERE u.id = ? AND u.instance_id = ?",
+        &params![user_id, instance_id],
+    )?
+    else {
+        return Ok(None);
+    };
+    principal_of(c, instance_id, &r, expires)
+}
+
+/// The principal of a row (user id, _, org id, user state, login name, display name, machine
+/// name, org state) with the user's memberships.
+fn principal_of(
+    c: &mut dyn castellan_store::Conn,
+    instance_id: &str,
+    r: &castellan_store::Row,
+    expires: i64,
+) -> castellan_domain::Result<Option<Principal>> {
+    use castellan_store::projection::{org_state, user_state};
     if r.int(3)? != user_state::ACTIVE || r.int(7)? != org_state::ACTIVE {
         return Ok(None);
     }
@@ -193,7 +255,7 @@ fn load_principal(
         project_roles: HashMap::new(),
         grant_roles: HashMap::new(),
         system_roles: Vec::new(),
-        expires: r.int(1)?,
+        expires,
     };
     for m in c.query(
         "SELECT level, object_id, roles, owner FROM members WHERE instance_id = ? AND user_id = ?",

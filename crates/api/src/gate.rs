@@ -116,7 +116,7 @@ pub async fn resolve(st: &St, headers: &HeaderMap, uri: &http::Uri, request_id: 
         .get(http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
     let instance_id = authn::instance_by_host(&st.db, &st.cache, &host(st, headers, uri)).await?;
-    let p = authn::authenticate(&st.db, &st.cache, &instance_id, auth).await?;
+    let p = authn::authenticate(st, &instance_id, auth).await?;
     let org_header = headers
         .get("x-zitadel-orgid")
         .and_then(|v| v.to_str().ok())

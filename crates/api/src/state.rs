@@ -110,6 +110,12 @@ pub struct AppState {
     access_token_cipher: Option<Cipher>,
     /// Token signing keys of every instance this node has served.
     pub keys: crate::signing_keys::KeyRing,
+    /// OIDC settings per instance (`app::oidc_settings::of_instance`).
+    pub oidc_settings: crate::app::oidc_settings::Cache,
+    /// Verdicts of `token_check::access_token_active` per token id.
+    pub token_checks: crate::token_check::Cache,
+    /// Users and clients as the provider's claims need them.
+    pub claims_data: crate::app::claims_data::Cache,
 }
 
 /// A small cache of user rows keyed by (instance, user id) and stamped with the data epoch.
@@ -151,6 +157,9 @@ impl AppState {
             smtp_cipher,
             access_token_cipher,
             keys,
+            oidc_settings: Default::default(),
+            token_checks: Default::default(),
+            claims_data: Default::default(),
             cache: crate::authn::Cache::new(db.auth_epoch().clone()),
             db,
             ids: IdGenerator::new(node),

@@ -75,6 +75,10 @@ pub enum Payload {
     SecretGeneratorAdded(SecretGenerator),
     #[serde(rename = "instance.secret.generator.changed")]
     SecretGeneratorChanged(SecretGenerator),
+    #[serde(rename = "instance.oidc.settings.added")]
+    OidcSettingsAdded(InstanceOidcSettings),
+    #[serde(rename = "instance.oidc.settings.changed")]
+    OidcSettingsChanged(InstanceOidcSettings),
 
     #[serde(rename = "org.added")]
     OrgAdded { name: String },
@@ -540,6 +544,19 @@ pub struct SecretGenerator {
     pub include_symbols: bool,
 }
 
+/// The instance's OIDC settings (`oidc_settings::OidcSettings`), lifetimes in seconds.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct InstanceOidcSettings {
+    pub access_token_lifetime_secs: u64,
+    pub id_token_lifetime_secs: u64,
+    pub refresh_token_idle_expiration_secs: u64,
+    pub refresh_token_expiration_secs: u64,
+    #[serde(default)]
+    pub flat_roles_claim: bool,
+    #[serde(default)]
+    pub token_exchange_enabled: bool,
+}
+
 /// The profile part of a human user.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Profile {
@@ -708,7 +725,8 @@ impl Payload {
     }
 
     /// Whether this event changes who may call the APIs with which rights (users, tokens,
-    /// members, organisations, projects that hold memberships), so that authentication caches must be dropped.
+    /// members, organisations, projects that hold memberships, apps that hold tokens, the OIDC
+    /// settings), so that authentication caches must be dropped.
     pub fn affects_auth(&self) -> bool {
         use Payload::*;
         matches!(
@@ -723,6 +741,13 @@ impl Payload {
                 | ProjectMemberChanged { .. }
                 | ProjectMemberRemoved { .. }
                 | ProjectRemoved { .. }
+                | ProjectDeactivated {}
+                | ProjectReactivated {}
+                | AppDeactivated { .. }
+                | AppReactivated { .. }
+                | AppRemoved { .. }
+                | OidcSettingsAdded(_)
+                | OidcSettingsChanged(_)
                 | ProjectGrantMemberAdded { .. }
                 | ProjectGrantMemberChanged { .. }
                 | ProjectGrantMemberRemoved { .. }
@@ -777,6 +802,8 @@ pub const EVENT_TYPES: &[&str] = &[
     "instance.smtp.config.removed",
     "instance.secret.generator.added",
     "instance.secret.generator.changed",
+    "instance.oidc.settings.added",
+    "instance.oidc.settings.changed",
     "org.added",
     "org.changed",
     "org.deactivated",
@@ -1019,6 +1046,8 @@ mod tests {
             Payload::SmtpConfigRemoved { id: "s".into() },
             Payload::SecretGeneratorAdded(SecretGenerator::default()),
             Payload::SecretGeneratorChanged(SecretGenerator::default()),
+            Payload::OidcSettingsAdded(InstanceOidcSettings::default()),
+            Payload::OidcSettingsChanged(InstanceOidcSettings::default()),
         ] {
             let (t, v) = p.split();
             assert_eq!(Payload::join(&t, &v).expect("join"), p);

@@ -13,6 +13,7 @@ pub mod id;
 pub mod jws;
 pub mod jwt;
 pub mod oidc_app;
+pub mod oidc_settings;
 pub mod password;
 pub mod policy;
 pub mod roles;

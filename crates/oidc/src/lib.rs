@@ -6,6 +6,7 @@ pub mod claims;
 pub mod error;
 pub mod jwks;
 pub mod settings;
+pub mod userinfo;
 
 use axum::routing::get;
 use axum::Router;
@@ -22,5 +23,9 @@ pub fn router(st: St) -> Router {
     let o = Oidc { st };
     Router::new()
         .route("/oauth/v2/keys", get(jwks::keys))
+        .route(
+            "/oidc/v1/userinfo",
+            get(userinfo::userinfo).post(userinfo::userinfo),
+        )
         .with_state(o)
 }

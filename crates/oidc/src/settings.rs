@@ -1,34 +1,13 @@
-//! The instance's OIDC settings (admin API `GetOIDCSettings` / `UpdateOIDCSettings`): token
-//! lifetimes. Until an instance stores its own, ZITADEL's defaults apply.
+//! The instance's OIDC settings (admin API `GetOIDCSettings` / `AddOIDCSettings` /
+//! `UpdateOIDCSettings`): token lifetimes and Castellan's extensions (`flat_roles_claim`,
+//! `token_exchange_enabled`). Until an instance stores its own, ZITADEL's defaults apply.
 
 use castellan_api::error::R;
 use castellan_api::state::St;
-use std::time::Duration;
 
-/// Lifetimes of what the provider issues.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct OidcSettings {
-    pub access_token_lifetime: Duration,
-    pub id_token_lifetime: Duration,
-    /// A refresh token unused this long expires.
-    pub refresh_token_idle_expiration: Duration,
-    /// A refresh-token family ends this long after the login, used or not.
-    pub refresh_token_expiration: Duration,
-}
+pub use castellan_domain::oidc_settings::OidcSettings;
 
-impl Default for OidcSettings {
-    /// ZITADEL's defaults: 12 h, 12 h, 30 days idle, 90 days absolute.
-    fn default() -> Self {
-        OidcSettings {
-            access_token_lifetime: Duration::from_secs(12 * 3600),
-            id_token_lifetime: Duration::from_secs(12 * 3600),
-            refresh_token_idle_expiration: Duration::from_secs(720 * 3600),
-            refresh_token_expiration: Duration::from_secs(2160 * 3600),
-        }
-    }
-}
-
-/// The settings of `instance`.
-pub async fn of_instance(_st: &St, _instance: &str) -> R<OidcSettings> {
-    Ok(OidcSettings::default())
+/// The settings of `instance`, from memory while nothing affecting them was committed.
+pub async fn of_instance(st: &St, instance: &str) -> R<OidcSettings> {
+    castellan_api::app::oidc_settings::of_instance(st, instance).await
 }

@@ -160,7 +160,8 @@ impl Db {
     }
 
     /// The data epoch: bumped after every commit of this node's writers (before the committing
-    /// callers are answered) and, on PostgreSQL, when another node commits a user change.
+    /// callers are answered) and, on PostgreSQL, when another node commits a change of a read
+    /// model (any event but a signing key's).
     /// Caches of read models key their entries with it.
     pub fn data_epoch(&self) -> u64 {
         self.inner.data_epoch.load(Ordering::SeqCst)
@@ -384,6 +385,32 @@ impl Db {
         if touched {
             self.inner.auth_epoch.fetch_add(1, Ordering::SeqCst);
         }
+        Ok(out)
+    }
+
+    /// Runs `f` like [`Db::write`] for state outside the events that authentication depends on
+    /// (token revocations): once committed, authentication caches are dropped here and, through
+    /// `castellan_auth`, on the other PostgreSQL nodes.
+    pub async fn write_auth<T, F>(&self, key: &str, instance: &str, mut f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnMut(&mut dyn Conn) -> Result<T> + Send + 'static,
+    {
+        let inst = instance.to_string();
+        let out = self
+            .write(key, move |conn| {
+                let out = f(conn)?;
+                if conn.dialect() == Dialect::Postgres {
+                    conn.exec(
+                        "SELECT pg_notify('castellan_auth', ?)",
+                        &crate::params![&inst],
+                    )
+                    .map_err(|e: DbError| Error::from(e))?;
+                }
+                Ok(out)
+            })
+            .await?;
+        self.inner.auth_epoch.fetch_add(1, Ordering::SeqCst);
         Ok(out)
     }
 

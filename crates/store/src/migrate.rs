@@ -20,6 +20,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (11, include_str!("schema/011_assets.sql")),
     (12, include_str!("schema/012_signing_keys.sql")),
     (13, include_str!("schema/013_oidc_runtime.sql")),
+    (16, include_str!("schema/016_oidc_settings.sql")),
 ];
 
 fn render(sql: &str, d: Dialect) -> String {
@@ -108,6 +109,7 @@ pub const READ_MODELS: &[&str] = &[
     "app_keys",
     "smtp_configs",
     "secret_generators",
+    "oidc_settings",
     "signing_keys",
 ];
 

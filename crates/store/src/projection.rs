@@ -347,6 +347,16 @@ pub fn apply(c: &mut dyn Conn, e: &Event, p: &Payload) -> Result<()> {
                 &params![i, g.generator_type as i64, g.length as i64, g.expiry_secs, g.include_lower_letters, g.include_upper_letters, g.include_digits, g.include_symbols, t, t, s],
             )?;
         }
+        OidcSettingsAdded(o) | OidcSettingsChanged(o) => {
+            let secs = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+            c.exec(
+                "INSERT INTO oidc_settings (instance_id, access_token_lifetime, id_token_lifetime, refresh_token_idle_expiration, refresh_token_expiration, flat_roles_claim, token_exchange_enabled, created_at, changed_at, seq) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (instance_id) DO UPDATE SET access_token_lifetime = excluded.access_token_lifetime, id_token_lifetime = excluded.id_token_lifetime, \
+                 refresh_token_idle_expiration = excluded.refresh_token_idle_expiration, refresh_token_expiration = excluded.refresh_token_expiration, \
+                 flat_roles_claim = excluded.flat_roles_claim, token_exchange_enabled = excluded.token_exchange_enabled, changed_at = excluded.changed_at, seq = excluded.seq",
+                &params![i, secs(o.access_token_lifetime_secs), secs(o.id_token_lifetime_secs), secs(o.refresh_token_idle_expiration_secs), secs(o.refresh_token_expiration_secs), o.flat_roles_claim, o.token_exchange_enabled, t, t, s],
+            )?;
+        }
 
         OrgAdded { name } => {
             c.exec(

@@ -123,7 +123,9 @@ impl<'a> Tx<'a> {
                         .map_err(|e: DbError| Error::from(e))?;
                     self.notified.0 = true;
                 }
-                if aggregate_type == castellan_domain::events::agg::USER && !self.notified.1 {
+                // Other nodes' read-model caches (users, claims) follow every change but
+                // signing keys'.
+                if aggregate_type != castellan_domain::events::agg::KEY_PAIR && !self.notified.1 {
                     self.conn
                         .exec("SELECT pg_notify('castellan_data', ?)", &params![&inst])
                         .map_err(|e: DbError| Error::from(e))?;

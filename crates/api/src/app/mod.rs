@@ -4,6 +4,7 @@
 
 pub mod apps;
 pub mod assets;
+pub mod claims_data;
 pub mod domain_check;
 pub mod events;
 pub mod export;
@@ -16,6 +17,7 @@ pub mod label;
 pub mod me;
 pub mod members;
 pub mod metadata;
+pub mod oidc_settings;
 pub mod org_domain_validation;
 pub mod orgs;
 pub mod policies;

@@ -5,7 +5,9 @@ use crate::app::events::EventFilter;
 use crate::app::members::Scope;
 use crate::app::policies as pol;
 use crate::app::users::{required, NewHuman};
-use crate::app::{events, instance, label, members, orgs, secret_generators, setup, smtp};
+use crate::app::{
+    events, instance, label, members, oidc_settings, orgs, secret_generators, setup, smtp,
+};
 use crate::convert::{list_details, micros};
 use crate::grpc::policies as conv;
 use castellan_domain::assets::LabelSlot;
@@ -20,7 +22,7 @@ use castellan_proto::zitadel::settings::v1::{
     email_provider, secret_generator_query, EmailProvider, EmailProviderSmtp, SmtpConfig,
 };
 use castellan_proto::zitadel::v1::LocalizedMessage;
-use tonic::Request;
+use tonic::{Request, Status};
 
 // ExportData / ImportData.
 use crate::app::{export, import};
@@ -268,6 +270,62 @@ impl AdminService for Svc {
         };
         ok(UpdateSecretGeneratorResponse {
             details: Some(secret_generators::update(&self.st, &ctx, r.generator_type, cfg).await?),
+        })
+    }
+
+    async fn get_oidc_settings(
+        &self,
+        req: Request<GetOidcSettingsRequest>,
+    ) -> Res<GetOidcSettingsResponse> {
+        let (ctx, _) = split(req)?;
+        ok(GetOidcSettingsResponse {
+            settings: Some(oidc_settings::get(&self.st, &ctx).await?),
+        })
+    }
+
+    async fn add_oidc_settings(
+        &self,
+        req: Request<AddOidcSettingsRequest>,
+    ) -> Res<AddOidcSettingsResponse> {
+        let (ctx, r) = split(req)?;
+        let s = oidc_settings_of(
+            [
+                ("access_token_lifetime", r.access_token_lifetime),
+                ("id_token_lifetime", r.id_token_lifetime),
+                (
+                    "refresh_token_idle_expiration",
+                    r.refresh_token_idle_expiration,
+                ),
+                ("refresh_token_expiration", r.refresh_token_expiration),
+            ],
+            r.flat_roles_claim,
+            r.token_exchange_enabled,
+        )?;
+        ok(AddOidcSettingsResponse {
+            details: Some(oidc_settings::add(&self.st, &ctx, s).await?),
+        })
+    }
+
+    async fn update_oidc_settings(
+        &self,
+        req: Request<UpdateOidcSettingsRequest>,
+    ) -> Res<UpdateOidcSettingsResponse> {
+        let (ctx, r) = split(req)?;
+        let s = oidc_settings_of(
+            [
+                ("access_token_lifetime", r.access_token_lifetime),
+                ("id_token_lifetime", r.id_token_lifetime),
+                (
+                    "refresh_token_idle_expiration",
+                    r.refresh_token_idle_expiration,
+                ),
+                ("refresh_token_expiration", r.refresh_token_expiration),
+            ],
+            r.flat_roles_claim,
+            r.token_exchange_enabled,
+        )?;
+        ok(UpdateOidcSettingsResponse {
+            details: Some(oidc_settings::update(&self.st, &ctx, s).await?),
         })
     }
 
@@ -1148,4 +1206,27 @@ impl AdminService for Svc {
             details: Some(pol::set_default(&self.st, &ctx, s).await?),
         })
     }
+}
+
+/// The settings of an Add/Update request: four durations (a missing one is zero, which
+/// validation refuses naming the field) and the extensions.
+fn oidc_settings_of(
+    d: [(&str, Option<prost_types::Duration>); 4],
+    flat_roles_claim: bool,
+    token_exchange_enabled: bool,
+) -> Result<castellan_domain::oidc_settings::OidcSettings, Status> {
+    let mut out = [std::time::Duration::ZERO; 4];
+    for (slot, (name, v)) in out.iter_mut().zip(d) {
+        let v = v.unwrap_or_default();
+        *slot = castellan_domain::oidc_settings::duration_of(name, v.seconds, v.nanos)
+            .map_err(|e| Status::from(ApiErr(e)))?;
+    }
+    Ok(castellan_domain::oidc_settings::OidcSettings {
+        access_token_lifetime: out[0],
+        id_token_lifetime: out[1],
+        refresh_token_idle_expiration: out[2],
+        refresh_token_expiration: out[3],
+        flat_roles_claim,
+        token_exchange_enabled,
+    })
 }

@@ -88,6 +88,16 @@ impl ManagementService for Svc {
 
     // ---- organisations ----
 
+    async fn get_iam(&self, req: Request<GetIamRequest>) -> Res<GetIamResponse> {
+        let (ctx, _) = split(req)?;
+        let o = orgs::default_org(&self.st, &ctx).await?;
+        ok(GetIamResponse {
+            global_org_id: o.id.clone(),
+            iam_project_id: ctx.instance_id.clone(),
+            default_org_id: o.id,
+        })
+    }
+
     async fn get_my_org(&self, req: Request<GetMyOrgRequest>) -> Res<GetMyOrgResponse> {
         let (ctx, _) = split(req)?;
         let o = orgs::get(&self.st, &ctx.instance_id, &ctx.org_id).await?;

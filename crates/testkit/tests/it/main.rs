@@ -2,13 +2,16 @@
 //! to it over real sockets, on SQLite and on PostgreSQL. One binary, to keep link times low.
 
 mod admin;
+mod api_tokens;
 mod apps;
 mod auth_self;
 mod authz_matrix;
 mod export_import;
 mod instance;
 mod label_assets;
+mod oidc_claims;
 mod oidc_keys;
+mod oidc_settings;
 mod ops;
 mod org_domain_validation;
 mod org_domains;
