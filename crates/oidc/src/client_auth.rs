@@ -18,6 +18,7 @@ use http::HeaderMap;
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
 
 /// `client_assertion_type` of `private_key_jwt`.
 pub const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
@@ -113,7 +114,12 @@ pub struct Machine {
 struct Stamped<T> {
     value: T,
     stamp: (u64, u64),
+    /// Other PostgreSQL nodes move the data epoch only for user changes: entries are also
+    /// read again after [`MAX_AGE`], so an app changed on another node is seen soon.
+    loaded: Instant,
 }
+
+const MAX_AGE: Duration = Duration::from_secs(60);
 
 type Map<T> = RwLock<HashMap<(String, String), Stamped<Option<Arc<T>>>>>;
 
@@ -139,7 +145,7 @@ fn stamp(st: &St) -> (u64, u64) {
 fn cached<T>(map: &Map<T>, key: &(String, String), now: (u64, u64)) -> Option<Option<Arc<T>>> {
     let m = map.read().unwrap_or_else(|e| e.into_inner());
     m.get(key)
-        .filter(|e| e.stamp == now)
+        .filter(|e| e.stamp == now && e.loaded.elapsed() < MAX_AGE)
         .map(|e| e.value.clone())
 }
 
@@ -148,7 +154,14 @@ fn store<T>(map: &Map<T>, key: (String, String), value: Option<Arc<T>>, now: (u6
     if m.len() >= MAX_ENTRIES {
         m.clear();
     }
-    m.insert(key, Stamped { value, stamp: now });
+    m.insert(
+        key,
+        Stamped {
+            value,
+            stamp: now,
+            loaded: Instant::now(),
+        },
+    );
 }
 
 fn parse_keys(rows: Vec<castellan_store::Row>) -> Result<HashMap<String, Key>> {

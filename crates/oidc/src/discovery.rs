@@ -92,7 +92,6 @@ pub async fn configuration(State(o): State<Oidc>, req: Request) -> Response {
         "claims_parameter_supported": false,
         "ui_locales_supported": ["en"],
         "backchannel_logout_supported": true,
-        "backchannel_logout_session_supported": true,
     });
     (
         [

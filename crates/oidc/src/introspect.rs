@@ -26,6 +26,11 @@ pub async fn introspect(State(o): State<Oidc>, req: Request) -> Response {
 async fn run(o: &Oidc, req: Request) -> OResult<Response> {
     let (c, headers, form) = crate::token::read(o, req).await?;
     let p = client_auth::presented(&headers, &form)?;
+    if p.method == client_auth::Method::None {
+        return Err(crate::oauth_error::OAuthError::invalid_client(
+            "introspection needs client authentication",
+        ));
+    }
     let app = client_auth::app(&o.st, &o.clients, &c, &p, "/oauth/v2/introspect").await?;
     let token = form.require("token")?;
     let Some(t) = crate::mint::read_access_token(&o.st, &c.instance, token).await? else {

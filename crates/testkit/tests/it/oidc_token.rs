@@ -804,6 +804,28 @@ both!(
         let (_, code) = insert_code(&s, with_pkce()).await;
         let b = redeem(code, Some(verifier.clone())).await.ok().clone();
         assert!(b["id_token"].is_string());
+        // A public client cannot introspect (no authentication), but may revoke its token.
+        let at = b["access_token"].as_str().expect("at").to_string();
+        post_form(
+            &s,
+            None,
+            "/oauth/v2/introspect",
+            None,
+            &[("token", &at), ("client_id", &spa)],
+        )
+        .await
+        .err(401, "invalid_client");
+        let r = post_form(
+            &s,
+            None,
+            "/oauth/v2/revoke",
+            None,
+            &[("token", &at), ("client_id", &spa)],
+        )
+        .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let rows = super::smtp::raw(&s.db_url, "SELECT id FROM oidc_revocations").await;
+        assert_eq!(rows.len(), 1, "{rows:?}");
         // A public client without PKCE gets nothing.
         let (_, code) = insert_code(&s, CodeRequest::new(&spa, &user, "openid")).await;
         redeem(code, None).await.err(400, "invalid_grant");
