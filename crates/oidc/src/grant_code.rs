@@ -165,6 +165,12 @@ pub async fn run(o: &Oidc, c: &Call, headers: &HeaderMap, form: &Form) -> OResul
         scopes,
     };
     let at = mint::access_token(&o.st, &g, &s).await?;
+    // The user deactivated or the session ended since the login: no tokens.
+    if !castellan_api::token_check::access_token_active(&o.st, &at.claims).await?
+        || crate::introspect::revoked(&o.st, &at.claims).await?
+    {
+        return Err(OAuthError::invalid_grant("the grant is no longer valid"));
+    }
     let id_token = if g.scopes.iter().any(|s| s == scopes::OPENID) {
         let x = IdExtras {
             nonce: Some(&r.nonce),

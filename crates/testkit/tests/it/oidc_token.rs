@@ -1005,3 +1005,61 @@ both!(
             .err(400, "invalid_grant");
     }
 );
+
+both!(grant_types_are_the_apps, |s: TestServer| async move {
+    let user = human(&s).await;
+    let p = project(&s, "grants-project").await;
+    // A web app with the code grant only: no refresh tokens, even with offline_access.
+    let (_, client, secret) = app(
+        &s,
+        &p,
+        "oidc",
+        json!({
+            "name": "code-only",
+            "redirectUris": [REDIRECT],
+            "grantTypes": ["OIDC_GRANT_TYPE_AUTHORIZATION_CODE"],
+            "authMethodType": "OIDC_AUTH_METHOD_TYPE_BASIC",
+            "devMode": true,
+        }),
+    )
+    .await;
+    let (_, code) = insert_code(
+        &s,
+        CodeRequest::new(&client, &user, "openid offline_access"),
+    )
+    .await;
+    let b = token(
+        &s,
+        Some((&client, &secret)),
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+        ],
+    )
+    .await
+    .ok()
+    .clone();
+    assert!(b.get("refresh_token").is_none(), "{b}");
+    token(
+        &s,
+        Some((&client, &secret)),
+        &[("grant_type", "refresh_token"), ("refresh_token", "x")],
+    )
+    .await
+    .err(400, "unauthorized_client");
+    // An API app has no grants at the token endpoint.
+    let (_, api, api_secret) = app(&s, &p, "api", json!({"name": "api"})).await;
+    let (_, code) = insert_code(&s, CodeRequest::new(&api, &user, "openid")).await;
+    token(
+        &s,
+        Some((&api, &api_secret)),
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+        ],
+    )
+    .await
+    .err(400, "unauthorized_client");
+});
