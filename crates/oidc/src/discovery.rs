@@ -18,7 +18,6 @@ const CLAIMS: &[&str] = &[
     "iat",
     "auth_time",
     "nonce",
-    "acr",
     "amr",
     "azp",
     "at_hash",

@@ -9,7 +9,8 @@ const PROJECT_AUD_PREFIX: &str = "urn:zitadel:iam:org:project:id:";
 const ORG_ID_PREFIX: &str = "urn:zitadel:iam:org:id:";
 const ORG_DOMAIN_PREFIX: &str = "urn:zitadel:iam:org:domain:primary:";
 
-/// The scopes Castellan understands, for discovery.
+/// The concrete scopes Castellan understands, for discovery (the templated reserved scopes,
+/// `urn:zitadel:iam:org:project:id:{id}:aud` and the like, are understood too).
 pub const SUPPORTED: &[&str] = &[
     "openid",
     "profile",
@@ -17,13 +18,8 @@ pub const SUPPORTED: &[&str] = &[
     "phone",
     "address",
     "offline_access",
-    "urn:zitadel:iam:org:id:{id}",
-    "urn:zitadel:iam:org:domain:primary:{domain}",
-    "urn:zitadel:iam:org:project:id:{id}:aud",
     "urn:zitadel:iam:org:project:id:zitadel:aud",
-    "urn:zitadel:iam:org:project:role:{key}",
     "urn:zitadel:iam:org:projects:roles",
-    "urn:zitadel:iam:org:roles:id:{id}",
     "urn:zitadel:iam:user:metadata",
     "urn:zitadel:iam:user:resourceowner",
 ];

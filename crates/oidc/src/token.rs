@@ -26,6 +26,15 @@ impl Form {
         )
     }
 
+    /// A parameter given more than once (RFC 6749 3.2 forbids it).
+    pub fn repeated(&self) -> Option<&str> {
+        self.0
+            .iter()
+            .enumerate()
+            .find(|(i, (k, _))| self.0[..*i].iter().any(|(k2, _)| k2 == k))
+            .map(|(_, (k, _))| k.as_str())
+    }
+
     /// The first non-empty value of `name`.
     pub fn get(&self, name: &str) -> Option<&str> {
         self.0
@@ -103,7 +112,13 @@ pub async fn read(o: &Oidc, req: Request) -> OResult<(Call, HeaderMap, Form)> {
         .await
         .map_err(|_| OAuthError::invalid_request("the body is too large or unreadable"))?;
     let c = call(o, &parts.headers, &parts.uri).await?;
-    Ok((c, parts.headers, Form::parse(&body)))
+    let form = Form::parse(&body);
+    if let Some(k) = form.repeated() {
+        return Err(OAuthError::invalid_request(format!(
+            "{k} is given more than once"
+        )));
+    }
+    Ok((c, parts.headers, form))
 }
 
 /// The token endpoint.

@@ -430,6 +430,13 @@ both!(
         token(&s, None, &[("client_id", "cc-bot")])
             .await
             .err(400, "invalid_request");
+        let twice = [
+            ("grant_type", "client_credentials"),
+            ("client_id", "cc-bot"),
+            ("client_secret", secret.as_str()),
+            ("client_id", "other"),
+        ];
+        token(&s, None, &twice).await.err(400, "invalid_request");
         token(
             &s,
             None,
