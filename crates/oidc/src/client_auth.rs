@@ -370,7 +370,9 @@ pub fn presented(headers: &HeaderMap, form: &Form) -> OResult<Presented> {
                 .map(|_| v[6..].trim())
         });
     if let Some(b) = basic {
-        let bad = || OAuthError::invalid_client("malformed basic credentials").with_basic(true);
+        let bad = || {
+            OAuthError::invalid_client("OIDC-cla01", "malformed basic credentials").with_basic(true)
+        };
         let raw = base64::engine::general_purpose::STANDARD
             .decode(b)
             .map_err(|_| bad())?;
@@ -378,6 +380,7 @@ pub fn presented(headers: &HeaderMap, form: &Form) -> OResult<Presented> {
         let (id, secret) = text.split_once(':').ok_or_else(bad)?;
         if form.get("client_secret").is_some() || form.get("client_assertion").is_some() {
             return Err(OAuthError::invalid_request(
+                "OIDC-cla02",
                 "the client authenticated in more than one way",
             ));
         }
@@ -390,15 +393,18 @@ pub fn presented(headers: &HeaderMap, form: &Form) -> OResult<Presented> {
     }
     if let Some(a) = form.get("client_assertion") {
         if form.get("client_assertion_type") != Some(ASSERTION_TYPE) {
-            return Err(OAuthError::invalid_request(format!(
-                "client_assertion_type must be {ASSERTION_TYPE}"
-            )));
+            return Err(OAuthError::invalid_request(
+                "OIDC-cla03",
+                format!("client_assertion_type must be {ASSERTION_TYPE}"),
+            ));
         }
-        let jwt = Jwt::parse(a)
-            .map_err(|_| OAuthError::invalid_client("client_assertion is not a JWT"))?;
+        let jwt = Jwt::parse(a).map_err(|_| {
+            OAuthError::invalid_client("OIDC-cla04", "client_assertion is not a JWT")
+        })?;
         let sub = jwt.claim("sub").unwrap_or_default().to_string();
         if form.get("client_id").is_some_and(|id| id != sub) {
             return Err(OAuthError::invalid_client(
+                "OIDC-cla05",
                 "client_id differs from the assertion's subject",
             ));
         }
@@ -411,7 +417,7 @@ pub fn presented(headers: &HeaderMap, form: &Form) -> OResult<Presented> {
     }
     let id = form
         .get("client_id")
-        .ok_or_else(|| OAuthError::invalid_client("no client authentication"))?;
+        .ok_or_else(|| OAuthError::invalid_client("OIDC-cla06", "no client authentication"))?;
     let secret = form.get("client_secret").map(str::to_string);
     Ok(Presented {
         client_id: id.to_string(),
@@ -479,7 +485,7 @@ pub async fn app(
     endpoint: &str,
 ) -> OResult<Arc<App>> {
     let basic = p.method == Method::Basic;
-    let deny = |d: &str| OAuthError::invalid_client(d.to_string()).with_basic(basic);
+    let deny = |d: &str| OAuthError::invalid_client("OIDC-cla07", d.to_string()).with_basic(basic);
     let mut a = clients
         .app(st, &c.instance, &p.client_id, false)
         .await?
@@ -541,7 +547,7 @@ pub async fn machine_secret(
     p: &Presented,
 ) -> OResult<Arc<Machine>> {
     let basic = p.method == Method::Basic;
-    let deny = |d: &str| OAuthError::invalid_client(d.to_string()).with_basic(basic);
+    let deny = |d: &str| OAuthError::invalid_client("OIDC-cla08", d.to_string()).with_basic(basic);
     if !matches!(p.method, Method::Basic | Method::Post) {
         return Err(deny("client_credentials needs client_id and client_secret"));
     }

@@ -71,6 +71,7 @@ pub async fn run(o: &Oidc, c: &Call, headers: &HeaderMap, form: &Form) -> OResul
     let app = client_auth::app(&o.st, &o.clients, c, &p, "/oauth/v2/token").await?;
     if !app.allows(grant_type::AUTHORIZATION_CODE) {
         return Err(OAuthError::unauthorized_client(
+            "OIDC-cod01",
             "the client may not use the authorization code grant",
         ));
     }
@@ -106,30 +107,42 @@ pub async fn run(o: &Oidc, c: &Call, headers: &HeaderMap, form: &Form) -> OResul
                 .transpose()
             })
             .await?
-            .ok_or_else(|| OAuthError::invalid_grant("the code is unknown"))?;
+            .ok_or_else(|| OAuthError::invalid_grant("OIDC-cod02", "the code is unknown"))?;
     let s = crate::settings::of_instance(&o.st, &c.instance).await?;
     if r.code_used_at != 0 {
         revoke(o, c, &r.id, revocation_until(&s)).await?;
-        return Err(OAuthError::invalid_grant("the code was already used"));
+        return Err(OAuthError::invalid_grant(
+            "OIDC-cod03",
+            "the code was already used",
+        ));
     }
     if r.client_id != app.client_id {
         return Err(OAuthError::invalid_grant(
+            "OIDC-cod04",
             "the code was issued to another client",
         ));
     }
     if form.get("redirect_uri").unwrap_or_default() != r.redirect_uri {
         return Err(OAuthError::invalid_grant(
+            "OIDC-cod05",
             "redirect_uri differs from the authorization request's",
         ));
     }
     if r.code_expires_at <= now_micros() || r.user_id.is_empty() {
-        return Err(OAuthError::invalid_grant("the code has expired"));
+        return Err(OAuthError::invalid_grant(
+            "OIDC-cod06",
+            "the code has expired",
+        ));
     }
     if p.method == Method::None && r.challenge.is_empty() {
-        return Err(OAuthError::invalid_grant("a public client must use PKCE"));
+        return Err(OAuthError::invalid_grant(
+            "OIDC-cod07",
+            "a public client must use PKCE",
+        ));
     }
     if !pkce_ok(&r.challenge, &r.challenge_method, form.get("code_verifier")) {
         return Err(OAuthError::invalid_grant(
+            "OIDC-cod08",
             "the code_verifier does not match",
         ));
     }
@@ -147,7 +160,10 @@ pub async fn run(o: &Oidc, c: &Call, headers: &HeaderMap, form: &Form) -> OResul
             .await?;
     if !won {
         revoke(o, c, &r.id, revocation_until(&s)).await?;
-        return Err(OAuthError::invalid_grant("the code was already used"));
+        return Err(OAuthError::invalid_grant(
+            "OIDC-cod09",
+            "the code was already used",
+        ));
     }
     let scopes = scopes::parse(&r.scope);
     let g = Grant {
@@ -169,7 +185,10 @@ pub async fn run(o: &Oidc, c: &Call, headers: &HeaderMap, form: &Form) -> OResul
     if !castellan_api::token_check::access_token_active(&o.st, &at.claims).await?
         || crate::introspect::revoked(&o.st, &at.claims).await?
     {
-        return Err(OAuthError::invalid_grant("the grant is no longer valid"));
+        return Err(OAuthError::invalid_grant(
+            "OIDC-cod10",
+            "the grant is no longer valid",
+        ));
     }
     let id_token = if g.scopes.iter().any(|s| s == scopes::OPENID) {
         let x = IdExtras {

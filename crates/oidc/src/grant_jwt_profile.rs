@@ -16,7 +16,7 @@ const SKEW: i64 = 60;
 
 pub async fn run(o: &Oidc, c: &Call, form: &Form) -> OResult<Response> {
     let jwt = Jwt::parse(form.require("assertion")?)
-        .map_err(|_| OAuthError::invalid_grant("the assertion is not a JWT"))?;
+        .map_err(|_| OAuthError::invalid_grant("OIDC-jwp01", "the assertion is not a JWT"))?;
     let sub = jwt.claim("sub").unwrap_or_default().to_string();
     let kid = jwt
         .header
@@ -27,7 +27,9 @@ pub async fn run(o: &Oidc, c: &Call, form: &Form) -> OResult<Response> {
     let mut m = clients
         .machine(&o.st, &c.instance, true, &sub, false)
         .await?
-        .ok_or_else(|| OAuthError::invalid_grant("the subject is unknown or not active"))?;
+        .ok_or_else(|| {
+            OAuthError::invalid_grant("OIDC-jwp02", "the subject is unknown or not active")
+        })?;
     if !m.keys.contains_key(kid) {
         // A key added since the user was cached.
         if let Some(fresh) = clients
@@ -44,7 +46,7 @@ pub async fn run(o: &Oidc, c: &Call, form: &Form) -> OResult<Response> {
         &accepted_audiences(c, "/oauth/v2/token"),
         SKEW,
     )
-    .map_err(OAuthError::invalid_grant)?;
+    .map_err(|e| OAuthError::invalid_grant("OIDC-jwp03", e))?;
     let requested = scopes::parse(form.get("scope").unwrap_or_default());
     let scopes = scopes::for_machine(requested, &m.org_id, &m.org_primary_domain);
     let openid = scopes.iter().any(|s| s == scopes::OPENID);

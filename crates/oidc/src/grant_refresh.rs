@@ -24,6 +24,7 @@ pub async fn run(o: &Oidc, c: &Call, headers: &HeaderMap, form: &Form) -> OResul
     let app = client_auth::app(&o.st, &o.clients, c, &p, "/oauth/v2/token").await?;
     if !app.allows(grant_type::REFRESH_TOKEN) {
         return Err(OAuthError::unauthorized_client(
+            "OIDC-ref01",
             "the client may not use the refresh token grant",
         ));
     }
@@ -61,30 +62,39 @@ pub async fn run(o: &Oidc, c: &Call, headers: &HeaderMap, form: &Form) -> OResul
             })
             .await?;
     let (old, used_at, revoked_at) =
-        old.ok_or_else(|| OAuthError::invalid_grant("the refresh token is unknown"))?;
+        old.ok_or_else(|| OAuthError::invalid_grant("OIDC-ref02", "the refresh token is unknown"))?;
     if old.client_id != app.client_id {
         return Err(OAuthError::invalid_grant(
+            "OIDC-ref03",
             "the refresh token was issued to another client",
         ));
     }
     if revoked_at != 0 {
-        return Err(OAuthError::invalid_grant("the refresh token was revoked"));
+        return Err(OAuthError::invalid_grant(
+            "OIDC-ref04",
+            "the refresh token was revoked",
+        ));
     }
     if used_at != 0 {
         revoke_family(o, c, &old).await?;
         return Err(OAuthError::invalid_grant(
+            "OIDC-ref05",
             "the refresh token was already used",
         ));
     }
     let now = now_micros();
     if old.idle_expires_at <= now || old.expires_at <= now {
-        return Err(OAuthError::invalid_grant("the refresh token has expired"));
+        return Err(OAuthError::invalid_grant(
+            "OIDC-ref06",
+            "the refresh token has expired",
+        ));
     }
     let scopes = match form.get("scope") {
         Some(s) => {
             let asked = scopes::parse(s);
             if !scopes::subset(&asked, &old.scopes) {
                 return Err(OAuthError::invalid_scope(
+                    "OIDC-ref07",
                     "scope may only narrow the granted scopes",
                 ));
             }
@@ -112,7 +122,10 @@ pub async fn run(o: &Oidc, c: &Call, headers: &HeaderMap, form: &Form) -> OResul
     if !castellan_api::token_check::access_token_active(&o.st, &at.claims).await?
         || crate::introspect::revoked(&o.st, &at.claims).await?
     {
-        return Err(OAuthError::invalid_grant("the grant is no longer valid"));
+        return Err(OAuthError::invalid_grant(
+            "OIDC-ref08",
+            "the grant is no longer valid",
+        ));
     }
     let idle = i64::try_from(s.refresh_token_idle_expiration.as_micros()).unwrap_or(i64::MAX / 4);
     let new = Refresh {
@@ -141,6 +154,7 @@ pub async fn run(o: &Oidc, c: &Call, headers: &HeaderMap, form: &Form) -> OResul
     if !rotated {
         revoke_family(o, c, &old).await?;
         return Err(OAuthError::invalid_grant(
+            "OIDC-ref09",
             "the refresh token was already used",
         ));
     }

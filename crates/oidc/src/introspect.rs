@@ -28,6 +28,7 @@ async fn run(o: &Oidc, req: Request) -> OResult<Response> {
     let p = client_auth::presented(&headers, &form)?;
     if p.method == client_auth::Method::None {
         return Err(crate::oauth_error::OAuthError::invalid_client(
+            "OIDC-int01",
             "introspection needs client authentication",
         ));
     }

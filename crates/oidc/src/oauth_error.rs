@@ -9,6 +9,8 @@ use http::{header, HeaderValue, StatusCode};
 /// An OAuth error on its way out.
 #[derive(Debug, Clone)]
 pub struct OAuthError {
+    /// Stable id of the place that refused (logged, not sent).
+    pub id: &'static str,
     pub status: StatusCode,
     /// The RFC 6749 code (`invalid_request`, `invalid_client`, ...).
     pub error: &'static str,
@@ -21,34 +23,40 @@ pub struct OAuthError {
 pub type OResult<T> = Result<T, OAuthError>;
 
 impl OAuthError {
-    fn new(status: StatusCode, error: &'static str, description: impl Into<String>) -> Self {
+    fn new(
+        id: &'static str,
+        status: StatusCode,
+        error: &'static str,
+        description: impl Into<String>,
+    ) -> Self {
         OAuthError {
+            id,
             status,
             error,
             description: description.into(),
             basic_challenge: false,
         }
     }
-    pub fn invalid_request(d: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "invalid_request", d)
+    pub fn invalid_request(id: &'static str, d: impl Into<String>) -> Self {
+        Self::new(id, StatusCode::BAD_REQUEST, "invalid_request", d)
     }
-    pub fn invalid_client(d: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "invalid_client", d)
+    pub fn invalid_client(id: &'static str, d: impl Into<String>) -> Self {
+        Self::new(id, StatusCode::UNAUTHORIZED, "invalid_client", d)
     }
-    pub fn invalid_grant(d: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "invalid_grant", d)
+    pub fn invalid_grant(id: &'static str, d: impl Into<String>) -> Self {
+        Self::new(id, StatusCode::BAD_REQUEST, "invalid_grant", d)
     }
-    pub fn unauthorized_client(d: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "unauthorized_client", d)
+    pub fn unauthorized_client(id: &'static str, d: impl Into<String>) -> Self {
+        Self::new(id, StatusCode::BAD_REQUEST, "unauthorized_client", d)
     }
-    pub fn unsupported_grant_type(d: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "unsupported_grant_type", d)
+    pub fn unsupported_grant_type(id: &'static str, d: impl Into<String>) -> Self {
+        Self::new(id, StatusCode::BAD_REQUEST, "unsupported_grant_type", d)
     }
-    pub fn invalid_scope(d: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "invalid_scope", d)
+    pub fn invalid_scope(id: &'static str, d: impl Into<String>) -> Self {
+        Self::new(id, StatusCode::BAD_REQUEST, "invalid_scope", d)
     }
-    pub fn server_error(d: impl Into<String>) -> Self {
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "server_error", d)
+    pub fn server_error(id: &'static str, d: impl Into<String>) -> Self {
+        Self::new(id, StatusCode::INTERNAL_SERVER_ERROR, "server_error", d)
     }
     /// Marks an `invalid_client` answer to a basic-authenticated request.
     pub fn with_basic(mut self, basic: bool) -> Self {
@@ -63,7 +71,7 @@ impl From<Error> for OAuthError {
         match e.kind {
             Kind::Internal | Kind::Unavailable | Kind::Aborted => {
                 tracing::error!(id = e.id, detail = ?e.detail, "OAuth endpoint failed");
-                let mut o = OAuthError::server_error("the request could not be completed");
+                let mut o = OAuthError::server_error(e.id, "the request could not be completed");
                 if e.kind != Kind::Internal {
                     o.status = StatusCode::SERVICE_UNAVAILABLE;
                     o.error = "temporarily_unavailable";
@@ -71,11 +79,11 @@ impl From<Error> for OAuthError {
                 o
             }
             Kind::NotFound => {
-                let mut o = OAuthError::invalid_request(text);
+                let mut o = OAuthError::invalid_request(e.id, text);
                 o.status = StatusCode::NOT_FOUND;
                 o
             }
-            _ => OAuthError::invalid_request(text),
+            _ => OAuthError::invalid_request(e.id, text),
         }
     }
 }
@@ -94,6 +102,7 @@ pub const NO_STORE: [(header::HeaderName, &str); 2] = [
 
 impl IntoResponse for OAuthError {
     fn into_response(self) -> Response {
+        tracing::debug!(id = self.id, error = self.error, description = %self.description, "OAuth error");
         let body = serde_json::json!({"error": self.error, "error_description": self.description});
         let mut r = (
             self.status,

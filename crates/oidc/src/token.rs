@@ -46,7 +46,7 @@ impl Form {
     /// The value of `name` or `invalid_request` naming it.
     pub fn require(&self, name: &str) -> OResult<&str> {
         self.get(name)
-            .ok_or_else(|| OAuthError::invalid_request(format!("{name} is missing")))
+            .ok_or_else(|| OAuthError::invalid_request("OIDC-tok01", format!("{name} is missing")))
     }
 }
 
@@ -90,6 +90,7 @@ pub async fn read(o: &Oidc, req: Request) -> OResult<(Call, HeaderMap, Form)> {
     let (parts, body) = req.into_parts();
     if parts.method != http::Method::POST {
         return Err(OAuthError::invalid_request(
+            "OIDC-tok02",
             "the endpoint takes POST requests",
         ));
     }
@@ -105,18 +106,20 @@ pub async fn read(o: &Oidc, req: Request) -> OResult<(Call, HeaderMap, Form)> {
         });
     if !form_type {
         return Err(OAuthError::invalid_request(
+            "OIDC-tok03",
             "the body must be application/x-www-form-urlencoded",
         ));
     }
-    let body = axum::body::to_bytes(body, MAX_FORM)
-        .await
-        .map_err(|_| OAuthError::invalid_request("the body is too large or unreadable"))?;
+    let body = axum::body::to_bytes(body, MAX_FORM).await.map_err(|_| {
+        OAuthError::invalid_request("OIDC-tok04", "the body is too large or unreadable")
+    })?;
     let c = call(o, &parts.headers, &parts.uri).await?;
     let form = Form::parse(&body);
     if let Some(k) = form.repeated() {
-        return Err(OAuthError::invalid_request(format!(
-            "{k} is given more than once"
-        )));
+        return Err(OAuthError::invalid_request(
+            "OIDC-tok05",
+            format!("{k} is given more than once"),
+        ));
     }
     Ok((c, parts.headers, form))
 }
@@ -136,8 +139,9 @@ async fn dispatch(o: &Oidc, req: Request) -> OResult<Response> {
         JWT_BEARER => crate::grant_jwt_profile::run(o, &c, &form).await,
         "authorization_code" => crate::grant_code::run(o, &c, &headers, &form).await,
         "refresh_token" => crate::grant_refresh::run(o, &c, &headers, &form).await,
-        other => Err(OAuthError::unsupported_grant_type(format!(
-            "grant_type {other} is not supported"
-        ))),
+        other => Err(OAuthError::unsupported_grant_type(
+            "OIDC-tok06",
+            format!("grant_type {other} is not supported"),
+        )),
     }
 }
