@@ -64,9 +64,8 @@ impl Call {
     }
 }
 
-/// The issuer of a request: the configured scheme and the request's instance host.
-pub fn issuer(o: &Oidc, headers: &HeaderMap, uri: &http::Uri) -> String {
-    let host = castellan_api::gate::host(&o.st, headers, uri);
+/// The issuer of a request to `host`: the configured scheme and the request's instance host.
+pub fn issuer(o: &Oidc, host: &str) -> String {
     let scheme = if o.st.cfg.external_secure {
         "https"
     } else {
@@ -80,8 +79,8 @@ pub async fn call(o: &Oidc, headers: &HeaderMap, uri: &http::Uri) -> OResult<Cal
     let host = castellan_api::gate::host(&o.st, headers, uri);
     let instance = castellan_api::authn::instance_by_host(&o.st.db, &o.st.cache, &host).await?;
     Ok(Call {
+        issuer: issuer(o, &host),
         instance,
-        issuer: issuer(o, headers, uri),
     })
 }
 

@@ -541,3 +541,84 @@ both_backends!(
         s.stop().await;
     }
 );
+
+/// With EdDSA signing keys: discovery names EdDSA, ID tokens verify with the Ed25519 JWK and
+/// `at_hash` is the left half of SHA-512.
+async fn eddsa_keys_sign_id_tokens(backend: Backend) {
+    use aws_lc_rs::signature as sig;
+    use base64::Engine;
+    let b64url = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let Some(s) = TestServer::start_with(backend, |c| {
+        c.system_defaults.key_config.algorithm = "EdDSA".into();
+    })
+    .await
+    else {
+        return;
+    };
+    let d: Value = s
+        .http
+        .get(s.url("/.well-known/openid-configuration"))
+        .send()
+        .await
+        .expect("send")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(d["id_token_signing_alg_values_supported"], json!(["EdDSA"]));
+    let r = ok(s
+        .admin(
+            "POST",
+            "/management/v1/users/machine",
+            Some(json!({"userName": "ed-bot", "name": "ed"})),
+        )
+        .await);
+    let uid = r["userId"].as_str().expect("userId").to_string();
+    let (kid, pem) = key(&s, &format!("/management/v1/users/{uid}/keys")).await;
+    let a = sign(
+        &pem,
+        &kid,
+        &json!({"iss": uid, "sub": uid, "aud": s.origin(), "iat": now(), "exp": now() + 60}),
+    );
+    let f = [
+        ("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"),
+        ("assertion", a.as_str()),
+        ("scope", "openid"),
+    ];
+    let b = token(&s, None, &f).await.ok().clone();
+    let id = b["id_token"].as_str().expect("id_token");
+    let parts: Vec<&str> = id.split('.').collect();
+    let header: Value =
+        serde_json::from_slice(&b64url.decode(parts[0]).expect("b64")).expect("header");
+    assert_eq!(header["alg"], "EdDSA");
+    let set: Value = s
+        .http
+        .get(s.url("/oauth/v2/keys"))
+        .send()
+        .await
+        .expect("jwks")
+        .json()
+        .await
+        .expect("json");
+    let jwk = set["keys"]
+        .as_array()
+        .expect("keys")
+        .iter()
+        .find(|k| k["kid"] == header["kid"])
+        .expect("kid published");
+    assert_eq!(jwk["crv"], "Ed25519");
+    let x = b64url.decode(jwk["x"].as_str().expect("x")).expect("x");
+    sig::UnparsedPublicKey::new(&sig::ED25519, &x)
+        .verify(
+            format!("{}.{}", parts[0], parts[1]).as_bytes(),
+            &b64url.decode(parts[2]).expect("sig"),
+        )
+        .expect("the Ed25519 JWK verifies the ID token");
+    let claims: Value =
+        serde_json::from_slice(&b64url.decode(parts[1]).expect("b64")).expect("claims");
+    let at = b["access_token"].as_str().expect("at");
+    let h = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA512, at.as_bytes());
+    assert_eq!(claims["at_hash"], b64url.encode(&h.as_ref()[..32]));
+    s.stop().await;
+}
+
+both_backends!(eddsa_keys, eddsa_keys_sign_id_tokens);
