@@ -560,3 +560,44 @@ pub async fn machine_secret(
     }
     Ok(m)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn basic(id: &str, secret: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        let v = base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}"));
+        h.insert(
+            http::header::AUTHORIZATION,
+            format!("Basic {v}").parse().expect("header"),
+        );
+        h
+    }
+
+    #[test]
+    fn basic_credentials_are_form_decoded() {
+        let p = presented(&basic("a%40b", "x%3Ay+z%2B"), &Form::default()).expect("basic");
+        assert_eq!(p.client_id, "a@b");
+        assert_eq!(p.secret.as_deref(), Some("x:y z+"));
+        assert_eq!(p.method, Method::Basic);
+        // A secret may contain ':' unencoded: the first one separates.
+        let p = presented(&basic("id", "a:b"), &Form::default()).expect("basic");
+        assert_eq!(p.secret.as_deref(), Some("a:b"));
+        // Basic and a form secret at once.
+        let f = Form::parse(b"client_secret=s");
+        assert!(presented(&basic("id", "s"), &f).is_err());
+        // Post, none, assertions with the wrong type.
+        let p = presented(
+            &HeaderMap::new(),
+            &Form::parse(b"client_id=c&client_secret=s"),
+        )
+        .expect("post");
+        assert_eq!((p.method, p.client_id.as_str()), (Method::Post, "c"));
+        let p = presented(&HeaderMap::new(), &Form::parse(b"client_id=c")).expect("none");
+        assert_eq!(p.method, Method::None);
+        let f = Form::parse(b"client_assertion=eyJ.eyJ.x&client_assertion_type=other");
+        assert!(presented(&HeaderMap::new(), &f).is_err());
+        assert!(presented(&HeaderMap::new(), &Form::default()).is_err());
+    }
+}

@@ -1070,3 +1070,39 @@ both!(grant_types_are_the_apps, |s: TestServer| async move {
     .await
     .err(400, "unauthorized_client");
 });
+
+both!(
+    concurrent_redemptions_of_a_code,
+    |s: TestServer| async move {
+        let user = human(&s).await;
+        let p = project(&s, "race-project").await;
+        let (_, client, secret) = web_app(
+            &s,
+            &p,
+            "web",
+            "OIDC_AUTH_METHOD_TYPE_BASIC",
+            "OIDC_TOKEN_TYPE_BEARER",
+        )
+        .await;
+        let (_, code) = insert_code(&s, CodeRequest::new(&client, &user, "openid")).await;
+        let form = [
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", REDIRECT),
+        ];
+        let who = Some((client.as_str(), secret.as_str()));
+        let answers = futures_util::future::join_all((0..4).map(|_| token(&s, who, &form))).await;
+        let won: Vec<&Answer> = answers.iter().filter(|a| a.status == 200).collect();
+        assert_eq!(won.len(), 1, "exactly one redemption wins");
+        for a in answers.iter().filter(|a| a.status != 200) {
+            a.err(400, "invalid_grant");
+        }
+        // The losers presented a used code: the grant is revoked, the winner's token too.
+        let at = won[0].body["access_token"]
+            .as_str()
+            .expect("at")
+            .to_string();
+        let r = super::oidc_introspect::introspect(&s, (&client, &secret), &at).await;
+        assert_eq!(r, json!({"active": false}));
+    }
+);
