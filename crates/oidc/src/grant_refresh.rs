@@ -1,5 +1,5 @@
 //! `grant_type=refresh_token` (RFC 6749 6) with rotation: the presented token is marked used
-//! and a new one of the same family is stored in the same statement batch. A used token
+//! and a new one of the same family is stored in the same transaction. A used token
 //! presented again revokes the family and every access token minted from it.
 
 use crate::client_auth;
@@ -171,8 +171,8 @@ pub async fn run(o: &Oidc, c: &Call, headers: &HeaderMap, form: &Form) -> OResul
 }
 
 async fn revoke_family(o: &Oidc, c: &Call, r: &Refresh) -> OResult<()> {
-    // Access tokens minted last may outlive the family by their own lifetime.
-    let until = r.expires_at + 86_400 * 1_000_000;
+    let s = crate::settings::of_instance(&o.st, &c.instance).await?;
+    let until = mint::family_revocation_until(r.expires_at, &s);
     let (inst, fam) = (c.instance.clone(), r.family_id.clone());
     o.st.db
         .write(&r.family_id, move |conn| {

@@ -229,6 +229,13 @@ pub fn insert_refresh(c: &mut dyn Conn, instance: &str, r: &Refresh, hash: &str)
     Ok(())
 }
 
+/// How long the revocation of a refresh-token family ending at `expires_at` (µs) must be
+/// kept: access tokens minted last outlive the family by their own lifetime.
+pub fn family_revocation_until(expires_at: i64, s: &OidcSettings) -> i64 {
+    let life = i64::try_from(s.access_token_lifetime.as_micros()).unwrap_or(i64::MAX / 4);
+    expires_at.saturating_add(life)
+}
+
 /// Revokes a grant or family id: every token carrying it stops working, and the family's
 /// refresh tokens are marked revoked.
 pub fn revoke_grant(c: &mut dyn Conn, instance: &str, id: &str, until: i64) -> Result<()> {

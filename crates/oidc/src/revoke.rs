@@ -73,7 +73,8 @@ async fn revoke_refresh(o: &Oidc, instance: &str, client_id: &str, token: &str) 
         return Ok(false);
     };
     let inst = instance.to_string();
-    let until = expires + 86_400 * 1_000_000;
+    let s = crate::settings::of_instance(&o.st, instance).await?;
+    let until = crate::mint::family_revocation_until(expires, &s);
     o.st.db
         .write(&family.clone(), move |conn| {
             crate::mint::revoke_grant(conn, &inst, &family, until)
