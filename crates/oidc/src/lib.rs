@@ -3,25 +3,53 @@
 #![deny(clippy::unwrap_used)]
 
 pub mod claims;
+pub mod client_auth;
+pub mod discovery;
 pub mod error;
+pub mod grant_client_credentials;
+pub mod grant_code;
+pub mod grant_jwt_profile;
+pub mod grant_refresh;
+pub mod introspect;
 pub mod jwks;
+pub mod mint;
+pub mod oauth_error;
+pub mod revoke;
+pub mod scopes;
 pub mod settings;
+pub mod token;
 pub mod userinfo;
 
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use castellan_api::state::St;
+use std::sync::Arc;
 
 /// What the provider's handlers share.
 #[derive(Clone)]
 pub struct Oidc {
     pub st: St,
+    /// Clients and machine users, kept parsed.
+    pub clients: Arc<client_auth::Clients>,
+    /// Login names for introspection answers.
+    pub usernames: Arc<introspect::Usernames>,
 }
 
 /// The provider's routes.
 pub fn router(st: St) -> Router {
-    let o = Oidc { st };
+    let o = Oidc {
+        st,
+        clients: Arc::default(),
+        usernames: Arc::default(),
+    };
     Router::new()
+        .route(
+            "/.well-known/openid-configuration",
+            get(discovery::configuration),
+        )
+        .route("/oauth/v2/token", post(token::token))
+        .route("/oauth/v2/introspect", post(introspect::introspect))
+        .route("/oauth/v2/revoke", post(revoke::revoke))
         .route("/oauth/v2/keys", get(jwks::keys))
         .route(
             "/oidc/v1/userinfo",
