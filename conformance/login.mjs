@@ -127,3 +127,16 @@ export async function browse(url, { jar = new CookieJar(), fields, account, stop
   }
   throw new Error(`login did not finish within ${maxSteps} steps (last: ${next.url})`);
 }
+
+// CLI: node login.mjs <target-config.json> <authorization-url> prints the URL the OP redirected
+// to under the config's redirect_base (used by the Rust openidconnect subset).
+if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop())) {
+  const { readFileSync } = await import('node:fs');
+  const cfg = JSON.parse(readFileSync(process.argv[2], 'utf8'));
+  const res = await browse(process.argv[3], { fields: cfg.login.fields, account: cfg.account, stopAt: cfg.redirect_base });
+  if (!res.redirect) {
+    process.stderr.write(`stopped on ${res.page.status} ${res.page.url}\n`);
+    process.exit(1);
+  }
+  process.stdout.write(`${res.redirect}\n`);
+}

@@ -5,6 +5,7 @@ mod admin;
 mod apps;
 mod auth_self;
 mod authz_matrix;
+mod conformance;
 mod export_import;
 mod instance;
 mod label_assets;
