@@ -2,11 +2,18 @@
 # Runs the benchmark scenarios against a release build, on SQLite and on PostgreSQL, in one
 # run, and prints one JSON line per measurement (also appended to bench/results/latest.jsonl).
 # Usage: bench/run.sh [seconds-per-scenario] [users-to-seed]   (BACKENDS="sqlite postgres" by default)
+#   PEERS="oidc-provider" also measures the OIDC scenarios on npm oidc-provider (needs
+#   `npm ci` in conformance/); BACKENDS="" PEERS=oidc-provider bench/run.sh 3 runs only that.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECS="${1:-10}"
 USERS="${2:-100000}"
-cargo build --release -p castellan-server -p castellan-bench
+BACKENDS="${BACKENDS-sqlite postgres}"
+if [ -n "$BACKENDS" ]; then
+    cargo build --release -p castellan-server -p castellan-bench
+else
+    cargo build --release -p castellan-bench
+fi
 BIN=target/release/castellan
 LOAD=target/release/castellan-bench
 mkdir -p bench/results
@@ -17,10 +24,39 @@ chmod 755 "$WORK"
 PGDIR=""
 cleanup() {
     [ -n "${SERVER:-}" ] && kill "$SERVER" 2>/dev/null || true
+    [ -n "${PEER:-}" ] && kill "$PEER" 2>/dev/null || true
     if [ -n "$PGDIR" ]; then runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGDIR/data" -m immediate stop >/dev/null 2>&1 || true; fi
     rm -rf "$WORK"
 }
 trap cleanup EXIT
+
+# The OIDC scenarios at 32 connections against the OP at $2 (host:port): client_credentials
+# with the machine client ($3:$4), introspection of the user access token $7 by the API
+# client ($5:$6), userinfo with that token. Castellan's run calls it once its token,
+# introspection and userinfo endpoints exist (clients made through the management API, as
+# crates/testkit/src/conformance.rs does).
+run_oidc() {
+    local label="$1" addr="$2"
+    # client_credentials last: oidc-provider's in-memory store is an LRU of 1,000 entries and
+    # the thousands of tokens it issues would evict the user token.
+    record "$($LOAD --addr "$addr" --scenario oidc-introspect --duration "$SECS" --connections 32 --client-id "$5" --client-secret "$6" --token "$7" --label "$label")"
+    record "$($LOAD --addr "$addr" --scenario oidc-userinfo --duration "$SECS" --connections 32 --token "$7" --label "$label")"
+    record "$($LOAD --addr "$addr" --scenario oidc-client-credentials --duration "$SECS" --connections 32 --client-id "$3" --client-secret "$4" --label "$label")"
+}
+
+# Peer: npm oidc-provider (the conformance suite's reference OP, opaque tokens, in memory).
+run_peer_oidc_provider() {
+    local ready port token
+    node conformance/reference-op.mjs --bench --port 18190 >"$WORK/peer.json" 2>/dev/null &
+    PEER=$!
+    for _ in $(seq 1 100); do [ -s "$WORK/peer.json" ] && break; sleep 0.1; done
+    ready=$(cat "$WORK/peer.json")
+    port=$(node -pe "JSON.parse(process.argv[1]).port" "$ready")
+    token=$(node -pe "JSON.parse(process.argv[1]).userinfo_token" "$ready")
+    run_oidc oidc-provider "localhost:$port" machine machine-secret api api-secret "$token"
+    kill "$PEER"; wait "$PEER" 2>/dev/null || true
+    PEER=""
+}
 
 rss_mb() { awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
 record() { echo "$1" | tee -a "$OUT"; }
@@ -71,9 +107,11 @@ run_backend() {
     SERVER=""
 }
 
-BACKENDS="${BACKENDS:-sqlite postgres}"
 if [[ " $BACKENDS " == *" sqlite "* ]]; then
     run_backend sqlite "sqlite://$WORK/sqlite/castellan.db" 18181
+fi
+if [[ " ${PEERS:-} " == *" oidc-provider "* ]]; then
+    run_peer_oidc_provider
 fi
 [[ " $BACKENDS " == *" postgres "* ]] || exit 0
 
