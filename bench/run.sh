@@ -4,6 +4,7 @@
 # Usage: bench/run.sh [seconds-per-scenario] [users-to-seed]   (BACKENDS="sqlite postgres" by default)
 #   PEERS="oidc-provider" also measures the OIDC scenarios on npm oidc-provider (needs
 #   `npm ci` in conformance/); BACKENDS="" PEERS=oidc-provider bench/run.sh 3 runs only that.
+#   OIDC=1 adds the same OIDC scenarios on Castellan (needs its OIDC endpoints).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECS="${1:-10}"
@@ -44,6 +45,23 @@ run_oidc() {
     record "$($LOAD --addr "$addr" --scenario oidc-client-credentials --duration "$SECS" --connections 32 --client-id "$3" --client-secret "$4" --label "$label")"
 }
 
+# Castellan's OIDC scenarios (OIDC=1 until the token, introspection and userinfo endpoints are
+# merged): an API app and a machine user with a secret through the management API; the user
+# token of introspection and userinfo is the machine user's client_credentials token.
+run_castellan_oidc() {
+    local label="$1" port="$2" pat="$3" api="localhost:$2" project app machine secret token
+    json() { node -pe "JSON.parse(process.argv[1])$1" "$2"; }
+    mgmt() { curl -sf -X "$1" "localhost:$port$2" -H "authorization: Bearer $pat" -H 'content-type: application/json' -d "$3"; }
+    project=$(json .id "$(mgmt POST /management/v1/projects '{"name":"bench-oidc"}')")
+    app=$(mgmt POST "/management/v1/projects/$project/apps/api" '{"name":"bench-introspect","authMethodType":"API_AUTH_METHOD_TYPE_BASIC"}')
+    machine=$(json .userId "$(mgmt POST /management/v1/users/machine '{"userName":"bench-oidc","name":"Bench OIDC"}')")
+    secret=$(mgmt PUT "/management/v1/users/$machine/secret" '{}')
+    token=$(json .access_token "$(curl -sf "localhost:$port/oauth/v2/token" -u "$(json .clientId "$secret"):$(json .clientSecret "$secret")" \
+        -d grant_type=client_credentials --data-urlencode 'scope=openid profile urn:zitadel:iam:org:project:id:zitadel:aud')")
+    run_oidc "$label" "$api" "$(json .clientId "$secret")" "$(json .clientSecret "$secret")" \
+        "$(json .clientId "$app")" "$(json .clientSecret "$app")" "$token"
+}
+
 # Peer: npm oidc-provider (the conformance suite's reference OP, opaque tokens, in memory).
 run_peer_oidc_provider() {
     local ready port token
@@ -75,6 +93,9 @@ run_backend() {
     for s in noop pat manipulate; do
         record "$($LOAD --addr "localhost:$port" --scenario $s --duration "$SECS" --pat-file "$dir/pat.txt" --label "$label")"
     done
+    if [ "${OIDC:-0}" = 1 ]; then
+        run_castellan_oidc "$label" "$port" "$(cat "$dir/pat.txt")"
+    fi
     record "$($LOAD --addr "localhost:$port" --scenario seed --count "$USERS" --connections 16 --pat-file "$dir/pat.txt" --label "$label")"
     if [ "$label" = postgres ]; then
         # Steady state: PostgreSQL's autovacuum would analyze the fresh 100k rows within a
