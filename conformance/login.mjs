@@ -120,6 +120,7 @@ export async function browse(url, { jar = new CookieJar(), fields, account, stop
     const form = res.status < 400 ? firstForm(html, next.url) : undefined;
     if (!form) return { page, pages, filled };
     if (form.inputs.some((i) => i.name in fields)) filled += 1;
+    if (filled > 6) throw new Error(`the OP keeps asking for credentials at ${next.url} (wrong password, or a field the map lacks?)`);
     const data = formBody(form, fields, account);
     next = form.method === 'POST'
       ? { url: form.action, method: 'POST', body: data.toString() }

@@ -4,6 +4,7 @@
 // asserts what its OIDF namesake asserts, and prints one JSON line:
 //   {"module": "...", "result": "pass" | "fail" | "skip", "reason": "..."}
 // Usage: node suite.mjs <target-config.json> [module-name-filter]
+import { createHmac } from 'node:crypto';
 import * as client from 'openid-client';
 import { browse, CookieJar } from './login.mjs';
 import { loadConfig, clientConfig, callbackUri, logoutUri, startListener, report } from './target.mjs';
@@ -119,7 +120,6 @@ async function jwt(header, payload, secret) {
   const b64 = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
   const input = `${b64(header)}.${b64(payload)}`;
   if (header.alg === 'none') return `${input}.`;
-  const { createHmac } = await import('node:crypto');
   return `${input}.${createHmac('sha256', secret).update(input).digest('base64url')}`;
 }
 
@@ -266,6 +266,26 @@ const modules = {
   'oidcc-ui-locales': async () => { await codeFlow('basic', { ui_locales: 'de-CH de en' }); },
   'oidcc-claims-locales': async () => { await codeFlow('basic', { scope: 'openid profile', claims_locales: 'de-CH de en' }); },
   'oidcc-ensure-request-with-acr-values-succeeds': async () => { await codeFlow('basic', { acr_values: '1 2' }); },
+  'oidcc-claims-essential': async () => {
+    if (!(await meta()).claims_parameter_supported) skip('claims_parameter_supported is not advertised');
+    const claims = JSON.stringify({ userinfo: { name: { essential: true } } });
+    const r = await codeFlow('basic', { claims });
+    const info = await userinfo(r.c, r.tokens.access_token, r.claims.sub);
+    check('name' in info, `essential claim name missing from userinfo: ${JSON.stringify(info)}`);
+  },
+  'oidcc-ensure-request-with-valid-pkce-succeeds': async () => {
+    const m = await meta();
+    if (m.code_challenge_methods_supported && !m.code_challenge_methods_supported.includes('S256')) skip('S256 not advertised');
+    await codeFlow('basic');
+  },
+  'rfc7636-wrong-code-verifier-rejected': async () => {
+    const a = await authorize('basic', {});
+    check(a.redirect, 'no redirect');
+    const err = await client.authorizationCodeGrant(a.c, new URL(a.redirect), {
+      pkceCodeVerifier: client.randomPKCECodeVerifier(), expectedState: a.state, expectedNonce: a.nonce,
+    }).then(() => undefined, (e) => e);
+    check(err?.error === 'invalid_grant', `a wrong code_verifier was not refused with invalid_grant (${err?.error ?? 'accepted'})`);
+  },
   'oidcc-ensure-request-with-unknown-parameter-succeeds': async () => { await codeFlow('basic', { extra: 'foobar' }); },
   'oidcc-ensure-request-object-with-redirect-uri': async () => {
     const alg = await requestObjectAlg(false);
