@@ -42,7 +42,10 @@ def discovery():
     return meta
 
 
-META = discovery()
+try:
+    META, DISCOVERY_ERROR = discovery(), None
+except Exception as e:  # every module then fails with the reason
+    META, DISCOVERY_ERROR = {}, f"discovery failed: {type(e).__name__}: {e}"
 
 
 def session(kind, **kw):
@@ -183,6 +186,8 @@ for name, fn in MODULES.items():
     try:
         if name in CFG.get("skip", {}):
             raise Skip(CFG["skip"][name])
+        if DISCOVERY_ERROR:
+            raise AssertionError(DISCOVERY_ERROR)
         fn()
         line = {"module": name, "result": "pass"}
     except Skip as e:

@@ -71,7 +71,8 @@ try {
   report(MODULE, 'pass');
   code = 0;
 } catch (e) {
-  report(MODULE, 'fail', e.message.split('\n')[0]);
+  const http = e.cause instanceof Response ? ` [HTTP ${e.cause.status} ${e.cause.url}]` : '';
+  report(MODULE, 'fail', `${e.message.split('\n')[0]}${http}`);
 } finally {
   await context?.close();
   await listener.close();

@@ -519,6 +519,14 @@ const modules = {
   },
 };
 
+/** An error as one line: message, OAuth error, and the HTTP answer or cause behind it. */
+function describe(e) {
+  const oauth = e.error ? ` (${e.error}: ${e.error_description ?? ''})` : '';
+  const cause = e.cause instanceof Response ? ` [HTTP ${e.cause.status} ${e.cause.url}]`
+    : e.cause ? ` cause: ${JSON.stringify(e.cause).slice(0, 300)}` : '';
+  return `${e.message}${oauth}${cause}`;
+}
+
 let failed = 0;
 const counts = { pass: 0, fail: 0, skip: 0 };
 async function run(name) {
@@ -532,7 +540,7 @@ async function run(name) {
     if (e instanceof Skip) { counts.skip += 1; report(name, 'skip', e.message); return; }
     counts.fail += 1;
     failed += 1;
-    report(name, 'fail', `${e.message}${e.error ? ` (${e.error}: ${e.error_description ?? ''})` : ''}${e.cause ? ` cause: ${JSON.stringify(e.cause).slice(0, 300)}` : ''}`);
+    report(name, 'fail', describe(e));
   }
 }
 
