@@ -62,11 +62,17 @@ export async function startListener(cfg) {
     });
   });
   const { port, hostname } = new URL(cfg.redirect_base);
-  await new Promise((resolve, reject) => {
+  const listen = (host) => new Promise((resolve, reject) => {
     server.once('error', reject);
-    // localhost may resolve to ::1 or 127.0.0.1 depending on the caller: listen on both.
-    server.listen({ port: Number(port), host: hostname === 'localhost' ? '::' : hostname, ipv6Only: false }, resolve);
+    server.listen({ port: Number(port), host, ipv6Only: false }, () => { server.off('error', reject); resolve(); });
   });
+  if (hostname !== 'localhost') {
+    await listen(hostname);
+  } else {
+    // localhost may resolve to ::1 or 127.0.0.1 depending on the caller: listen on both where
+    // the machine has IPv6.
+    await listen('::').catch(() => listen('127.0.0.1'));
+  }
   return { seen, close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(resolve); }) };
 }
 
