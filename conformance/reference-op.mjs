@@ -34,7 +34,7 @@ if (pkjwtJwks) {
 }
 
 /** Users and their known passwords; devInteractions' login form checks them (see below). */
-export const ACCOUNTS = {
+const ACCOUNTS = {
   alice: {
     password: 'Password1!',
     claims: {
