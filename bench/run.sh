@@ -2,11 +2,19 @@
 # Runs the benchmark scenarios against a release build, on SQLite and on PostgreSQL, in one
 # run, and prints one JSON line per measurement (also appended to bench/results/latest.jsonl).
 # Usage: bench/run.sh [seconds-per-scenario] [users-to-seed]   (BACKENDS="sqlite postgres" by default)
+#   PEERS="oidc-provider" also measures the OIDC scenarios on npm oidc-provider (needs
+#   `npm ci` in conformance/); BACKENDS="" PEERS=oidc-provider bench/run.sh 3 runs only that.
+#   OIDC=1 adds the same OIDC scenarios on Castellan (needs its OIDC endpoints).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECS="${1:-10}"
 USERS="${2:-100000}"
-cargo build --release -p castellan-server -p castellan-bench
+BACKENDS="${BACKENDS-sqlite postgres}"
+if [ -n "$BACKENDS" ]; then
+    cargo build --release -p castellan-server -p castellan-bench
+else
+    cargo build --release -p castellan-bench
+fi
 BIN=target/release/castellan
 LOAD=target/release/castellan-bench
 mkdir -p bench/results
@@ -17,10 +25,56 @@ chmod 755 "$WORK"
 PGDIR=""
 cleanup() {
     [ -n "${SERVER:-}" ] && kill "$SERVER" 2>/dev/null || true
+    [ -n "${PEER:-}" ] && kill "$PEER" 2>/dev/null || true
     if [ -n "$PGDIR" ]; then runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGDIR/data" -m immediate stop >/dev/null 2>&1 || true; fi
     rm -rf "$WORK"
 }
 trap cleanup EXIT
+
+# The OIDC scenarios at 32 connections against the OP at $2 (host:port): client_credentials
+# with the machine client ($3:$4), introspection of the user access token $7 by the API
+# client ($5:$6), userinfo with that token. Castellan's run calls it once its token,
+# introspection and userinfo endpoints exist (clients made through the management API, as
+# crates/testkit/src/conformance.rs does).
+run_oidc() {
+    local label="$1" addr="$2"
+    # client_credentials last: oidc-provider's in-memory store is an LRU of 1,000 entries and
+    # the thousands of tokens it issues would evict the user token.
+    record "$($LOAD --addr "$addr" --scenario oidc-introspect --duration "$SECS" --connections 32 --client-id "$5" --client-secret "$6" --token "$7" --label "$label")"
+    record "$($LOAD --addr "$addr" --scenario oidc-userinfo --duration "$SECS" --connections 32 --token "$7" --label "$label")"
+    record "$($LOAD --addr "$addr" --scenario oidc-client-credentials --duration "$SECS" --connections 32 --client-id "$3" --client-secret "$4" --label "$label")"
+}
+
+# Castellan's OIDC scenarios (OIDC=1 until the token, introspection and userinfo endpoints are
+# merged): an API app and a machine user with a secret through the management API; the user
+# token of introspection and userinfo is the machine user's client_credentials token.
+run_castellan_oidc() {
+    local label="$1" port="$2" pat="$3" api="localhost:$2" project app machine secret token
+    json() { node -pe "JSON.parse(process.argv[1])$1" "$2"; }
+    mgmt() { curl -sf -X "$1" "localhost:$port$2" -H "authorization: Bearer $pat" -H 'content-type: application/json' -d "$3"; }
+    project=$(json .id "$(mgmt POST /management/v1/projects '{"name":"bench-oidc"}')")
+    app=$(mgmt POST "/management/v1/projects/$project/apps/api" '{"name":"bench-introspect","authMethodType":"API_AUTH_METHOD_TYPE_BASIC"}')
+    machine=$(json .userId "$(mgmt POST /management/v1/users/machine '{"userName":"bench-oidc","name":"Bench OIDC"}')")
+    secret=$(mgmt PUT "/management/v1/users/$machine/secret" '{}')
+    token=$(json .access_token "$(curl -sf "localhost:$port/oauth/v2/token" -u "$(json .clientId "$secret"):$(json .clientSecret "$secret")" \
+        -d grant_type=client_credentials --data-urlencode 'scope=openid profile urn:zitadel:iam:org:project:id:zitadel:aud')")
+    run_oidc "$label" "$api" "$(json .clientId "$secret")" "$(json .clientSecret "$secret")" \
+        "$(json .clientId "$app")" "$(json .clientSecret "$app")" "$token"
+}
+
+# Peer: npm oidc-provider (the conformance suite's reference OP, opaque tokens, in memory).
+run_peer_oidc_provider() {
+    local ready port token
+    node conformance/reference-op.mjs --bench --port 18190 >"$WORK/peer.json" 2>/dev/null &
+    PEER=$!
+    for _ in $(seq 1 100); do [ -s "$WORK/peer.json" ] && break; sleep 0.1; done
+    ready=$(cat "$WORK/peer.json")
+    port=$(node -pe "JSON.parse(process.argv[1]).port" "$ready")
+    token=$(node -pe "JSON.parse(process.argv[1]).userinfo_token" "$ready")
+    run_oidc oidc-provider "localhost:$port" machine machine-secret api api-secret "$token"
+    kill "$PEER"; wait "$PEER" 2>/dev/null || true
+    PEER=""
+}
 
 rss_mb() { awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
 record() { echo "$1" | tee -a "$OUT"; }
@@ -39,6 +93,9 @@ run_backend() {
     for s in noop pat manipulate; do
         record "$($LOAD --addr "localhost:$port" --scenario $s --duration "$SECS" --pat-file "$dir/pat.txt" --label "$label")"
     done
+    if [ "${OIDC:-0}" = 1 ]; then
+        run_castellan_oidc "$label" "$port" "$(cat "$dir/pat.txt")"
+    fi
     record "$($LOAD --addr "localhost:$port" --scenario seed --count "$USERS" --connections 16 --pat-file "$dir/pat.txt" --label "$label")"
     if [ "$label" = postgres ]; then
         # Steady state: PostgreSQL's autovacuum would analyze the fresh 100k rows within a
@@ -71,9 +128,11 @@ run_backend() {
     SERVER=""
 }
 
-BACKENDS="${BACKENDS:-sqlite postgres}"
 if [[ " $BACKENDS " == *" sqlite "* ]]; then
     run_backend sqlite "sqlite://$WORK/sqlite/castellan.db" 18181
+fi
+if [[ " ${PEERS:-} " == *" oidc-provider "* ]]; then
+    run_peer_oidc_provider
 fi
 [[ " $BACKENDS " == *" postgres "* ]] || exit 0
 

@@ -15,6 +15,10 @@
 //! - `perm-check`: GetProjectByID by the caller with 1,000 project memberships (authorised
 //!   through its project roles); `perm-org`: the same call by the IAM_OWNER (authorised by org
 //!   role), the baseline for the cost of the project check.
+//! - `oidc-client-credentials`: a client_credentials token (client secret basic, opaque token);
+//!   `oidc-introspect`: introspection of `--token` by an API client; `oidc-userinfo`: userinfo
+//!   with `--token`. Endpoints come from the discovery document of `--addr`, so the same
+//!   scenarios measure Castellan and a peer OP (bench/peers/oidc-provider.mjs).
 
 use bytes::Bytes;
 use clap::Parser;
@@ -50,6 +54,25 @@ struct Args {
     /// JSON file with the ids `seed-grants` created (read by the grant scenarios).
     #[arg(long, default_value = "")]
     state: String,
+    /// OIDC scenarios: the calling client's id and secret (HTTP basic).
+    #[arg(long, default_value = "")]
+    client_id: String,
+    #[arg(long, default_value = "")]
+    client_secret: String,
+    /// OIDC scenarios: the access token to introspect or to call userinfo with.
+    #[arg(long, default_value = "")]
+    token: String,
+}
+
+/// Endpoint paths and credentials of the OIDC scenarios.
+#[derive(Clone, Default)]
+struct Oidc {
+    token_path: String,
+    introspect_path: String,
+    userinfo_path: String,
+    /// `Basic ...` of the calling client.
+    basic: String,
+    token: String,
 }
 
 /// Ids created by `seed-grants`.
@@ -57,6 +80,7 @@ struct Args {
 struct State {
     projects: Vec<String>,
     member_token: String,
+    oidc: Oidc,
 }
 
 struct Conn {
@@ -88,18 +112,33 @@ impl Conn {
         path: &str,
         body: Option<Value>,
     ) -> Result<(u16, Bytes), String> {
+        let payload = body.map(|v| ("application/json", Bytes::from(v.to_string())));
+        self.request(method, path, payload, None).await
+    }
+
+    /// A request with an optional typed body and an authorization header other than the
+    /// connection's bearer token.
+    async fn request(
+        &mut self,
+        method: &str,
+        path: &str,
+        body: Option<(&str, Bytes)>,
+        authorization: Option<&str>,
+    ) -> Result<(u16, Bytes), String> {
         self.sender.ready().await.map_err(|e| e.to_string())?;
         let mut b = http::Request::builder()
             .method(method)
             .uri(path)
             .header("host", &self.host);
-        if !self.token.is_empty() {
+        if let Some(a) = authorization {
+            b = b.header("authorization", a);
+        } else if !self.token.is_empty() {
             b = b.header("authorization", format!("Bearer {}", self.token));
         }
         let payload = match body {
-            Some(v) => {
-                b = b.header("content-type", "application/json");
-                Bytes::from(v.to_string())
+            Some((content_type, bytes)) => {
+                b = b.header("content-type", content_type);
+                bytes
             }
             None => Bytes::new(),
         };
@@ -169,6 +208,35 @@ async fn iteration(
             .await?
             .0 == 200
         }
+        "oidc-client-credentials" => {
+            let form = Bytes::from_static(b"grant_type=client_credentials&scope=openid");
+            let o = &state.oidc;
+            c.request("POST", &o.token_path, Some((FORM, form)), Some(&o.basic))
+                .await?
+                .0
+                == 200
+        }
+        "oidc-introspect" => {
+            let o = &state.oidc;
+            let form = Bytes::from(format!("token={}", o.token));
+            let (st, b) = c
+                .request(
+                    "POST",
+                    &o.introspect_path,
+                    Some((FORM, form)),
+                    Some(&o.basic),
+                )
+                .await?;
+            st == 200 && serde_json::from_slice::<Value>(&b).is_ok_and(|v| v["active"] == true)
+        }
+        "oidc-userinfo" => {
+            let o = &state.oidc;
+            let bearer = format!("Bearer {}", o.token);
+            c.request("GET", &o.userinfo_path, None, Some(&bearer))
+                .await?
+                .0
+                == 200
+        }
         "noop" => c.send("GET", "/debug/healthz", None).await?.0 == 200,
         "rest-noop" => c.send("GET", "/auth/v1/healthz", None).await?.0 == 200,
         "pat" => c.send("GET", "/auth/v1/users/me", None).await?.0 == 200,
@@ -221,6 +289,37 @@ async fn iteration(
             ok && removed
         }
         other => return Err(format!("unknown scenario {other}")),
+    })
+}
+
+const FORM: &str = "application/x-www-form-urlencoded";
+
+/// Reads the discovery document of `--addr` for the OIDC scenarios.
+async fn oidc_setup(args: &Args) -> Result<Oidc, String> {
+    use base64::Engine;
+    let mut c = Conn::open(&args.addr, "").await?;
+    let (st, b) = c
+        .send("GET", "/.well-known/openid-configuration", None)
+        .await?;
+    let meta: Value = serde_json::from_slice(&b).map_err(|e| format!("discovery ({st}): {e}"))?;
+    let path = |k: &str| {
+        let url = meta[k].as_str().unwrap_or_default();
+        // The path of an absolute URL: after the third slash.
+        url.match_indices('/')
+            .nth(2)
+            .map(|(i, _)| url[i..].to_string())
+            .unwrap_or_default()
+    };
+    let creds = format!("{}:{}", args.client_id, args.client_secret);
+    Ok(Oidc {
+        token_path: path("token_endpoint"),
+        introspect_path: path("introspection_endpoint"),
+        userinfo_path: path("userinfo_endpoint"),
+        basic: format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(creds)
+        ),
+        token: args.token.clone(),
     })
 }
 
@@ -434,6 +533,7 @@ fn read_state(path: &str) -> Result<State, String> {
             })
             .unwrap_or_default(),
         member_token: v["memberToken"].as_str().unwrap_or_default().to_string(),
+        oidc: Oidc::default(),
     })
 }
 
@@ -452,7 +552,10 @@ async fn run(args: Args) -> Result<(), String> {
     if args.scenario == "seed-grants" {
         return seed_grants(&args, &token).await;
     }
-    let state = read_state(&args.state)?;
+    let mut state = read_state(&args.state)?;
+    if args.scenario.starts_with("oidc-") {
+        state.oidc = oidc_setup(&args).await?;
+    }
     let token = if args.scenario == "perm-check" {
         state.member_token.clone()
     } else {

@@ -2,6 +2,7 @@
 //! throwaway PostgreSQL database) and offers REST and gRPC clients that talk to it over real
 //! sockets.
 
+pub mod conformance;
 pub mod oidc;
 pub mod postgres;
 pub mod smtp;

@@ -6,6 +6,7 @@ mod api_tokens;
 mod apps;
 mod auth_self;
 mod authz_matrix;
+mod conformance;
 mod export_import;
 mod instance;
 mod label_assets;
