@@ -2,9 +2,13 @@
 //! authorization, token, introspection and userinfo endpoints build on them.
 #![deny(clippy::unwrap_used)]
 
+pub mod auth_request;
+pub mod authorize;
 pub mod claims;
+pub mod end_session;
 pub mod error;
 pub mod jwks;
+pub mod session;
 pub mod settings;
 
 use axum::routing::get;
@@ -21,6 +25,15 @@ pub struct Oidc {
 pub fn router(st: St) -> Router {
     let o = Oidc { st };
     Router::new()
+        .route(
+            "/oauth/v2/authorize",
+            get(authorize::get).post(authorize::post),
+        )
+        .route("/oauth/v2/authorize/callback", get(authorize::callback))
+        .route(
+            "/oidc/v1/end_session",
+            get(end_session::get).post(end_session::post),
+        )
         .route("/oauth/v2/keys", get(jwks::keys))
         .with_state(o)
 }
