@@ -63,7 +63,12 @@ impl Flow {
     }
 
     /// A form (POST): the browser must have its cookie and the form its CSRF token.
-    pub async fn for_form(l: &Login, headers: &HeaderMap, uri: &Uri, body: &[u8]) -> Result<Flow, Response> {
+    pub async fn for_form(
+        l: &Login,
+        headers: &HeaderMap,
+        uri: &Uri,
+        body: &[u8],
+    ) -> Result<Flow, Response> {
         let form = parse_params(std::str::from_utf8(body).unwrap_or(""));
         let Some(agent) = session::agent_of(headers) else {
             return Err(stop(StatusCode::FORBIDDEN, "en", "error.csrf"));
@@ -85,7 +90,8 @@ impl Flow {
     ) -> Result<Flow, Response> {
         let st = l.st.clone();
         let host = castellan_api::gate::host(&st, headers, uri);
-        let Ok(instance) = castellan_api::authn::instance_by_host(&st.db, &st.cache, &host).await else {
+        let Ok(instance) = castellan_api::authn::instance_by_host(&st.db, &st.cache, &host).await
+        else {
             return Err(stop(StatusCode::NOT_FOUND, "en", "error.request"));
         };
         let id = form.get("authRequestID").cloned().unwrap_or_default();
@@ -95,12 +101,25 @@ impl Flow {
         };
         let lang = i18n::lang(&req.ui_locales);
         let org = crate::users::org_of_request(&st, &instance, &req).await;
-        Ok(Flow { st, instance, host, agent, new_agent, req, org, lang, form })
+        Ok(Flow {
+            st,
+            instance,
+            host,
+            agent,
+            new_agent,
+            req,
+            org,
+            lang,
+            form,
+        })
     }
 
     /// A form field, trimmed.
     pub fn field(&self, name: &str) -> String {
-        self.form.get(name).map(|v| v.trim().to_string()).unwrap_or_default()
+        self.form
+            .get(name)
+            .map(|v| v.trim().to_string())
+            .unwrap_or_default()
     }
 
     /// A form field as sent (passwords).
@@ -122,9 +141,23 @@ impl Flow {
     }
 
     /// A branded page.
-    pub async fn page(&self, status: StatusCode, title: &str, description: &str, error: &str, body: &str) -> Response {
+    pub async fn page(
+        &self,
+        status: StatusCode,
+        title: &str,
+        description: &str,
+        error: &str,
+        body: &str,
+    ) -> Response {
         let brand = page::brand(&self.st, &self.instance, &self.org, &self.host).await;
-        let html = page::render(&brand, self.lang, self.t(title), self.t(description), error, body);
+        let html = page::render(
+            &brand,
+            self.lang,
+            self.t(title),
+            self.t(description),
+            error,
+            body,
+        );
         self.finish((status, Html(html)).into_response())
     }
 
@@ -164,9 +197,17 @@ impl Flow {
             return self.stop(StatusCode::SERVICE_UNAVAILABLE, "error.busy");
         };
         let now = castellan_domain::id::now_micros();
-        if auth_request::complete(&self.st, &self.instance, &self.req.id, user_id, &sid, now, "pwd")
-            .await
-            .is_err()
+        if auth_request::complete(
+            &self.st,
+            &self.instance,
+            &self.req.id,
+            user_id,
+            &sid,
+            now,
+            "pwd",
+        )
+        .await
+        .is_err()
         {
             return self.stop(StatusCode::SERVICE_UNAVAILABLE, "error.busy");
         }

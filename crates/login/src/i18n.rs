@@ -7,7 +7,11 @@ const LANGUAGES: &[&str] = &["en"];
 /// The first of `ui_locales` (space-separated, e.g. `de-CH en`) with texts, else English.
 pub fn lang(ui_locales: &str) -> &'static str {
     for l in ui_locales.split_ascii_whitespace() {
-        let base = l.split(['-', '_']).next().unwrap_or("").to_ascii_lowercase();
+        let base = l
+            .split(['-', '_'])
+            .next()
+            .unwrap_or("")
+            .to_ascii_lowercase();
         if let Some(found) = LANGUAGES.iter().find(|x| **x == base) {
             return found;
         }

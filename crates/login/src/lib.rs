@@ -45,6 +45,9 @@ pub fn router(st: St) -> Router {
         .route("/ui/login/password", post(password::submit))
         .route("/ui/login/password/change", post(password::change))
         .route("/ui/login/select", get(select::page).post(select::submit))
-        .route("/ui/login/register", get(register::page).post(register::submit))
+        .route(
+            "/ui/login/register",
+            get(register::page).post(register::submit),
+        )
         .with_state(l)
 }

@@ -25,7 +25,15 @@ pub async fn page(State(l): State<Login>, headers: HeaderMap, uri: Uri) -> Respo
 pub async fn render(f: &Flow, value: &str, error: &str) -> Response {
     let policy = users::policy::<LoginPolicy>(&f.st, &f.instance, &f.org).await;
     if !policy.allow_username_password {
-        return f.page(StatusCode::OK, "login.title", "login.description", f.t("login.not_allowed"), "").await;
+        return f
+            .page(
+                StatusCode::OK,
+                "login.title",
+                "login.description",
+                f.t("login.not_allowed"),
+                "",
+            )
+            .await;
     }
     let register = if policy.allow_register {
         format!(
@@ -42,7 +50,14 @@ pub async fn render(f: &Flow, value: &str, error: &str) -> Response {
         page::input("loginName", f.t("login.name"), "text", value, "username", true),
         escape(f.t("login.next")),
     );
-    f.page(StatusCode::OK, "login.title", "login.description", error, &body).await
+    f.page(
+        StatusCode::OK,
+        "login.title",
+        "login.description",
+        error,
+        &body,
+    )
+    .await
 }
 
 pub async fn submit(State(l): State<Login>, headers: HeaderMap, uri: Uri, body: Bytes) -> Response {

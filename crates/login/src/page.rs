@@ -42,7 +42,10 @@ pub async fn brand(st: &St, instance: &str, org: &str, host: &str) -> Brand {
 
 /// A colour from the policy, or `fallback` when it is not `#rrggbb`-like.
 fn colour<'a>(c: &'a str, fallback: &'a str) -> &'a str {
-    let ok = c.len() <= 9 && c.starts_with('#') && c[1..].bytes().all(|b| b.is_ascii_hexdigit()) && c.len() > 1;
+    let ok = c.len() <= 9
+        && c.starts_with('#')
+        && c[1..].bytes().all(|b| b.is_ascii_hexdigit())
+        && c.len() > 1;
     if ok {
         c
     } else {
@@ -51,7 +54,14 @@ fn colour<'a>(c: &'a str, fallback: &'a str) -> &'a str {
 }
 
 /// A whole page: `title` as heading, `body` (already escaped HTML) below it.
-pub fn render(brand: &Brand, lang: &str, title: &str, description: &str, error: &str, body: &str) -> String {
+pub fn render(
+    brand: &Brand,
+    lang: &str,
+    title: &str,
+    description: &str,
+    error: &str,
+    body: &str,
+) -> String {
     let font_face = if brand.font_url.is_empty() {
         String::new()
     } else {
@@ -106,7 +116,14 @@ pub fn hidden(name: &str, value: &str) -> String {
 }
 
 /// A labelled input.
-pub fn input(id: &str, label: &str, kind: &str, value: &str, autocomplete: &str, autofocus: bool) -> String {
+pub fn input(
+    id: &str,
+    label: &str,
+    kind: &str,
+    value: &str,
+    autocomplete: &str,
+    autofocus: bool,
+) -> String {
     format!(
         "<label for=\"{id}\">{l}</label><input id=\"{id}\" name=\"{id}\" type=\"{kind}\" value=\"{v}\" autocomplete=\"{autocomplete}\"{af}>",
         id = escape(id),

@@ -32,7 +32,14 @@ pub async fn render(f: &Flow, login_name: &str, error: &str) -> Response {
         escape(&f.req.id),
         escape(f.t("password.other_user")),
     );
-    f.page(StatusCode::OK, "password.title", "password.description", error, &body).await
+    f.page(
+        StatusCode::OK,
+        "password.title",
+        "password.description",
+        error,
+        &body,
+    )
+    .await
 }
 
 async fn form(l: &Login, req: Request) -> Result<(Flow, String), Response> {
@@ -57,7 +64,9 @@ pub async fn submit(State(l): State<Login>, req: Request) -> Response {
     let name = f.field("loginName");
     let now = castellan_domain::id::now_micros().max(0) as u64 / 1_000_000;
     let by_ip = l.by_ip.allow(&format!("{}/{ip}", f.instance), now);
-    let by_name = l.by_name.allow(&format!("{}/{}", f.instance, name.to_lowercase()), now);
+    let by_name = l
+        .by_name
+        .allow(&format!("{}/{}", f.instance, name.to_lowercase()), now);
     if !by_ip || !by_name {
         return f.stop(StatusCode::TOO_MANY_REQUESTS, "error.rate");
     }
@@ -93,7 +102,14 @@ pub async fn render_change(f: &Flow, login_name: &str, error: &str) -> Response 
         page::input("change-password-confirmation", f.t("change.confirm"), "password", "", "new-password", false),
         escape(f.t("change.submit")),
     );
-    f.page(StatusCode::OK, "change.title", "change.description", error, &body).await
+    f.page(
+        StatusCode::OK,
+        "change.title",
+        "change.description",
+        error,
+        &body,
+    )
+    .await
 }
 
 /// `POST /ui/login/password/change`: the current password again (this form is not a
@@ -106,7 +122,9 @@ pub async fn change(State(l): State<Login>, req: Request) -> Response {
     let name = f.field("loginName");
     let now = castellan_domain::id::now_micros().max(0) as u64 / 1_000_000;
     if !l.by_ip.allow(&format!("{}/{ip}", f.instance), now)
-        || !l.by_name.allow(&format!("{}/{}", f.instance, name.to_lowercase()), now)
+        || !l
+            .by_name
+            .allow(&format!("{}/{}", f.instance, name.to_lowercase()), now)
     {
         return f.stop(StatusCode::TOO_MANY_REQUESTS, "error.rate");
     }
@@ -114,7 +132,10 @@ pub async fn change(State(l): State<Login>, req: Request) -> Response {
     let Some(user) = users::find(&f.st, &f.instance, &name, &f.org, org_only).await else {
         return crate::login_name::render(&f, &name, f.t("password.invalid")).await;
     };
-    let (new, confirm) = (f.raw("change-new-password"), f.raw("change-password-confirmation"));
+    let (new, confirm) = (
+        f.raw("change-new-password"),
+        f.raw("change-password-confirmation"),
+    );
     match users::check_password(&f.st, &f.instance, &user, &f.raw("change-old-password")).await {
         Ok(Check::Ok) => {}
         Ok(Check::Locked) => return render(&f, &name, f.t("password.locked")).await,
@@ -131,7 +152,9 @@ pub async fn change(State(l): State<Login>, req: Request) -> Response {
         request_id: String::new(),
         scope: None,
     };
-    if let Err(e) = castellan_api::app::users::set_password(&f.st, &ctx, &user.id, &new, false, false).await {
+    if let Err(e) =
+        castellan_api::app::users::set_password(&f.st, &ctx, &user.id, &new, false, false).await
+    {
         return render_change(&f, &name, &e.0.text()).await;
     }
     f.signed_in(&user.id).await

@@ -32,12 +32,22 @@ pub async fn page(State(l): State<Login>, headers: HeaderMap, uri: Uri) -> Respo
 }
 
 async fn allowed(f: &Flow) -> bool {
-    users::policy::<LoginPolicy>(&f.st, &f.instance, &f.org).await.allow_register
+    users::policy::<LoginPolicy>(&f.st, &f.instance, &f.org)
+        .await
+        .allow_register
 }
 
 async fn render(f: &Flow, error: &str) -> Response {
     if !allowed(f).await {
-        return f.page(StatusCode::FORBIDDEN, "register.title", "", f.t("register.not_allowed"), "").await;
+        return f
+            .page(
+                StatusCode::FORBIDDEN,
+                "register.title",
+                "",
+                f.t("register.not_allowed"),
+                "",
+            )
+            .await;
     }
     let body = format!(
         "<form method=\"post\" action=\"/ui/login/register\">{}{}{}{}{}{}{}<button type=\"submit\">{}</button></form>",
@@ -50,7 +60,14 @@ async fn render(f: &Flow, error: &str) -> Response {
         page::input(PASSWORD_CONFIRM, f.t("register.password_confirm"), "password", "", "new-password", false),
         escape(f.t("register.submit")),
     );
-    f.page(StatusCode::OK, "register.title", "register.description", error, &body).await
+    f.page(
+        StatusCode::OK,
+        "register.title",
+        "register.description",
+        error,
+        &body,
+    )
+    .await
 }
 
 pub async fn submit(State(l): State<Login>, headers: HeaderMap, uri: Uri, body: Bytes) -> Response {

@@ -15,7 +15,9 @@ pub async fn page(State(l): State<Login>, headers: HeaderMap, uri: Uri) -> Respo
         Ok(f) => f,
         Err(r) => return r,
     };
-    let sessions = session::of_agent(&f.st, &f.instance, &f.agent).await.unwrap_or_default();
+    let sessions = session::of_agent(&f.st, &f.instance, &f.agent)
+        .await
+        .unwrap_or_default();
     let mut buttons = String::new();
     for s in &sessions {
         let Ok(u) = castellan_api::app::users::get_any(&f.st, &f.instance, &s.user_id).await else {
@@ -34,7 +36,14 @@ pub async fn page(State(l): State<Login>, headers: HeaderMap, uri: Uri) -> Respo
         escape(&f.req.id),
         escape(f.t("select.other")),
     );
-    f.page(StatusCode::OK, "select.title", "select.description", "", &body).await
+    f.page(
+        StatusCode::OK,
+        "select.title",
+        "select.description",
+        "",
+        &body,
+    )
+    .await
 }
 
 /// The chosen account continues without a login if its session still serves the request,
@@ -45,7 +54,9 @@ pub async fn submit(State(l): State<Login>, headers: HeaderMap, uri: Uri, body: 
         Err(r) => return r,
     };
     let uid = f.field("userID");
-    let sessions = session::of_agent(&f.st, &f.instance, &f.agent).await.unwrap_or_default();
+    let sessions = session::of_agent(&f.st, &f.instance, &f.agent)
+        .await
+        .unwrap_or_default();
     let Some(s) = sessions.into_iter().find(|s| s.user_id == uid) else {
         return crate::login_name::render(&f, "", "").await;
     };

@@ -61,12 +61,24 @@ fn one_user(c: &mut dyn Conn, sql: &str, p: &[castellan_store::Value]) -> Result
 /// name in the organisation owning the verified domain after `@`, else the user name in the
 /// request's organisation, else a verified email (when the login policy allows). `org_only`
 /// restricts to one organisation (the request's scopes).
-pub async fn find(st: &St, instance: &str, name: &str, context_org: &str, org_only: bool) -> Option<UserRow> {
-    let (inst, name, ctx_org) = (instance.to_string(), name.trim().to_lowercase(), context_org.to_string());
+pub async fn find(
+    st: &St,
+    instance: &str,
+    name: &str,
+    context_org: &str,
+    org_only: bool,
+) -> Option<UserRow> {
+    let (inst, name, ctx_org) = (
+        instance.to_string(),
+        name.trim().to_lowercase(),
+        context_org.to_string(),
+    );
     if name.is_empty() {
         return None;
     }
-    let allow_email = !policy::<Login>(st, instance, context_org).await.disable_login_with_email;
+    let allow_email = !policy::<Login>(st, instance, context_org)
+        .await
+        .disable_login_with_email;
     let user = st
         .db
         .read(move |c| {
@@ -109,7 +121,12 @@ pub enum Check {
 
 /// Checks `password` of `user`, records the outcome as an event, locks the user when the
 /// lockout policy's limit is reached, and re-hashes imported (non-argon2id) hashes.
-pub async fn check_password(st: &St, instance: &str, user: &UserRow, password: &str) -> Result<Check> {
+pub async fn check_password(
+    st: &St,
+    instance: &str,
+    user: &UserRow,
+    password: &str,
+) -> Result<Check> {
     match user.state {
         user_state::LOCKED => return Ok(Check::Locked),
         user_state::ACTIVE | user_state::INITIAL => {}
@@ -118,14 +135,18 @@ pub async fn check_password(st: &St, instance: &str, user: &UserRow, password: &
     if user.password_hash.is_empty() {
         return Ok(Check::Wrong);
     }
-    let ok = st.verify_password(password.to_string(), user.password_hash.clone()).await?;
+    let ok = st
+        .verify_password(password.to_string(), user.password_hash.clone())
+        .await?;
     let author = Author {
         instance_id: instance.to_string(),
         creator: user.id.clone(),
     };
     let (uid, org) = (user.id.clone(), user.org_id.clone());
     if !ok {
-        let max = policy::<Lockout>(st, instance, &user.org_id).await.max_password_attempts;
+        let max = policy::<Lockout>(st, instance, &user.org_id)
+            .await
+            .max_password_attempts;
         let inst = instance.to_string();
         st.db
             .command(&uid.clone(), author, move |tx| {
@@ -155,7 +176,9 @@ pub async fn check_password(st: &St, instance: &str, user: &UserRow, password: &
         });
     }
     st.db
-        .command(&uid.clone(), author, move |tx| tx.push(agg::USER, &uid, &org, evs.clone()))
+        .command(&uid.clone(), author, move |tx| {
+            tx.push(agg::USER, &uid, &org, evs.clone())
+        })
         .await?;
     Ok(Check::Ok)
 }

@@ -106,7 +106,10 @@ impl AuthRequest {
 
     /// The first of the requested UI locales, if any.
     pub fn locale(&self) -> &str {
-        self.ui_locales.split_ascii_whitespace().next().unwrap_or("")
+        self.ui_locales
+            .split_ascii_whitespace()
+            .next()
+            .unwrap_or("")
     }
 }
 

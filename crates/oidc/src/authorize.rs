@@ -32,7 +32,11 @@ pub const CALLBACK_PATH: &str = "/oauth/v2/authorize/callback";
 /// The issuer of the instance a request is addressed to: the external scheme and the
 /// request's host (with its port).
 pub fn issuer(st: &St, host: &str) -> String {
-    let scheme = if st.cfg.external_secure { "https" } else { "http" };
+    let scheme = if st.cfg.external_secure {
+        "https"
+    } else {
+        "http"
+    };
     format!("{scheme}://{host}")
 }
 
@@ -65,7 +69,11 @@ pub fn error_page(status: StatusCode, title: &str, text: &str) -> Response {
 
 /// Sends `params` to `redirect_uri` in the response mode (`query`, `fragment`, `form_post`).
 pub fn respond(mode: &str, redirect_uri: &str, params: &[(&str, &str)]) -> Response {
-    let params: Vec<(&str, &str)> = params.iter().filter(|(_, v)| !v.is_empty()).copied().collect();
+    let params: Vec<(&str, &str)> = params
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .copied()
+        .collect();
     if mode == "form_post" {
         let mut inputs = String::new();
         for (k, v) in &params {
@@ -144,8 +152,19 @@ pub fn parse_params(s: &str) -> HashMap<String, String> {
     m
 }
 
-pub async fn get(State(o): State<Oidc>, headers: HeaderMap, uri: Uri, RawQuery(q): RawQuery) -> Response {
-    authorize(&o.st, &headers, &uri, parse_params(q.as_deref().unwrap_or(""))).await
+pub async fn get(
+    State(o): State<Oidc>,
+    headers: HeaderMap,
+    uri: Uri,
+    RawQuery(q): RawQuery,
+) -> Response {
+    authorize(
+        &o.st,
+        &headers,
+        &uri,
+        parse_params(q.as_deref().unwrap_or("")),
+    )
+    .await
 }
 
 pub async fn post(State(o): State<Oidc>, headers: HeaderMap, uri: Uri, body: Bytes) -> Response {
@@ -154,7 +173,11 @@ pub async fn post(State(o): State<Oidc>, headers: HeaderMap, uri: Uri, body: Byt
 }
 
 /// The active OIDC client `client_id` of an active project, if any.
-pub async fn active_client(st: &St, instance: &str, client_id: &str) -> castellan_domain::Result<Option<Client>> {
+pub async fn active_client(
+    st: &St,
+    instance: &str,
+    client_id: &str,
+) -> castellan_domain::Result<Option<Client>> {
     let (inst, cid) = (instance.to_string(), client_id.to_string());
     st.db
         .read_point(move |c| {
@@ -185,13 +208,25 @@ fn not_found_page() -> Response {
     )
 }
 
-async fn authorize(st: &St, headers: &HeaderMap, uri: &Uri, p: HashMap<String, String>) -> Response {
+async fn authorize(
+    st: &St,
+    headers: &HeaderMap,
+    uri: &Uri,
+    p: HashMap<String, String>,
+) -> Response {
     let host = castellan_api::gate::host(st, headers, uri);
-    let Ok(instance) = castellan_api::authn::instance_by_host(&st.db, &st.cache, &host).await else {
+    let Ok(instance) = castellan_api::authn::instance_by_host(&st.db, &st.cache, &host).await
+    else {
         return not_found_page();
     };
     let get = |k: &str| p.get(k).map(|v| v.trim().to_string()).unwrap_or_default();
-    let bad_client = |text: &str| error_page(StatusCode::BAD_REQUEST, "The application's request is invalid", text);
+    let bad_client = |text: &str| {
+        error_page(
+            StatusCode::BAD_REQUEST,
+            "The application's request is invalid",
+            text,
+        )
+    };
     let client_id = get("client_id");
     if client_id.is_empty() {
         return bad_client("The request has no client_id.");
@@ -201,7 +236,11 @@ async fn authorize(st: &St, headers: &HeaderMap, uri: &Uri, p: HashMap<String, S
         Ok(None) => return bad_client("The application (client_id) is unknown or not active."),
         Err(e) => {
             tracing::error!(error = %e.text(), "authorize: client lookup");
-            return error_page(StatusCode::SERVICE_UNAVAILABLE, "Please try again", "The service is busy.");
+            return error_page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Please try again",
+                "The service is busy.",
+            );
         }
     };
     let Some(settings) = client.oidc.as_ref() else {
@@ -229,64 +268,156 @@ async fn authorize(st: &St, headers: &HeaderMap, uri: &Uri, p: HashMap<String, S
         ..AuthRequest::default()
     };
     // From here on errors go back to the client.
-    if !matches!(r.response_mode.as_str(), "" | "query" | "fragment" | "form_post") {
+    if !matches!(
+        r.response_mode.as_str(),
+        "" | "query" | "fragment" | "form_post"
+    ) {
         let mode = std::mem::take(&mut r.response_mode);
-        return redirect_error(st, &host, &r, "invalid_request", &format!("response_mode {mode} is not supported"));
+        return redirect_error(
+            st,
+            &host,
+            &r,
+            "invalid_request",
+            &format!("response_mode {mode} is not supported"),
+        );
     }
     match r.response_type.as_str() {
         "code" => {
             if !settings.response_types.contains(&response_type::CODE) {
-                return redirect_error(st, &host, &r, "unauthorized_client", "the application may not use response_type code");
+                return redirect_error(
+                    st,
+                    &host,
+                    &r,
+                    "unauthorized_client",
+                    "the application may not use response_type code",
+                );
             }
         }
         "" => return redirect_error(st, &host, &r, "invalid_request", "response_type is missing"),
-        _ => return redirect_error(st, &host, &r, "unsupported_response_type", "only response_type code is supported"),
+        _ => {
+            return redirect_error(
+                st,
+                &host,
+                &r,
+                "unsupported_response_type",
+                "only response_type code is supported",
+            )
+        }
     }
     if !r.scopes().any(|s| s == "openid") {
-        return redirect_error(st, &host, &r, "invalid_scope", "the scope openid is missing in the request");
+        return redirect_error(
+            st,
+            &host,
+            &r,
+            "invalid_scope",
+            "the scope openid is missing in the request",
+        );
     }
     if !r.code_challenge.is_empty() {
         match r.code_challenge_method.as_str() {
             "S256" => {}
-            "" | "plain" => return redirect_error(st, &host, &r, "invalid_request", "code_challenge_method must be S256"),
+            "" | "plain" => {
+                return redirect_error(
+                    st,
+                    &host,
+                    &r,
+                    "invalid_request",
+                    "code_challenge_method must be S256",
+                )
+            }
             m => {
                 let m = m.to_string();
-                return redirect_error(st, &host, &r, "invalid_request", &format!("code_challenge_method {m} is not supported"));
+                return redirect_error(
+                    st,
+                    &host,
+                    &r,
+                    "invalid_request",
+                    &format!("code_challenge_method {m} is not supported"),
+                );
             }
         }
         if r.code_challenge.len() < 43 || r.code_challenge.len() > 128 {
-            return redirect_error(st, &host, &r, "invalid_request", "code_challenge must be 43 to 128 characters");
+            return redirect_error(
+                st,
+                &host,
+                &r,
+                "invalid_request",
+                "code_challenge must be 43 to 128 characters",
+            );
         }
     } else if client.auth_method_type == auth_method::NONE {
-        return redirect_error(st, &host, &r, "invalid_request", "public clients must send a PKCE code_challenge");
+        return redirect_error(
+            st,
+            &host,
+            &r,
+            "invalid_request",
+            "public clients must send a PKCE code_challenge",
+        );
     }
     let prompts: Vec<&str> = r.prompts().collect();
-    if let Some(bad) = prompts.iter().find(|p| !matches!(**p, "none" | "login" | "consent" | "select_account" | "create")) {
+    if let Some(bad) = prompts.iter().find(|p| {
+        !matches!(
+            **p,
+            "none" | "login" | "consent" | "select_account" | "create"
+        )
+    }) {
         let bad = bad.to_string();
-        return redirect_error(st, &host, &r, "invalid_request", &format!("prompt {bad} is not supported"));
+        return redirect_error(
+            st,
+            &host,
+            &r,
+            "invalid_request",
+            &format!("prompt {bad} is not supported"),
+        );
     }
     if prompts.contains(&"none") && prompts.len() > 1 {
-        return redirect_error(st, &host, &r, "invalid_request", "prompt none cannot be combined with other values");
+        return redirect_error(
+            st,
+            &host,
+            &r,
+            "invalid_request",
+            "prompt none cannot be combined with other values",
+        );
     }
     let max_age = get("max_age");
     if !max_age.is_empty() {
         match max_age.parse::<i64>() {
             Ok(v) if v >= 0 => r.max_age = v,
-            _ => return redirect_error(st, &host, &r, "invalid_request", "max_age must be a non-negative number"),
+            _ => {
+                return redirect_error(
+                    st,
+                    &host,
+                    &r,
+                    "invalid_request",
+                    "max_age must be a non-negative number",
+                )
+            }
         }
     }
     let hint = get("id_token_hint");
     if !hint.is_empty() {
         match hint_subject(st, &instance, &hint).await {
             Some(sub) => r.hint_user_id = sub,
-            None => return redirect_error(st, &host, &r, "invalid_request", "id_token_hint is not a valid ID token of this issuer"),
+            None => {
+                return redirect_error(
+                    st,
+                    &host,
+                    &r,
+                    "invalid_request",
+                    "id_token_hint is not a valid ID token of this issuer",
+                )
+            }
         }
     }
     let r = match auth_request::insert(st, &instance, r).await {
         Ok(r) => r,
         Err(e) => {
             tracing::error!(error = %e.text(), "authorize: store request");
-            return error_page(StatusCode::SERVICE_UNAVAILABLE, "Please try again", "The service is busy.");
+            return error_page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Please try again",
+                "The service is busy.",
+            );
         }
     };
     let to = |path: &str| redirect(&format!("{path}?authRequestID={}", r.id));
@@ -298,14 +429,28 @@ async fn authorize(st: &St, headers: &HeaderMap, uri: &Uri, p: HashMap<String, S
     }
     let agent = session::agent_of(headers);
     let pick = match &agent {
-        Some(a) => pick_session(st, &instance, a, &r).await.unwrap_or(Pick::Nothing),
+        Some(a) => pick_session(st, &instance, a, &r)
+            .await
+            .unwrap_or(Pick::Nothing),
         None => Pick::Nothing,
     };
     if r.has_prompt("none") {
         return match pick {
             Pick::One(s) => finish(st, &instance, &r, &s).await,
-            Pick::Several(_) => redirect_error(st, &host, &r, "account_selection_required", "several users are signed in on this browser"),
-            Pick::Nothing => redirect_error(st, &host, &r, "login_required", "no user is signed in (or the session is too old)"),
+            Pick::Several(_) => redirect_error(
+                st,
+                &host,
+                &r,
+                "account_selection_required",
+                "several users are signed in on this browser",
+            ),
+            Pick::Nothing => redirect_error(
+                st,
+                &host,
+                &r,
+                "login_required",
+                "no user is signed in (or the session is too old)",
+            ),
         };
     }
     if r.has_prompt("select_account") {
@@ -339,7 +484,13 @@ pub enum Pick {
 
 /// Whether `s` can serve `r` without a new login: signed in recently enough (login policy,
 /// `max_age`), an active user, the user of the `id_token_hint`, in the requested organisation.
-pub async fn session_serves(st: &St, instance: &str, s: &Session, r: &AuthRequest, now: i64) -> bool {
+pub async fn session_serves(
+    st: &St,
+    instance: &str,
+    s: &Session,
+    r: &AuthRequest,
+    now: i64,
+) -> bool {
     if r.max_age >= 0 && now - s.auth_time() > r.max_age.saturating_mul(1_000_000) {
         return false;
     }
@@ -369,7 +520,12 @@ pub async fn session_serves(st: &St, instance: &str, s: &Session, r: &AuthReques
 }
 
 /// The sessions of browser `agent` that can serve `r`.
-pub async fn pick_session(st: &St, instance: &str, agent: &str, r: &AuthRequest) -> castellan_domain::Result<Pick> {
+pub async fn pick_session(
+    st: &St,
+    instance: &str,
+    agent: &str,
+    r: &AuthRequest,
+) -> castellan_domain::Result<Pick> {
     let now = now_micros();
     let mut ok = Vec::new();
     for s in session::of_agent(st, instance, agent).await? {
@@ -386,20 +542,40 @@ pub async fn pick_session(st: &St, instance: &str, agent: &str, r: &AuthRequest)
 
 /// Completes `r` with session `s` and sends the browser to the callback, which issues the code.
 pub async fn finish(st: &St, instance: &str, r: &AuthRequest, s: &Session) -> Response {
-    match auth_request::complete(st, instance, &r.id, &s.user_id, &s.id, s.auth_time(), &s.amr).await {
+    match auth_request::complete(
+        st,
+        instance,
+        &r.id,
+        &s.user_id,
+        &s.id,
+        s.auth_time(),
+        &s.amr,
+    )
+    .await
+    {
         Ok(()) => redirect(&format!("{CALLBACK_PATH}?id={}", r.id)),
         Err(e) => {
             tracing::error!(error = %e.text(), "authorize: complete request");
-            error_page(StatusCode::SERVICE_UNAVAILABLE, "Please try again", "The service is busy.")
+            error_page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Please try again",
+                "The service is busy.",
+            )
         }
     }
 }
 
 /// `GET /oauth/v2/authorize/callback?id=`: the code for a login finished on this browser.
-pub async fn callback(State(o): State<Oidc>, headers: HeaderMap, uri: Uri, RawQuery(q): RawQuery) -> Response {
+pub async fn callback(
+    State(o): State<Oidc>,
+    headers: HeaderMap,
+    uri: Uri,
+    RawQuery(q): RawQuery,
+) -> Response {
     let st = &o.st;
     let host = castellan_api::gate::host(st, &headers, &uri);
-    let Ok(instance) = castellan_api::authn::instance_by_host(&st.db, &st.cache, &host).await else {
+    let Ok(instance) = castellan_api::authn::instance_by_host(&st.db, &st.cache, &host).await
+    else {
         return not_found_page();
     };
     let p = parse_params(q.as_deref().unwrap_or(""));
@@ -425,12 +601,23 @@ pub async fn callback(State(o): State<Oidc>, headers: HeaderMap, uri: Uri, RawQu
         _ => return refused(),
     }
     let code = castellan_api::app::tokens::random_token();
-    match auth_request::set_code(st, &instance, &r.id, &castellan_api::authn::hash_secret(&code)).await {
+    match auth_request::set_code(
+        st,
+        &instance,
+        &r.id,
+        &castellan_api::authn::hash_secret(&code),
+    )
+    .await
+    {
         Ok(true) => {}
         Ok(false) => return refused(),
         Err(e) => {
             tracing::error!(error = %e.text(), "authorize: store code");
-            return error_page(StatusCode::SERVICE_UNAVAILABLE, "Please try again", "The service is busy.");
+            return error_page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Please try again",
+                "The service is busy.",
+            );
         }
     }
     let iss = issuer(st, &host);

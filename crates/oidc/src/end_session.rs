@@ -20,8 +20,19 @@ use std::time::Duration;
 /// How long a back-channel logout POST may take.
 const BACK_CHANNEL_TIMEOUT: Duration = Duration::from_secs(5);
 
-pub async fn get(State(o): State<Oidc>, headers: HeaderMap, uri: Uri, RawQuery(q): RawQuery) -> Response {
-    end_session(&o.st, &headers, &uri, parse_params(q.as_deref().unwrap_or(""))).await
+pub async fn get(
+    State(o): State<Oidc>,
+    headers: HeaderMap,
+    uri: Uri,
+    RawQuery(q): RawQuery,
+) -> Response {
+    end_session(
+        &o.st,
+        &headers,
+        &uri,
+        parse_params(q.as_deref().unwrap_or("")),
+    )
+    .await
 }
 
 pub async fn post(State(o): State<Oidc>, headers: HeaderMap, uri: Uri, body: Bytes) -> Response {
@@ -38,13 +49,29 @@ async fn hint_claims(st: &St, instance: &str, token: &str) -> Option<serde_json:
     Some(jwt.claims)
 }
 
-async fn end_session(st: &St, headers: &HeaderMap, uri: &Uri, p: HashMap<String, String>) -> Response {
+async fn end_session(
+    st: &St,
+    headers: &HeaderMap,
+    uri: &Uri,
+    p: HashMap<String, String>,
+) -> Response {
     let host = castellan_api::gate::host(st, headers, uri);
-    let Ok(instance) = castellan_api::authn::instance_by_host(&st.db, &st.cache, &host).await else {
-        return error_page(StatusCode::NOT_FOUND, "Unknown instance", "This address does not belong to any instance.");
+    let Ok(instance) = castellan_api::authn::instance_by_host(&st.db, &st.cache, &host).await
+    else {
+        return error_page(
+            StatusCode::NOT_FOUND,
+            "Unknown instance",
+            "This address does not belong to any instance.",
+        );
     };
     let get = |k: &str| p.get(k).map(|v| v.trim().to_string()).unwrap_or_default();
-    let bad = |text: &str| error_page(StatusCode::BAD_REQUEST, "The logout request is invalid", text);
+    let bad = |text: &str| {
+        error_page(
+            StatusCode::BAD_REQUEST,
+            "The logout request is invalid",
+            text,
+        )
+    };
     let mut client_id = get("client_id");
     let mut hint_user = None;
     let hint = get("id_token_hint");
@@ -54,11 +81,18 @@ async fn end_session(st: &St, headers: &HeaderMap, uri: &Uri, p: HashMap<String,
         };
         let aud: Vec<String> = match &claims["aud"] {
             serde_json::Value::String(s) => vec![s.clone()],
-            serde_json::Value::Array(a) => a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect(),
+            serde_json::Value::Array(a) => a
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect(),
             _ => vec![],
         };
         if client_id.is_empty() {
-            client_id = claims["azp"].as_str().map(str::to_string).or_else(|| aud.first().cloned()).unwrap_or_default();
+            client_id = claims["azp"]
+                .as_str()
+                .map(str::to_string)
+                .or_else(|| aud.first().cloned())
+                .unwrap_or_default();
         } else if !aud.contains(&client_id) {
             return bad("The id_token_hint was not issued to this client_id.");
         }
@@ -70,7 +104,10 @@ async fn end_session(st: &St, headers: &HeaderMap, uri: &Uri, p: HashMap<String,
             return bad("A post_logout_redirect_uri needs a client_id or an id_token_hint.");
         }
         let registered = match crate::authorize::active_client(st, &instance, &client_id).await {
-            Ok(Some(c)) => c.oidc.as_ref().is_some_and(|s| s.post_logout_redirect_uris.contains(&post_logout)),
+            Ok(Some(c)) => c
+                .oidc
+                .as_ref()
+                .is_some_and(|s| s.post_logout_redirect_uris.contains(&post_logout)),
             _ => false,
         };
         if !registered {
@@ -78,13 +115,19 @@ async fn end_session(st: &St, headers: &HeaderMap, uri: &Uri, p: HashMap<String,
         }
     }
     let ended = match session::agent_of(headers) {
-        Some(agent) => match session::terminate(st, &instance, &agent, hint_user.as_deref()).await {
-            Ok(s) => s,
-            Err(e) => {
-                tracing::error!(error = %e.text(), "end_session: terminate");
-                return error_page(StatusCode::SERVICE_UNAVAILABLE, "Please try again", "The service is busy.");
+        Some(agent) => {
+            match session::terminate(st, &instance, &agent, hint_user.as_deref()).await {
+                Ok(s) => s,
+                Err(e) => {
+                    tracing::error!(error = %e.text(), "end_session: terminate");
+                    return error_page(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "Please try again",
+                        "The service is busy.",
+                    );
+                }
             }
-        },
+        }
         None => Vec::new(),
     };
     if !ended.is_empty() {
@@ -112,7 +155,12 @@ async fn end_session(st: &St, headers: &HeaderMap, uri: &Uri, p: HashMap<String,
         t = escape("Signed out"),
         x = escape("You have been signed out. You can close this window.")
     );
-    (StatusCode::OK, [(header::CACHE_CONTROL, "no-store")], Html(body)).into_response()
+    (
+        StatusCode::OK,
+        [(header::CACHE_CONTROL, "no-store")],
+        Html(body),
+    )
+        .into_response()
 }
 
 /// Posts a logout token (OpenID Connect Back-Channel Logout 1.0) to every application that
@@ -151,7 +199,10 @@ async fn back_channel(st: &St, instance: &str, iss: &str, ended: Vec<Session>) {
     };
     for (sid, client_id, sub) in targets {
         let uri = match crate::authorize::active_client(st, instance, &client_id).await {
-            Ok(Some(c)) => c.oidc.map(|s| s.back_channel_logout_uri).unwrap_or_default(),
+            Ok(Some(c)) => c
+                .oidc
+                .map(|s| s.back_channel_logout_uri)
+                .unwrap_or_default(),
             _ => String::new(),
         };
         if uri.is_empty() {
@@ -174,7 +225,9 @@ async fn back_channel(st: &St, instance: &str, iss: &str, ended: Vec<Session>) {
         let res = http
             .post(&uri)
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(serde_urlencoded::to_string([("logout_token", token.as_str())]).unwrap_or_default())
+            .body(
+                serde_urlencoded::to_string([("logout_token", token.as_str())]).unwrap_or_default(),
+            )
             .send()
             .await;
         if let Err(e) = res {

@@ -20,7 +20,13 @@ pub fn agent_of(headers: &HeaderMap) -> Option<String> {
         let Ok(v) = v.to_str() else { continue };
         for part in v.split(';') {
             if let Some((k, val)) = part.trim().split_once('=') {
-                if k == COOKIE && val.len() >= 22 && val.len() <= 64 && val.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+                if k == COOKIE
+                    && val.len() >= 22
+                    && val.len() <= 64
+                    && val
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+                {
                     return Some(val.to_string());
                 }
             }
@@ -36,13 +42,21 @@ pub fn new_agent() -> String {
 
 /// The `Set-Cookie` value carrying `agent`.
 pub fn set_cookie(st: &St, agent: &str) -> String {
-    let secure = if st.cfg.external_secure { "; Secure" } else { "" };
+    let secure = if st.cfg.external_secure {
+        "; Secure"
+    } else {
+        ""
+    };
     format!("{COOKIE}={agent}; Path=/; HttpOnly; SameSite=Lax; Max-Age={COOKIE_MAX_AGE}{secure}")
 }
 
 /// The `Set-Cookie` value that removes the cookie.
 pub fn clear_cookie(st: &St) -> String {
-    let secure = if st.cfg.external_secure { "; Secure" } else { "" };
+    let secure = if st.cfg.external_secure {
+        "; Secure"
+    } else {
+        ""
+    };
     format!("{COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}")
 }
 
@@ -63,8 +77,7 @@ pub struct Session {
     pub terminated_at: i64,
 }
 
-const COLS: &str =
-    "id, user_id, created_at, updated_at, password_checked_at, amr, terminated_at";
+const COLS: &str = "id, user_id, created_at, updated_at, password_checked_at, amr, terminated_at";
 
 fn from_row(r: &Row) -> Result<Session> {
     Ok(Session {
@@ -127,7 +140,12 @@ pub async fn of_user(st: &St, instance: &str, user_id: &str) -> Result<Vec<Sessi
 }
 
 /// The session `id` if it belongs to the browser `agent` and was not ended.
-pub async fn of_agent_by_id(st: &St, instance: &str, agent: &str, id: &str) -> Result<Option<Session>> {
+pub async fn of_agent_by_id(
+    st: &St,
+    instance: &str,
+    agent: &str,
+    id: &str,
+) -> Result<Option<Session>> {
     let (inst, key, id) = (instance.to_string(), agent_key(agent), id.to_string());
     st.db
         .read_point(move |c| {
@@ -219,12 +237,11 @@ pub async fn terminate(
 
 /// Records `id` (a session, grant or token id) as revoked.
 pub fn revoke(c: &mut dyn Conn, instance: &str, id: &str, now: i64) -> Result<()> {
-    if c
-        .one(
-            "SELECT 1 FROM oidc_revocations WHERE instance_id = ? AND id = ?",
-            &params![instance, id],
-        )?
-        .is_none()
+    if c.one(
+        "SELECT 1 FROM oidc_revocations WHERE instance_id = ? AND id = ?",
+        &params![instance, id],
+    )?
+    .is_none()
     {
         c.exec(
             "INSERT INTO oidc_revocations (instance_id, id, revoked_at, expires_at) VALUES (?, ?, ?, ?)",

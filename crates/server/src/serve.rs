@@ -65,8 +65,7 @@ pub async fn serve(
         let svc = TowerToHyperService::new(tower::ServiceExt::map_request(
             router.clone(),
             move |mut r: http::Request<hyper::body::Incoming>| {
-                r.extensions_mut()
-                    .insert(axum::extract::ConnectInfo(peer));
+                r.extensions_mut().insert(axum::extract::ConnectInfo(peer));
                 r
             },
         ));

@@ -8,6 +8,8 @@ mod authz_matrix;
 mod export_import;
 mod instance;
 mod label_assets;
+mod login;
+mod login_logout;
 mod oidc_keys;
 mod ops;
 mod org_domain_validation;
