@@ -247,7 +247,7 @@ async fn authorize(
         return bad_client("The application (client_id) is unknown or not active.");
     };
     let redirect_uri = get("redirect_uri");
-    if redirect_uri.is_empty() || !settings.redirect_uris.iter().any(|u| *u == redirect_uri) {
+    if redirect_uri.is_empty() || !settings.redirect_uris.contains(&redirect_uri) {
         return bad_client("The redirect_uri is not registered for this application.");
     }
     let mut r = AuthRequest {

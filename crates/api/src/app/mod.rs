@@ -16,6 +16,7 @@ pub mod label;
 pub mod me;
 pub mod members;
 pub mod metadata;
+pub mod my_sessions;
 pub mod org_domain_validation;
 pub mod orgs;
 pub mod policies;
