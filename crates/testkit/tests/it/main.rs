@@ -4,6 +4,7 @@
 mod admin;
 mod apps;
 mod auth_self;
+mod authorize_hints;
 mod authz_matrix;
 mod export_import;
 mod instance;
