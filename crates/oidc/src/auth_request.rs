@@ -8,8 +8,10 @@ use castellan_store::{params, Row};
 
 /// How long a request waits for its login (µs).
 pub const LIFETIME: i64 = 10 * 60 * 1_000_000;
-/// How long expired requests are kept (µs).
-const KEEP_EXPIRED: i64 = 24 * 3600 * 1_000_000;
+/// How long expired requests are kept (µs): unfinished ones, and finished ones (longer than
+/// any session lasts without a new request: the login policy's check lifetimes are days).
+const KEEP_UNFINISHED: i64 = 24 * 3600 * 1_000_000;
+const KEEP_FINISHED: i64 = 400 * 24 * 3600 * 1_000_000;
 /// How long an issued code can be redeemed (µs).
 pub const CODE_LIFETIME: i64 = 5 * 60 * 1_000_000;
 
@@ -129,12 +131,13 @@ pub async fn insert(st: &St, instance: &str, mut r: AuthRequest) -> Result<AuthR
                  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 &params![&inst, &q.id, &q.client_id, &q.redirect_uri, &q.response_type, &q.response_mode, &q.scope, &q.state, &q.nonce, &q.code_challenge, &q.code_challenge_method, &q.prompt, q.max_age, &q.login_hint, &q.ui_locales, &q.acr_values, &q.hint_user_id, q.created_at, q.expires_at],
             )?;
-            // Now and then, forget requests long expired (a day after: their codes are long
-            // dead, and tokens carry what they need).
+            // Now and then, forget requests long expired: unfinished ones a day later,
+            // finished ones (back-channel logout finds a session's clients through them) when
+            // no session can still be using them.
             if castellan_domain::id::random_bytes::<1>()[0] < 4 {
                 c.exec(
-                    "DELETE FROM oidc_auth_requests WHERE expires_at < ?",
-                    &params![q.created_at - KEEP_EXPIRED],
+                    "DELETE FROM oidc_auth_requests WHERE (session_id = '' AND expires_at < ?) OR expires_at < ?",
+                    &params![q.created_at - KEEP_UNFINISHED, q.created_at - KEEP_FINISHED],
                 )?;
             }
             Ok(())

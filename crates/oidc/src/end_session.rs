@@ -173,11 +173,16 @@ async fn back_channel(st: &St, instance: &str, iss: &str, ended: Vec<Session>) {
         .read(move |c| {
             let mut out = Vec::new();
             for sid in &ids {
+                // Clients that got a code or a refresh token from the session.
                 for r in c.query(
-                    "SELECT DISTINCT client_id, user_id FROM oidc_auth_requests WHERE instance_id = ? AND session_id = ?",
-                    &params![&inst, sid],
+                    "SELECT client_id, user_id FROM oidc_auth_requests WHERE instance_id = ? AND session_id = ? \
+                     UNION SELECT client_id, user_id FROM oidc_refresh_tokens WHERE instance_id = ? AND session_id = ?",
+                    &params![&inst, sid, &inst, sid],
                 )? {
-                    out.push((sid.clone(), r.text(0)?, r.text(1)?));
+                    let t = (sid.clone(), r.text(0)?, r.text(1)?);
+                    if !out.contains(&t) {
+                        out.push(t);
+                    }
                 }
             }
             Ok(out)
