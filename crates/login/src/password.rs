@@ -9,6 +9,7 @@ use axum::extract::connect_info::ConnectInfo;
 use axum::extract::{Request, State};
 use axum::response::Response;
 use castellan_api::ctx::Ctx;
+use castellan_domain::policy::Login as LoginPolicy;
 use castellan_oidc::authorize::escape;
 use http::StatusCode;
 use std::net::SocketAddr;
@@ -69,6 +70,12 @@ pub async fn submit(State(l): State<Login>, req: Request) -> Response {
         .allow(&format!("{}/{}", f.instance, name.to_lowercase()), now);
     if !by_ip || !by_name {
         return f.stop(StatusCode::TOO_MANY_REQUESTS, "error.rate");
+    }
+    if !users::policy::<LoginPolicy>(&f.st, &f.instance, &f.org)
+        .await
+        .allow_username_password
+    {
+        return crate::login_name::render(&f, &name, "").await;
     }
     let org_only = f.req.org_id_scope().is_some() || f.req.org_domain_scope().is_some();
     let Some(user) = users::find(&f.st, &f.instance, &name, &f.org, org_only).await else {

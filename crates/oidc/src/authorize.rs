@@ -28,6 +28,7 @@ pub const LOGIN_PATH: &str = "/ui/login/login";
 pub const SELECT_PATH: &str = "/ui/login/select";
 pub const REGISTER_PATH: &str = "/ui/login/register";
 pub const CALLBACK_PATH: &str = "/oauth/v2/authorize/callback";
+pub const RESUME_PATH: &str = "/oauth/v2/authorize/resume";
 
 /// The issuer of the instance a request is addressed to: the external scheme and the
 /// request's host (with its port).
@@ -163,13 +164,14 @@ pub async fn get(
         &headers,
         &uri,
         parse_params(q.as_deref().unwrap_or("")),
+        false,
     )
     .await
 }
 
 pub async fn post(State(o): State<Oidc>, headers: HeaderMap, uri: Uri, body: Bytes) -> Response {
     let s = std::str::from_utf8(&body).unwrap_or("");
-    authorize(&o.st, &headers, &uri, parse_params(s)).await
+    authorize(&o.st, &headers, &uri, parse_params(s), true).await
 }
 
 /// The active OIDC client `client_id` of an active project, if any.
@@ -213,6 +215,7 @@ async fn authorize(
     headers: &HeaderMap,
     uri: &Uri,
     p: HashMap<String, String>,
+    is_post: bool,
 ) -> Response {
     let host = castellan_api::gate::host(st, headers, uri);
     let Ok(instance) = castellan_api::authn::instance_by_host(&st.db, &st.cache, &host).await
@@ -420,6 +423,51 @@ async fn authorize(
             );
         }
     };
+    if is_post && session::agent_of(headers).is_none() {
+        // A cross-site POST carries no SameSite=Lax cookie: look at the sessions after a
+        // same-site GET.
+        let mut resp = redirect(&format!("{RESUME_PATH}?id={}", r.id));
+        *resp.status_mut() = StatusCode::SEE_OTHER;
+        return resp;
+    }
+    decide(st, headers, &host, &instance, &r).await
+}
+
+/// `GET /oauth/v2/authorize/resume?id=`: continues a request posted without the cookie.
+pub async fn resume(
+    State(o): State<Oidc>,
+    headers: HeaderMap,
+    uri: Uri,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let st = &o.st;
+    let host = castellan_api::gate::host(st, &headers, &uri);
+    let Ok(instance) = castellan_api::authn::instance_by_host(&st.db, &st.cache, &host).await
+    else {
+        return not_found_page();
+    };
+    let p = parse_params(q.as_deref().unwrap_or(""));
+    let id = p.get("id").cloned().unwrap_or_default();
+    match auth_request::load(st, &instance, &id).await {
+        Ok(Some(r)) if !r.completed() && !r.has_code => decide(st, &headers, &host, &instance, &r).await,
+        _ => error_page(
+            StatusCode::BAD_REQUEST,
+            "The login cannot be continued",
+            "This sign-in request is unknown, expired or already used. Please start again from the application.",
+        ),
+    }
+}
+
+/// Where a stored request goes: the login pages, or the callback when a session of this
+/// browser serves it (`prompt` decides which and whether pages may be shown).
+async fn decide(
+    st: &St,
+    headers: &HeaderMap,
+    host: &str,
+    instance: &str,
+    r: &AuthRequest,
+) -> Response {
+    let (host, instance) = (host.to_string(), instance.to_string());
     let to = |path: &str| redirect(&format!("{path}?authRequestID={}", r.id));
     if r.has_prompt("create") {
         return to(REGISTER_PATH);
@@ -429,7 +477,7 @@ async fn authorize(
     }
     let agent = session::agent_of(headers);
     let pick = match &agent {
-        Some(a) => pick_session(st, &instance, a, &r)
+        Some(a) => pick_session(st, &instance, a, r)
             .await
             .unwrap_or(Pick::Nothing),
         None => Pick::Nothing,

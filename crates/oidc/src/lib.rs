@@ -30,6 +30,7 @@ pub fn router(st: St) -> Router {
             get(authorize::get).post(authorize::post),
         )
         .route("/oauth/v2/authorize/callback", get(authorize::callback))
+        .route("/oauth/v2/authorize/resume", get(authorize::resume))
         .route(
             "/oidc/v1/end_session",
             get(end_session::get).post(end_session::post),

@@ -321,11 +321,10 @@ both!(
                 ],
             )
             .await;
-        assert_eq!(p.status, 302);
-        assert!(
-            p.location.starts_with("/ui/login/login?authRequestID="),
-            "{p:?}"
-        );
+        // (this browser has no cookie yet: the sessions are looked at after a GET)
+        assert_eq!(p.status, 303);
+        let p = b.follow(p).await;
+        assert!(p.body.contains("name=\"loginName\""), "{p:?}");
     }
 );
 
@@ -809,4 +808,68 @@ both!(list_my_user_sessions, |s: TestServer| async move {
         )
         .await;
     assert_eq!(r.0, 401);
+});
+
+both!(
+    cross_site_post_resumes_with_the_cookie,
+    |s: TestServer| async move {
+        let client = oidc_app(&s, json!({})).await;
+        let (_, login) = human(&s, "katherine", false).await;
+        let mut b = Browser::new(&s);
+        login_to_code(&s, &mut b, &client, &login).await;
+        // A cross-site form POST arrives without the SameSite=Lax cookie.
+        let mut bare = Browser {
+            base: b.base.clone(),
+            http: b.http.clone(),
+            cookie: None,
+        };
+        let form = [
+            ("client_id", client.as_str()),
+            ("redirect_uri", REDIRECT),
+            ("response_type", "code"),
+            ("scope", "openid"),
+            ("prompt", "none"),
+            ("state", "p0st"),
+        ];
+        let p = bare.post("/oauth/v2/authorize", &form).await;
+        assert_eq!(p.status, 303, "{p:?}");
+        assert!(
+            p.location.starts_with("/oauth/v2/authorize/resume?id="),
+            "{p:?}"
+        );
+        // The same-site GET that follows carries it: the session serves the request.
+        let done = b.follow(p).await;
+        assert_eq!(done.params()["state"], "p0st", "{done:?}");
+        assert!(done.params().contains_key("code"), "{done:?}");
+        // A browser without a session gets login_required.
+        let p = bare.post("/oauth/v2/authorize", &form).await;
+        let done = bare.follow(p).await;
+        assert_eq!(done.params()["error"], "login_required", "{done:?}");
+    }
+);
+
+both!(username_password_disallowed, |s: TestServer| async move {
+    let client = oidc_app(&s, json!({})).await;
+    let (_, login) = human(&s, "margaret", false).await;
+    let mut b = Browser::new(&s);
+    let p = b.get(&authorize_url(&client, "")).await;
+    let p = b.follow(p).await;
+    let pw = b
+        .submit(&p, "/ui/login/loginname", &[("loginName", &login)])
+        .await;
+    ok(s.admin("PUT", "/admin/v1/policies/login", Some(json!({"allowUsernamePassword": false, "allowRegister": true, "passwordlessType": "PASSWORDLESS_TYPE_ALLOWED"}))).await);
+    // A password form shown before the change no longer signs in.
+    let r = b
+        .submit(
+            &pw,
+            "/ui/login/password",
+            &[("loginName", &login), ("password", PASSWORD)],
+        )
+        .await;
+    assert!(r.location.is_empty(), "{r:?}");
+    assert!(r.body.contains("not allowed"), "{}", r.body);
+    let p = b.get(&authorize_url(&client, "")).await;
+    let p = b.follow(p).await;
+    assert!(p.body.contains("not allowed"), "{}", p.body);
+    assert!(p.field("loginName").is_none());
 });
