@@ -484,18 +484,18 @@ async fn decide(
     };
     if r.has_prompt("none") {
         return match pick {
-            Pick::One(s) => finish(st, &instance, &r, &s).await,
+            Pick::One(s) => finish(st, &instance, r, &s).await,
             Pick::Several(_) => redirect_error(
                 st,
                 &host,
-                &r,
+                r,
                 "account_selection_required",
                 "several users are signed in on this browser",
             ),
             Pick::Nothing => redirect_error(
                 st,
                 &host,
-                &r,
+                r,
                 "login_required",
                 "no user is signed in (or the session is too old)",
             ),
@@ -508,7 +508,7 @@ async fn decide(
         };
     }
     match pick {
-        Pick::One(s) => finish(st, &instance, &r, &s).await,
+        Pick::One(s) => finish(st, &instance, r, &s).await,
         Pick::Several(_) => to(SELECT_PATH),
         Pick::Nothing => to(LOGIN_PATH),
     }
