@@ -84,7 +84,7 @@ pub async fn submit(State(l): State<Login>, req: Request) -> Response {
     match users::check_password(&f.st, &f.instance, &user, &f.raw("password")).await {
         Ok(Check::Ok) => {}
         Ok(Check::Wrong) => return render(&f, &name, f.t("password.invalid")).await,
-        Ok(Check::Locked) => return render(&f, &name, f.t("password.locked")).await,
+        Ok(Check::Locked) => return render(&f, &name, locked_text(&f, &user).await).await,
         Ok(Check::Inactive) => return render(&f, &name, f.t("password.inactive")).await,
         Err(e) => {
             tracing::error!(error = %e.text(), "login: password check");
@@ -96,6 +96,19 @@ pub async fn submit(State(l): State<Login>, req: Request) -> Response {
         return render_change(&f, &user.login_name, "").await;
     }
     f.signed_in(&user.id).await
+}
+
+/// What a locked user is told: that the user is locked when the lockout policy shows lockout
+/// failures (ZITADEL's default), else the generic failure.
+async fn locked_text(f: &Flow, user: &castellan_api::app::users::UserRow) -> &'static str {
+    let show = users::policy::<castellan_domain::policy::Lockout>(&f.st, &f.instance, &user.org_id)
+        .await
+        .show_lockout_failures;
+    f.t(if show {
+        "password.locked"
+    } else {
+        "password.invalid"
+    })
 }
 
 /// The password change form.
@@ -145,7 +158,7 @@ pub async fn change(State(l): State<Login>, req: Request) -> Response {
     );
     match users::check_password(&f.st, &f.instance, &user, &f.raw("change-old-password")).await {
         Ok(Check::Ok) => {}
-        Ok(Check::Locked) => return render(&f, &name, f.t("password.locked")).await,
+        Ok(Check::Locked) => return render(&f, &name, locked_text(&f, &user).await).await,
         Ok(_) => return render_change(&f, &name, f.t("password.invalid")).await,
         Err(_) => return f.stop(StatusCode::SERVICE_UNAVAILABLE, "error.busy"),
     }
