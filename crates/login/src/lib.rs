@@ -4,6 +4,7 @@
 #![deny(clippy::unwrap_used)]
 
 pub mod csrf;
+pub mod device;
 pub mod flow;
 pub mod i18n;
 pub mod login_name;
@@ -40,6 +41,7 @@ pub fn router(st: St) -> Router {
         by_name: Arc::new(rate_limit::Limiter::new(CHECKS_PER_LOGIN_NAME)),
     };
     Router::new()
+        .route("/device", get(device::page).post(device::submit))
         .route("/ui/login/login", get(login_name::page))
         .route("/ui/login/loginname", post(login_name::submit))
         .route("/ui/login/password", post(password::submit))

@@ -205,3 +205,50 @@ pub async fn set_code(st: &St, instance: &str, id: &str, code_hash: &str) -> Res
         })
         .await
 }
+
+/// The `response_type` of requests the device page (RFC 8628) creates: their login approves a
+/// device authorization instead of issuing a code; `state` holds the user code.
+pub const DEVICE: &str = "device";
+
+/// Approves the pending, unexpired device authorization `user_code` for the login of `r`, and
+/// closes `r`. False when there is none (expired, denied, already approved).
+pub async fn approve_device(st: &St, instance: &str, r: &AuthRequest) -> Result<bool> {
+    let (inst, r) = (instance.to_string(), r.clone());
+    let now = now_micros();
+    let closing = castellan_api::authn::hash_secret(&castellan_api::app::tokens::random_token());
+    st.db
+        .write(&r.id.clone(), move |c| {
+            let n = c.exec(
+                "UPDATE oidc_device_authorizations SET state = 'approved', user_id = ?, session_id = ?, auth_time = ?, amr = ? \
+                 WHERE instance_id = ? AND user_code = ? AND client_id = ? AND state = 'pending' AND expires_at > ?",
+                &params![&r.user_id, &r.session_id, r.auth_time, &r.amr, &inst, &r.state, &r.client_id, now],
+            )?;
+            // The request is used up either way (no code: the hash of a secret nobody holds).
+            c.exec(
+                "UPDATE oidc_auth_requests SET code_hash = ?, code_used_at = ? WHERE instance_id = ? AND id = ? AND code_hash IS NULL",
+                &params![&closing, now, &inst, &r.id],
+            )?;
+            Ok(n == 1)
+        })
+        .await
+}
+
+/// The client and scope of the pending, unexpired device authorization `user_code`.
+pub async fn pending_device(
+    st: &St,
+    instance: &str,
+    user_code: &str,
+) -> Result<Option<(String, String, String)>> {
+    let (inst, code) = (instance.to_string(), user_code.to_string());
+    let now = now_micros();
+    st.db
+        .read_point(move |c| {
+            c.one(
+                "SELECT user_code, client_id, scope FROM oidc_device_authorizations WHERE instance_id = ? AND user_code = ? AND state = 'pending' AND expires_at > ?",
+                &params![&inst, &code, now],
+            )?
+            .map(|r| Ok((r.text(0)?, r.text(1)?, r.text(2)?)))
+            .transpose()
+        })
+        .await
+}

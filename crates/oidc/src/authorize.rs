@@ -59,9 +59,18 @@ pub fn escape(s: &str) -> String {
 
 /// A plain error page of the provider (the request cannot go back to the client).
 pub fn error_page(status: StatusCode, title: &str, text: &str) -> Response {
+    page(status, title, text, "role=\"alert\"")
+}
+
+/// A plain page of the provider with a message.
+pub fn info_page(status: StatusCode, title: &str, text: &str) -> Response {
+    page(status, title, text, "")
+}
+
+fn page(status: StatusCode, title: &str, text: &str, role: &str) -> Response {
     let body = format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{t}</title></head>\
-         <body style=\"font-family:sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem\"><main><h1>{t}</h1><p role=\"alert\">{x}</p></main></body></html>",
+         <body style=\"font-family:sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem\"><main><h1>{t}</h1><p {role}>{x}</p></main></body></html>",
         t = escape(title),
         x = escape(text)
     );
@@ -647,6 +656,28 @@ pub async fn callback(
     match session::of_agent_by_id(st, &instance, &agent, &r.session_id).await {
         Ok(Some(s)) if s.user_id == r.user_id => {}
         _ => return refused(),
+    }
+    if r.response_type == auth_request::DEVICE {
+        return match auth_request::approve_device(st, &instance, &r).await {
+            Ok(true) => info_page(
+                StatusCode::OK,
+                "Device connected",
+                "You are signed in on your device. You can close this window.",
+            ),
+            Ok(false) => error_page(
+                StatusCode::BAD_REQUEST,
+                "The device cannot be connected",
+                "The code has expired or was already used. Please start again on your device.",
+            ),
+            Err(e) => {
+                tracing::error!(error = %e.text(), "device: approve");
+                error_page(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "Please try again",
+                    "The service is busy.",
+                )
+            }
+        };
     }
     let code = castellan_api::app::tokens::random_token();
     match auth_request::set_code(

@@ -10,6 +10,7 @@ mod export_import;
 mod instance;
 mod label_assets;
 mod login;
+mod login_device;
 mod login_logout;
 mod oidc_keys;
 mod ops;
