@@ -31,6 +31,26 @@ pub struct Login {
     pub st: St,
     pub by_ip: Arc<rate_limit::Limiter>,
     pub by_name: Arc<rate_limit::Limiter>,
+    /// A hash of a random password with this server's parameters, verified against when a
+    /// login name names nobody.
+    pub dummy_hash: Arc<tokio::sync::OnceCell<String>>,
+}
+
+impl Login {
+    /// Spends the time of one password verification.
+    pub async fn waste_a_hash(&self, password: &str) {
+        let st = self.st.clone();
+        let hash = self
+            .dummy_hash
+            .get_or_try_init(|| st.hash_password(castellan_api::app::tokens::random_token()))
+            .await;
+        if let Ok(h) = hash {
+            let _ = self
+                .st
+                .verify_password(password.to_string(), h.clone())
+                .await;
+        }
+    }
 }
 
 /// The login's routes.
@@ -39,6 +59,7 @@ pub fn router(st: St) -> Router {
         st,
         by_ip: Arc::new(rate_limit::Limiter::new(CHECKS_PER_IP)),
         by_name: Arc::new(rate_limit::Limiter::new(CHECKS_PER_LOGIN_NAME)),
+        dummy_hash: Arc::default(),
     };
     Router::new()
         .route("/device", get(device::page).post(device::submit))

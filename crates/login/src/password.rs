@@ -63,14 +63,6 @@ pub async fn submit(State(l): State<Login>, req: Request) -> Response {
         Err(r) => return r,
     };
     let name = f.field("loginName");
-    let now = castellan_domain::id::now_micros().max(0) as u64 / 1_000_000;
-    let by_ip = l.by_ip.allow(&format!("{}/{ip}", f.instance), now);
-    let by_name = l
-        .by_name
-        .allow(&format!("{}/{}", f.instance, name.to_lowercase()), now);
-    if !by_ip || !by_name {
-        return f.stop(StatusCode::TOO_MANY_REQUESTS, "error.rate");
-    }
     if !users::policy::<LoginPolicy>(&f.st, &f.instance, &f.org)
         .await
         .allow_username_password
@@ -78,7 +70,18 @@ pub async fn submit(State(l): State<Login>, req: Request) -> Response {
         return crate::login_name::render(&f, &name, "").await;
     }
     let org_only = f.req.org_id_scope().is_some() || f.req.org_domain_scope().is_some();
-    let Some(user) = users::find(&f.st, &f.instance, &name, &f.org, org_only).await else {
+    let user = users::find(&f.st, &f.instance, &name, &f.org, org_only).await;
+    if !allowed(
+        &l,
+        &f,
+        &ip,
+        user.as_ref().map_or(name.as_str(), |u| u.id.as_str()),
+    ) {
+        return f.stop(StatusCode::TOO_MANY_REQUESTS, "error.rate");
+    }
+    let Some(user) = user else {
+        // As slow as a wrong password, so the time does not tell that the user is unknown.
+        l.waste_a_hash(&f.raw("password")).await;
         return render(&f, &name, f.t("password.invalid")).await;
     };
     match users::check_password(&f.st, &f.instance, &user, &f.raw("password")).await {
@@ -96,6 +99,17 @@ pub async fn submit(State(l): State<Login>, req: Request) -> Response {
         return render_change(&f, &user.login_name, "").await;
     }
     f.signed_in(&user.id).await
+}
+
+/// Counts a password check against the client address and the user (or the login name when
+/// it names nobody: spellings of one user share the user's budget).
+fn allowed(l: &Login, f: &Flow, ip: &str, who: &str) -> bool {
+    let now = castellan_domain::id::now_micros().max(0) as u64 / 1_000_000;
+    let by_ip = l.by_ip.allow(&format!("{}/{ip}", f.instance), now);
+    let by_name = l
+        .by_name
+        .allow(&format!("{}/{}", f.instance, who.to_lowercase()), now);
+    by_ip && by_name
 }
 
 /// What a locked user is told: that the user is locked when the lockout policy shows lockout
@@ -140,16 +154,17 @@ pub async fn change(State(l): State<Login>, req: Request) -> Response {
         Err(r) => return r,
     };
     let name = f.field("loginName");
-    let now = castellan_domain::id::now_micros().max(0) as u64 / 1_000_000;
-    if !l.by_ip.allow(&format!("{}/{ip}", f.instance), now)
-        || !l
-            .by_name
-            .allow(&format!("{}/{}", f.instance, name.to_lowercase()), now)
-    {
+    let org_only = f.req.org_id_scope().is_some() || f.req.org_domain_scope().is_some();
+    let user = users::find(&f.st, &f.instance, &name, &f.org, org_only).await;
+    if !allowed(
+        &l,
+        &f,
+        &ip,
+        user.as_ref().map_or(name.as_str(), |u| u.id.as_str()),
+    ) {
         return f.stop(StatusCode::TOO_MANY_REQUESTS, "error.rate");
     }
-    let org_only = f.req.org_id_scope().is_some() || f.req.org_domain_scope().is_some();
-    let Some(user) = users::find(&f.st, &f.instance, &name, &f.org, org_only).await else {
+    let Some(user) = user else {
         return crate::login_name::render(&f, &name, f.t("password.invalid")).await;
     };
     let (new, confirm) = (
