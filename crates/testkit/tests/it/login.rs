@@ -873,3 +873,74 @@ both!(username_password_disallowed, |s: TestServer| async move {
     assert!(p.body.contains("not allowed"), "{}", p.body);
     assert!(p.field("loginName").is_none());
 });
+
+both!(
+    registration_errors_stay_on_the_form,
+    |s: TestServer| async move {
+        let client = oidc_app(&s, json!({})).await;
+        human(&s, "taken", false).await;
+        let mut b = Browser::new(&s);
+        let p = b.get(&authorize_url(&client, "&prompt=create")).await;
+        let p = b.follow(p).await;
+        let fields = |user: &'static str, pw: &'static str, confirm: &'static str| {
+            vec![
+                ("firstname", "Reg"),
+                ("lastname", "Istered"),
+                ("email", "reg@example.com"),
+                ("username", user),
+                ("register-password", pw),
+                ("register-password-confirmation", confirm),
+            ]
+        };
+        // Passwords that differ, a password too simple, a taken user name: the form again, with
+        // the reason and the typed values (never the passwords).
+        let r = b
+            .submit(
+                &p,
+                "/ui/login/register",
+                &fields("newbie", "Register-Pw-1!", "Other-Pw-1!"),
+            )
+            .await;
+        assert!(r.body.contains("do not match"), "{}", r.body);
+        assert_eq!(r.field("firstname").as_deref(), Some("Reg"));
+        assert_eq!(r.field("register-password").as_deref(), Some(""));
+        let r = b
+            .submit(
+                &r,
+                "/ui/login/register",
+                &fields("newbie", "short", "short"),
+            )
+            .await;
+        assert!(
+            r.body.contains("role=\"alert\"") && r.location.is_empty(),
+            "{}",
+            r.body
+        );
+        let r = b
+            .submit(
+                &r,
+                "/ui/login/register",
+                &fields("taken", "Register-Pw-1!", "Register-Pw-1!"),
+            )
+            .await;
+        assert!(
+            r.body.contains("role=\"alert\"") && r.location.is_empty(),
+            "{}",
+            r.body
+        );
+        let users = db_text(
+            &s,
+            "SELECT id FROM users WHERE username = 'newbie'".to_string(),
+        )
+        .await;
+        assert!(users.is_empty());
+        let done = b
+            .submit(
+                &r,
+                "/ui/login/register",
+                &fields("newbie", "Register-Pw-1!", "Register-Pw-1!"),
+            )
+            .await;
+        assert!(done.params().contains_key("code"), "{done:?}");
+    }
+);
