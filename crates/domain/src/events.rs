@@ -162,6 +162,12 @@ pub enum Payload {
     PhoneRemoved {},
     #[serde(rename = "user.human.password.changed")]
     PasswordChanged { hash: String, change_required: bool },
+    /// A wrong password at the login (counts towards the lockout policy).
+    #[serde(rename = "user.human.password.check.failed")]
+    PasswordCheckFailed {},
+    /// A right password at the login (resets the failure count).
+    #[serde(rename = "user.human.password.check.succeeded")]
+    PasswordCheckSucceeded {},
     #[serde(rename = "user.machine.changed")]
     MachineChanged {
         name: String,
@@ -834,6 +840,8 @@ pub const EVENT_TYPES: &[&str] = &[
     "user.human.phone.changed",
     "user.human.phone.removed",
     "user.human.password.changed",
+    "user.human.password.check.failed",
+    "user.human.password.check.succeeded",
     "user.machine.changed",
     "user.machine.secret.set",
     "user.machine.secret.removed",

@@ -1,10 +1,13 @@
-//! The OpenID Connect / OAuth 2.0 provider: signing keys and their JWK set so far; the
-//! authorization, token, introspection and userinfo endpoints build on them.
+//! The OpenID Connect / OAuth 2.0 provider: discovery, JWKS, authorize, token, introspection,
+//! userinfo, revocation and end session, and the browser sessions and claims they share.
 #![deny(clippy::unwrap_used)]
 
+pub mod auth_request;
+pub mod authorize;
 pub mod claims;
 pub mod client_auth;
 pub mod discovery;
+pub mod end_session;
 pub mod error;
 pub mod grant_client_credentials;
 pub mod grant_code;
@@ -16,6 +19,7 @@ pub mod mint;
 pub mod oauth_error;
 pub mod revoke;
 pub mod scopes;
+pub mod session;
 pub mod settings;
 pub mod token;
 pub mod userinfo;
@@ -50,6 +54,16 @@ pub fn router(st: St) -> Router {
         .route("/oauth/v2/token", post(token::token))
         .route("/oauth/v2/introspect", post(introspect::introspect))
         .route("/oauth/v2/revoke", post(revoke::revoke))
+        .route(
+            "/oauth/v2/authorize",
+            get(authorize::get).post(authorize::post),
+        )
+        .route("/oauth/v2/authorize/callback", get(authorize::callback))
+        .route("/oauth/v2/authorize/resume", get(authorize::resume))
+        .route(
+            "/oidc/v1/end_session",
+            get(end_session::get).post(end_session::post),
+        )
         .route("/oauth/v2/keys", get(jwks::keys))
         .route(
             "/oidc/v1/userinfo",

@@ -61,7 +61,14 @@ pub async fn serve(
             }
         };
         let _ = stream.set_nodelay(true);
-        let svc = TowerToHyperService::new(router.clone());
+        // The peer address reaches handlers as `ConnectInfo` (the login's rate limits).
+        let svc = TowerToHyperService::new(tower::ServiceExt::map_request(
+            router.clone(),
+            move |mut r: http::Request<hyper::body::Incoming>| {
+                r.extensions_mut().insert(axum::extract::ConnectInfo(peer));
+                r
+            },
+        ));
         let tls = tls.clone();
         let mut stop = stop.clone();
         tokio::spawn(async move {

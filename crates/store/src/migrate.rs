@@ -20,6 +20,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (11, include_str!("schema/011_assets.sql")),
     (12, include_str!("schema/012_signing_keys.sql")),
     (13, include_str!("schema/013_oidc_runtime.sql")),
+    (15, include_str!("schema/015_login.sql")),
     (16, include_str!("schema/016_oidc_settings.sql")),
 ];
 

@@ -478,7 +478,10 @@ pub fn apply(c: &mut dyn Conn, e: &Event, p: &Payload) -> Result<()> {
             user_update(c, e, "username = ?, login_key = ?, login_name = ?", params![user_name, login_key(user_name, login_name, &e.owner), login_name])?;
         }
         UserDeactivated {} => user_update(c, e, "state = ?", params![user_state::INACTIVE])?,
-        UserReactivated {} | UserUnlocked {} => user_update(c, e, "state = ?", params![user_state::ACTIVE])?,
+        UserReactivated {} => user_update(c, e, "state = ?", params![user_state::ACTIVE])?,
+        UserUnlocked {} => user_update(c, e, "state = ?, password_failures = 0", params![user_state::ACTIVE])?,
+        PasswordCheckFailed {} => user_update(c, e, "password_failures = password_failures + 1", params![])?,
+        PasswordCheckSucceeded {} => user_update(c, e, "password_failures = 0", params![])?,
         UserLocked {} => user_update(c, e, "state = ?", params![user_state::LOCKED])?,
         UserRemoved { .. } => {
             c.exec("DELETE FROM users WHERE instance_id = ? AND id = ?", &params![i, id])?;
@@ -500,7 +503,7 @@ pub fn apply(c: &mut dyn Conn, e: &Event, p: &Payload) -> Result<()> {
         PasswordChanged { hash, change_required } => user_update(
             c,
             e,
-            "password_hash = ?, password_change_required = ?, password_changed_at = ?, state = CASE WHEN state = 6 THEN 1 ELSE state END",
+            "password_hash = ?, password_change_required = ?, password_changed_at = ?, password_failures = 0, state = CASE WHEN state = 6 THEN 1 ELSE state END",
             params![hash, *change_required, t],
         )?,
         MachineChanged { name, description, access_token_type } => user_update(

@@ -145,6 +145,15 @@ impl TestServer {
         }
     }
 
+    /// **Test only**: the running server's state (e.g. to sign a token with the instance key).
+    pub fn state(&self) -> &castellan_api::state::St {
+        &self
+            .running
+            .as_ref()
+            .unwrap_or_else(|| panic!("server stopped"))
+            .state
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }

@@ -2,19 +2,10 @@
 //! signed with the instance's key), for tests of the API gate, userinfo and token checks.
 
 use crate::TestServer;
-use castellan_api::state::St;
 use castellan_domain::access_token::AccessToken;
 use serde_json::json;
 
 impl TestServer {
-    /// The server's shared state.
-    pub fn state(&self) -> &St {
-        &self
-            .running
-            .as_ref()
-            .unwrap_or_else(|| panic!("server stopped"))
-            .state
-    }
 
     /// The id of the instance served at `localhost` (the first instance).
     pub async fn instance_id(&self) -> String {

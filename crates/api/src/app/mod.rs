@@ -17,6 +17,7 @@ pub mod label;
 pub mod me;
 pub mod members;
 pub mod metadata;
+pub mod my_sessions;
 pub mod oidc_settings;
 pub mod org_domain_validation;
 pub mod orgs;

@@ -55,6 +55,15 @@ impl AuthService for Svc {
         ok(ListMyUserChangesResponse { result })
     }
 
+    async fn list_my_user_sessions(
+        &self,
+        req: Request<ListMyUserSessionsRequest>,
+    ) -> Res<ListMyUserSessionsResponse> {
+        let (ctx, _) = split(req)?;
+        let result = crate::app::my_sessions::list(&self.st, &ctx).await?;
+        ok(ListMyUserSessionsResponse { result })
+    }
+
     async fn list_my_metadata(
         &self,
         req: Request<ListMyMetadataRequest>,

@@ -1,0 +1,76 @@
+//! The hosted login (`/ui/login`): server-rendered pages that sign a user in for an
+//! authorization request of the OpenID provider: login name, password, password change,
+//! account selection, registration. Browser sessions and requests live in `castellan_oidc`.
+#![deny(clippy::unwrap_used)]
+
+pub mod csrf;
+pub mod device;
+pub mod flow;
+pub mod i18n;
+pub mod login_name;
+pub mod page;
+pub mod password;
+pub mod rate_limit;
+pub mod register;
+pub mod select;
+pub mod users;
+
+use axum::routing::{get, post};
+use axum::Router;
+use castellan_api::state::St;
+use std::sync::Arc;
+
+/// Password checks allowed per minute from one client address.
+pub const CHECKS_PER_IP: u32 = 60;
+/// Password checks allowed per minute for one login name.
+pub const CHECKS_PER_LOGIN_NAME: u32 = 10;
+
+/// What the login's handlers share.
+#[derive(Clone)]
+pub struct Login {
+    pub st: St,
+    pub by_ip: Arc<rate_limit::Limiter>,
+    pub by_name: Arc<rate_limit::Limiter>,
+    /// A hash of a random password with this server's parameters, verified against when a
+    /// login name names nobody.
+    pub dummy_hash: Arc<tokio::sync::OnceCell<String>>,
+}
+
+impl Login {
+    /// Spends the time of one password verification.
+    pub async fn waste_a_hash(&self, password: &str) {
+        let st = self.st.clone();
+        let hash = self
+            .dummy_hash
+            .get_or_try_init(|| st.hash_password(castellan_api::app::tokens::random_token()))
+            .await;
+        if let Ok(h) = hash {
+            let _ = self
+                .st
+                .verify_password(password.to_string(), h.clone())
+                .await;
+        }
+    }
+}
+
+/// The login's routes.
+pub fn router(st: St) -> Router {
+    let l = Login {
+        st,
+        by_ip: Arc::new(rate_limit::Limiter::new(CHECKS_PER_IP)),
+        by_name: Arc::new(rate_limit::Limiter::new(CHECKS_PER_LOGIN_NAME)),
+        dummy_hash: Arc::default(),
+    };
+    Router::new()
+        .route("/device", get(device::page).post(device::submit))
+        .route("/ui/login/login", get(login_name::page))
+        .route("/ui/login/loginname", post(login_name::submit))
+        .route("/ui/login/password", post(password::submit))
+        .route("/ui/login/password/change", post(password::change))
+        .route("/ui/login/select", get(select::page).post(select::submit))
+        .route(
+            "/ui/login/register",
+            get(register::page).post(register::submit),
+        )
+        .with_state(l)
+}

@@ -1,0 +1,54 @@
+//! Fixed-window rate limits on password checks, per client address and per login name. The
+//! counters live in memory on each node: with N nodes behind a balancer an attacker gets up to
+//! N times the limit (the lockout policy, stored in the database, still bounds guesses per user).
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+/// Counts hits per key in one-minute windows.
+pub struct Limiter {
+    per_minute: u32,
+    windows: Mutex<HashMap<String, (u64, u32)>>,
+}
+
+/// Entries kept before stale windows are dropped.
+const PRUNE_AT: usize = 10_000;
+
+impl Limiter {
+    pub fn new(per_minute: u32) -> Self {
+        Limiter {
+            per_minute,
+            windows: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Records a hit of `key` at `now_secs`; false when the key is over its limit.
+    pub fn allow(&self, key: &str, now_secs: u64) -> bool {
+        let window = now_secs / 60;
+        let mut m = self.windows.lock().unwrap_or_else(|e| e.into_inner());
+        if m.len() >= PRUNE_AT {
+            m.retain(|_, (w, _)| *w == window);
+        }
+        let e = m.entry(key.to_string()).or_insert((window, 0));
+        if e.0 != window {
+            *e = (window, 0);
+        }
+        e.1 = e.1.saturating_add(1);
+        e.1 <= self.per_minute
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_per_key_and_window() {
+        let l = Limiter::new(2);
+        assert!(l.allow("a", 60));
+        assert!(l.allow("a", 61));
+        assert!(!l.allow("a", 62));
+        assert!(l.allow("b", 62));
+        assert!(l.allow("a", 120));
+    }
+}

@@ -1,0 +1,184 @@
+//! Finding the user behind a login name, the policies in force, and recording password checks
+//! (lockout policy).
+
+use castellan_api::app::policies;
+use castellan_api::app::users::{UserRow, COLS};
+use castellan_api::state::St;
+use castellan_domain::events::{agg, Payload};
+use castellan_domain::policy::{Lockout, Login, PolicySettings};
+use castellan_domain::Result;
+use castellan_oidc::auth_request::AuthRequest;
+use castellan_store::projection::{user_state, HUMAN};
+use castellan_store::{params, Author, Conn};
+
+/// The organisation a request is restricted to by its scopes, else the instance's default.
+pub async fn org_of_request(st: &St, instance: &str, r: &AuthRequest) -> String {
+    let inst = instance.to_string();
+    let (by_id, by_domain) = (
+        r.org_id_scope().map(str::to_string),
+        r.org_domain_scope().map(str::to_lowercase),
+    );
+    st.db
+        .read(move |c| {
+            if let Some(id) = by_id {
+                return Ok(id);
+            }
+            if let Some(d) = by_domain {
+                if let Some(r) = c.one(
+                    "SELECT org_id FROM org_domains WHERE instance_id = ? AND domain = ? AND is_verified = 1",
+                    &params![&inst, &d],
+                )? {
+                    return r.text(0);
+                }
+            }
+            c.one("SELECT default_org_id FROM instances WHERE id = ?", &params![&inst])?
+                .map(|r| r.text(0))
+                .transpose()
+                .map(Option::unwrap_or_default)
+        })
+        .await
+        .unwrap_or_default()
+}
+
+/// The effective policy of kind `T` in `org`.
+pub async fn policy<T: PolicySettings + Send + 'static>(st: &St, instance: &str, org: &str) -> T {
+    let (inst, org) = (instance.to_string(), org.to_string());
+    st.db
+        .read(move |c| policies::effective::<T>(c, &inst, &org).map(|p| p.settings))
+        .await
+        .unwrap_or_default()
+}
+
+fn one_user(c: &mut dyn Conn, sql: &str, p: &[castellan_store::Value]) -> Result<Option<UserRow>> {
+    let rows = c.query(&format!("SELECT {COLS} FROM users WHERE {sql}"), p)?;
+    if rows.len() != 1 {
+        return Ok(None);
+    }
+    rows.first().map(UserRow::from_row).transpose()
+}
+
+/// The human user a login name names: the full login name, else (domain discovery) the user
+/// name in the organisation owning the verified domain after `@`, else the user name in the
+/// request's organisation, else a verified email (when the login policy allows). `org_only`
+/// restricts to one organisation (the request's scopes).
+pub async fn find(
+    st: &St,
+    instance: &str,
+    name: &str,
+    context_org: &str,
+    org_only: bool,
+) -> Option<UserRow> {
+    let (inst, name, ctx_org) = (
+        instance.to_string(),
+        name.trim().to_lowercase(),
+        context_org.to_string(),
+    );
+    if name.is_empty() {
+        return None;
+    }
+    let allow_email = !policy::<Login>(st, instance, context_org)
+        .await
+        .disable_login_with_email;
+    let user = st
+        .db
+        .read(move |c| {
+            let restrict = |u: Option<UserRow>| u.filter(|u| !org_only || u.org_id == ctx_org);
+            if let Some(u) = restrict(one_user(c, "instance_id = ? AND lower(login_name) = ?", &params![&inst, &name])?) {
+                return Ok(Some(u));
+            }
+            if let Some((user, domain)) = name.rsplit_once('@') {
+                if let Some(r) = c.one(
+                    "SELECT org_id FROM org_domains WHERE instance_id = ? AND domain = ? AND is_verified = 1",
+                    &params![&inst, domain],
+                )? {
+                    let org = r.text(0)?;
+                    if let Some(u) = restrict(one_user(c, "instance_id = ? AND org_id = ? AND lower(username) = ?", &params![&inst, &org, user])?) {
+                        return Ok(Some(u));
+                    }
+                }
+            }
+            if let Some(u) = one_user(c, "instance_id = ? AND org_id = ? AND lower(username) = ?", &params![&inst, &ctx_org, &name])? {
+                return Ok(Some(u));
+            }
+            if allow_email && name.contains('@') {
+                return Ok(restrict(one_user(c, "instance_id = ? AND lower(email) = ? AND email_verified = 1", &params![&inst, &name])?));
+            }
+            Ok(None)
+        })
+        .await
+        .ok()
+        .flatten()?;
+    (user.kind == HUMAN).then_some(user)
+}
+
+/// How a password check ended.
+pub enum Check {
+    Ok,
+    Wrong,
+    Locked,
+    Inactive,
+}
+
+/// Checks `password` of `user`, records the outcome as an event, locks the user when the
+/// lockout policy's limit is reached, and re-hashes imported (non-argon2id) hashes.
+pub async fn check_password(
+    st: &St,
+    instance: &str,
+    user: &UserRow,
+    password: &str,
+) -> Result<Check> {
+    match user.state {
+        user_state::LOCKED => return Ok(Check::Locked),
+        user_state::ACTIVE | user_state::INITIAL => {}
+        _ => return Ok(Check::Inactive),
+    }
+    if user.password_hash.is_empty() {
+        return Ok(Check::Wrong);
+    }
+    let ok = st
+        .verify_password(password.to_string(), user.password_hash.clone())
+        .await?;
+    let author = Author {
+        instance_id: instance.to_string(),
+        creator: user.id.clone(),
+    };
+    let (uid, org) = (user.id.clone(), user.org_id.clone());
+    if !ok {
+        let max = policy::<Lockout>(st, instance, &user.org_id)
+            .await
+            .max_password_attempts;
+        let inst = instance.to_string();
+        st.db
+            .command(&uid.clone(), author, move |tx| {
+                let failures = tx
+                    .one(
+                        "SELECT password_failures FROM users WHERE instance_id = ? AND id = ?",
+                        &params![&inst, &uid],
+                    )?
+                    .map(|r| r.int(0))
+                    .transpose()?
+                    .unwrap_or(0);
+                let mut evs = vec![Payload::PasswordCheckFailed {}];
+                if max > 0 && (failures + 1) as u64 >= max {
+                    evs.push(Payload::UserLocked {});
+                }
+                tx.push(agg::USER, &uid, &org, evs)
+            })
+            .await?;
+        return Ok(Check::Wrong);
+    }
+    let mut evs = vec![Payload::PasswordCheckSucceeded {}];
+    if !user.password_hash.starts_with("$argon2id$") {
+        let hash = st.hash_password(password.to_string()).await?;
+        evs.push(Payload::PasswordChanged {
+            hash,
+            change_required: user.password_change_required,
+        });
+    }
+    st.db
+        .command(&uid.clone(), author, move |tx| {
+            tx.push(agg::USER, &uid, &org, evs.clone())
+        })
+        .await?;
+    Ok(Check::Ok)
+}

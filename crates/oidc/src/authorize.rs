@@ -1,0 +1,708 @@
+//! The authorization endpoint (OpenID Connect Core 3.1.2): `GET`/`POST /oauth/v2/authorize`
+//! validates the request, stores it and sends the browser to the hosted login (or straight to
+//! the callback when the browser already has a usable session); `GET
+//! /oauth/v2/authorize/callback` turns a finished login into a code.
+//!
+//! Problems with the client or its redirect URI are shown on an error page and never
+//! redirected; every later problem goes back to the redirect URI as an OAuth error with
+//! `state` and `iss` (RFC 9207).
+
+use crate::auth_request::{self, AuthRequest};
+use crate::session::{self, Session};
+use crate::Oidc;
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::response::{Html, IntoResponse, Response};
+use castellan_api::app::apps::Client;
+use castellan_api::app::policies;
+use castellan_api::state::St;
+use castellan_domain::id::now_micros;
+use castellan_domain::oidc_app::{auth_method, response_type};
+use castellan_domain::policy::Login;
+use castellan_store::params;
+use http::{header, HeaderMap, StatusCode, Uri};
+use std::collections::HashMap;
+
+/// Where the login pages live.
+pub const LOGIN_PATH: &str = "/ui/login/login";
+pub const SELECT_PATH: &str = "/ui/login/select";
+pub const REGISTER_PATH: &str = "/ui/login/register";
+pub const CALLBACK_PATH: &str = "/oauth/v2/authorize/callback";
+pub const RESUME_PATH: &str = "/oauth/v2/authorize/resume";
+
+/// The issuer of the instance a request is addressed to: the external scheme and the
+/// request's host (with its port).
+pub fn issuer(st: &St, host: &str) -> String {
+    let scheme = if st.cfg.external_secure {
+        "https"
+    } else {
+        "http"
+    };
+    format!("{scheme}://{host}")
+}
+
+/// Escapes text for HTML content and attribute values.
+pub fn escape(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for ch in s.chars() {
+        match ch {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '"' => o.push_str("&quot;"),
+            '\'' => o.push_str("&#39;"),
+            c => o.push(c),
+        }
+    }
+    o
+}
+
+/// A plain error page of the provider (the request cannot go back to the client).
+pub fn error_page(status: StatusCode, title: &str, text: &str) -> Response {
+    page(status, title, text, "role=\"alert\"")
+}
+
+/// A plain page of the provider with a message.
+pub fn info_page(status: StatusCode, title: &str, text: &str) -> Response {
+    page(status, title, text, "")
+}
+
+fn page(status: StatusCode, title: &str, text: &str, role: &str) -> Response {
+    let body = format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{t}</title></head>\
+         <body style=\"font-family:sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem\"><main><h1>{t}</h1><p {role}>{x}</p></main></body></html>",
+        t = escape(title),
+        x = escape(text)
+    );
+    (status, [(header::CACHE_CONTROL, "no-store")], Html(body)).into_response()
+}
+
+/// Sends `params` to `redirect_uri` in the response mode (`query`, `fragment`, `form_post`).
+pub fn respond(mode: &str, redirect_uri: &str, params: &[(&str, &str)]) -> Response {
+    let params: Vec<(&str, &str)> = params
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .copied()
+        .collect();
+    if mode == "form_post" {
+        let mut inputs = String::new();
+        for (k, v) in &params {
+            inputs.push_str(&format!(
+                "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
+                escape(k),
+                escape(v)
+            ));
+        }
+        let body = format!(
+            "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Submit</title></head>\
+             <body onload=\"document.forms[0].submit()\"><form method=\"post\" action=\"{}\">{inputs}\
+             <noscript><p>JavaScript is off: press the button to continue.</p><button type=\"submit\">Continue</button></noscript></form></body></html>",
+            escape(redirect_uri)
+        );
+        return (
+            StatusCode::OK,
+            [(header::CACHE_CONTROL, "no-store")],
+            Html(body),
+        )
+            .into_response();
+    }
+    let encoded = serde_urlencoded::to_string(&params).unwrap_or_default();
+    let url = if mode == "fragment" {
+        format!("{redirect_uri}#{encoded}")
+    } else if redirect_uri.contains('?') {
+        format!("{redirect_uri}&{encoded}")
+    } else {
+        format!("{redirect_uri}?{encoded}")
+    };
+    redirect(&url)
+}
+
+/// A 302 to `url`, not cached.
+pub fn redirect(url: &str) -> Response {
+    (
+        StatusCode::FOUND,
+        [
+            (header::LOCATION, url.to_string()),
+            (header::CACHE_CONTROL, "no-store".to_string()),
+        ],
+    )
+        .into_response()
+}
+
+/// An OAuth error sent back to the client of `r`.
+pub fn redirect_error(st: &St, host: &str, r: &AuthRequest, error: &str, desc: &str) -> Response {
+    let iss = issuer(st, host);
+    respond(
+        &response_mode(r),
+        &r.redirect_uri,
+        &[
+            ("error", error),
+            ("error_description", desc),
+            ("state", &r.state),
+            ("iss", &iss),
+        ],
+    )
+}
+
+fn response_mode(r: &AuthRequest) -> String {
+    if r.response_mode.is_empty() {
+        "query".into()
+    } else {
+        r.response_mode.clone()
+    }
+}
+
+/// Parameters of a form or query string; the first of repeated names wins.
+pub fn parse_params(s: &str) -> HashMap<String, String> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(s).unwrap_or_default();
+    let mut m = HashMap::new();
+    for (k, v) in pairs {
+        m.entry(k).or_insert(v);
+    }
+    m
+}
+
+pub async fn get(
+    State(o): State<Oidc>,
+    headers: HeaderMap,
+    uri: Uri,
+    RawQuery(q): RawQuery,
+) -> Response {
+    authorize(
+        &o.st,
+        &headers,
+        &uri,
+        parse_params(q.as_deref().unwrap_or("")),
+        false,
+    )
+    .await
+}
+
+pub async fn post(State(o): State<Oidc>, headers: HeaderMap, uri: Uri, body: Bytes) -> Response {
+    let s = std::str::from_utf8(&body).unwrap_or("");
+    authorize(&o.st, &headers, &uri, parse_params(s), true).await
+}
+
+/// The active OIDC client `client_id` of an active project, if any.
+pub async fn active_client(
+    st: &St,
+    instance: &str,
+    client_id: &str,
+) -> castellan_domain::Result<Option<Client>> {
+    let (inst, cid) = (instance.to_string(), client_id.to_string());
+    st.db
+        .read_point(move |c| {
+            let Some(client) = castellan_api::app::apps::by_client_id(c, &inst, &cid)? else {
+                return Ok(None);
+            };
+            if !client.active || client.oidc.is_none() {
+                return Ok(None);
+            }
+            let project = c.one(
+                "SELECT state FROM projects WHERE instance_id = ? AND id = ?",
+                &params![&inst, &client.project_id],
+            )?;
+            let active = match project {
+                Some(r) => r.int(0)? == castellan_store::projection::project_state::ACTIVE,
+                None => false,
+            };
+            Ok(active.then_some(client))
+        })
+        .await
+}
+
+fn not_found_page() -> Response {
+    error_page(
+        StatusCode::NOT_FOUND,
+        "Unknown instance",
+        "This address does not belong to any instance.",
+    )
+}
+
+async fn authorize(
+    st: &St,
+    headers: &HeaderMap,
+    uri: &Uri,
+    p: HashMap<String, String>,
+    is_post: bool,
+) -> Response {
+    let host = castellan_api::gate::host(st, headers, uri);
+    let Ok(instance) = castellan_api::authn::instance_by_host(&st.db, &st.cache, &host).await
+    else {
+        return not_found_page();
+    };
+    let get = |k: &str| p.get(k).map(|v| v.trim().to_string()).unwrap_or_default();
+    let bad_client = |text: &str| {
+        error_page(
+            StatusCode::BAD_REQUEST,
+            "The application's request is invalid",
+            text,
+        )
+    };
+    let client_id = get("client_id");
+    if client_id.is_empty() {
+        return bad_client("The request has no client_id.");
+    }
+    let client = match active_client(st, &instance, &client_id).await {
+        Ok(Some(c)) => c,
+        Ok(None) => return bad_client("The application (client_id) is unknown or not active."),
+        Err(e) => {
+            tracing::error!(error = %e.text(), "authorize: client lookup");
+            return error_page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Please try again",
+                "The service is busy.",
+            );
+        }
+    };
+    let Some(settings) = client.oidc.as_ref() else {
+        return bad_client("The application (client_id) is unknown or not active.");
+    };
+    let redirect_uri = get("redirect_uri");
+    if redirect_uri.is_empty() || !settings.redirect_uris.contains(&redirect_uri) {
+        return bad_client("The redirect_uri is not registered for this application.");
+    }
+    let mut r = AuthRequest {
+        client_id,
+        redirect_uri,
+        response_type: get("response_type"),
+        response_mode: get("response_mode"),
+        scope: get("scope"),
+        state: p.get("state").cloned().unwrap_or_default(),
+        nonce: get("nonce"),
+        code_challenge: get("code_challenge"),
+        code_challenge_method: get("code_challenge_method"),
+        prompt: get("prompt"),
+        max_age: -1,
+        login_hint: get("login_hint"),
+        ui_locales: get("ui_locales"),
+        acr_values: get("acr_values"),
+        ..AuthRequest::default()
+    };
+    // From here on errors go back to the client.
+    if !matches!(
+        r.response_mode.as_str(),
+        "" | "query" | "fragment" | "form_post"
+    ) {
+        let mode = std::mem::take(&mut r.response_mode);
+        return redirect_error(
+            st,
+            &host,
+            &r,
+            "invalid_request",
+            &format!("response_mode {mode} is not supported"),
+        );
+    }
+    match r.response_type.as_str() {
+        "code" => {
+            if !settings.response_types.contains(&response_type::CODE) {
+                return redirect_error(
+                    st,
+                    &host,
+                    &r,
+                    "unauthorized_client",
+                    "the application may not use response_type code",
+                );
+            }
+        }
+        "" => return redirect_error(st, &host, &r, "invalid_request", "response_type is missing"),
+        _ => {
+            return redirect_error(
+                st,
+                &host,
+                &r,
+                "unsupported_response_type",
+                "only response_type code is supported",
+            )
+        }
+    }
+    if !r.scopes().any(|s| s == "openid") {
+        return redirect_error(
+            st,
+            &host,
+            &r,
+            "invalid_scope",
+            "the scope openid is missing in the request",
+        );
+    }
+    if !r.code_challenge.is_empty() {
+        match r.code_challenge_method.as_str() {
+            "S256" => {}
+            "" | "plain" => {
+                return redirect_error(
+                    st,
+                    &host,
+                    &r,
+                    "invalid_request",
+                    "code_challenge_method must be S256",
+                )
+            }
+            m => {
+                let m = m.to_string();
+                return redirect_error(
+                    st,
+                    &host,
+                    &r,
+                    "invalid_request",
+                    &format!("code_challenge_method {m} is not supported"),
+                );
+            }
+        }
+        if r.code_challenge.len() < 43 || r.code_challenge.len() > 128 {
+            return redirect_error(
+                st,
+                &host,
+                &r,
+                "invalid_request",
+                "code_challenge must be 43 to 128 characters",
+            );
+        }
+    } else if client.auth_method_type == auth_method::NONE {
+        return redirect_error(
+            st,
+            &host,
+            &r,
+            "invalid_request",
+            "public clients must send a PKCE code_challenge",
+        );
+    }
+    let prompts: Vec<&str> = r.prompts().collect();
+    if let Some(bad) = prompts.iter().find(|p| {
+        !matches!(
+            **p,
+            "none" | "login" | "consent" | "select_account" | "create"
+        )
+    }) {
+        let bad = bad.to_string();
+        return redirect_error(
+            st,
+            &host,
+            &r,
+            "invalid_request",
+            &format!("prompt {bad} is not supported"),
+        );
+    }
+    if prompts.contains(&"none") && prompts.len() > 1 {
+        return redirect_error(
+            st,
+            &host,
+            &r,
+            "invalid_request",
+            "prompt none cannot be combined with other values",
+        );
+    }
+    let max_age = get("max_age");
+    if !max_age.is_empty() {
+        match max_age.parse::<i64>() {
+            Ok(v) if v >= 0 => r.max_age = v,
+            _ => {
+                return redirect_error(
+                    st,
+                    &host,
+                    &r,
+                    "invalid_request",
+                    "max_age must be a non-negative number",
+                )
+            }
+        }
+    }
+    let hint = get("id_token_hint");
+    if !hint.is_empty() {
+        match hint_subject(st, &instance, &hint).await {
+            Some(sub) => r.hint_user_id = sub,
+            None => {
+                return redirect_error(
+                    st,
+                    &host,
+                    &r,
+                    "invalid_request",
+                    "id_token_hint is not a valid ID token of this issuer",
+                )
+            }
+        }
+    }
+    let r = match auth_request::insert(st, &instance, r).await {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::error!(error = %e.text(), "authorize: store request");
+            return error_page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Please try again",
+                "The service is busy.",
+            );
+        }
+    };
+    if is_post && session::agent_of(headers).is_none() {
+        // A cross-site POST carries no SameSite=Lax cookie: look at the sessions after a
+        // same-site GET.
+        let mut resp = redirect(&format!("{RESUME_PATH}?id={}", r.id));
+        *resp.status_mut() = StatusCode::SEE_OTHER;
+        return resp;
+    }
+    decide(st, headers, &host, &instance, &r).await
+}
+
+/// `GET /oauth/v2/authorize/resume?id=`: continues a request posted without the cookie.
+pub async fn resume(
+    State(o): State<Oidc>,
+    headers: HeaderMap,
+    uri: Uri,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let st = &o.st;
+    let host = castellan_api::gate::host(st, &headers, &uri);
+    let Ok(instance) = castellan_api::authn::instance_by_host(&st.db, &st.cache, &host).await
+    else {
+        return not_found_page();
+    };
+    let p = parse_params(q.as_deref().unwrap_or(""));
+    let id = p.get("id").cloned().unwrap_or_default();
+    match auth_request::load(st, &instance, &id).await {
+        Ok(Some(r)) if !r.completed() && !r.has_code => decide(st, &headers, &host, &instance, &r).await,
+        _ => error_page(
+            StatusCode::BAD_REQUEST,
+            "The login cannot be continued",
+            "This sign-in request is unknown, expired or already used. Please start again from the application.",
+        ),
+    }
+}
+
+/// Where a stored request goes: the login pages, or the callback when a session of this
+/// browser serves it (`prompt` decides which and whether pages may be shown).
+async fn decide(
+    st: &St,
+    headers: &HeaderMap,
+    host: &str,
+    instance: &str,
+    r: &AuthRequest,
+) -> Response {
+    let (host, instance) = (host.to_string(), instance.to_string());
+    let to = |path: &str| redirect(&format!("{path}?authRequestID={}", r.id));
+    if r.has_prompt("create") {
+        return to(REGISTER_PATH);
+    }
+    if r.has_prompt("login") {
+        return to(LOGIN_PATH);
+    }
+    let agent = session::agent_of(headers);
+    let pick = match &agent {
+        Some(a) => pick_session(st, &instance, a, r)
+            .await
+            .unwrap_or(Pick::Nothing),
+        None => Pick::Nothing,
+    };
+    if r.has_prompt("none") {
+        return match pick {
+            Pick::One(s) => finish(st, &instance, r, &s).await,
+            Pick::Several(_) => redirect_error(
+                st,
+                &host,
+                r,
+                "account_selection_required",
+                "several users are signed in on this browser",
+            ),
+            Pick::Nothing => redirect_error(
+                st,
+                &host,
+                r,
+                "login_required",
+                "no user is signed in (or the session is too old)",
+            ),
+        };
+    }
+    if r.has_prompt("select_account") {
+        return match pick {
+            Pick::Nothing => to(LOGIN_PATH),
+            _ => to(SELECT_PATH),
+        };
+    }
+    match pick {
+        Pick::One(s) => finish(st, &instance, r, &s).await,
+        Pick::Several(_) => to(SELECT_PATH),
+        Pick::Nothing => to(LOGIN_PATH),
+    }
+}
+
+/// The subject of a valid ID token of this instance (expired ones count).
+async fn hint_subject(st: &St, instance: &str, token: &str) -> Option<String> {
+    let jwt = castellan_domain::jwt::Jwt::parse(token).ok()?;
+    let kid = jwt.header.get("kid").and_then(|v| v.as_str())?;
+    let key = st.keys.verifying_key(st, instance, kid).await.ok()??;
+    jwt.verify(&key).ok()?;
+    jwt.claim("sub").map(str::to_string)
+}
+
+/// The browser's sessions that can serve a request without a login.
+pub enum Pick {
+    Nothing,
+    One(Session),
+    Several(Vec<Session>),
+}
+
+/// Whether `s` can serve `r` without a new login: signed in recently enough (login policy,
+/// `max_age`), an active user, the user of the `id_token_hint`, in the requested organisation.
+pub async fn session_serves(
+    st: &St,
+    instance: &str,
+    s: &Session,
+    r: &AuthRequest,
+    now: i64,
+) -> bool {
+    if r.max_age >= 0 && now - s.auth_time() > r.max_age.saturating_mul(1_000_000) {
+        return false;
+    }
+    if !r.hint_user_id.is_empty() && r.hint_user_id != s.user_id {
+        return false;
+    }
+    let Ok(user) = castellan_api::app::users::get_any(st, instance, &s.user_id).await else {
+        return false;
+    };
+    if user.state != castellan_store::projection::user_state::ACTIVE {
+        return false;
+    }
+    if r.org_id_scope().is_some_and(|o| o != user.org_id) {
+        return false;
+    }
+    if !r.login_hint.is_empty() && !r.login_hint.eq_ignore_ascii_case(&user.login_name) {
+        return false;
+    }
+    let (inst, org) = (instance.to_string(), user.org_id.clone());
+    let lifetime = st
+        .db
+        .read(move |c| policies::effective::<Login>(c, &inst, &org))
+        .await
+        .map(|p| p.settings.password_check_lifetime)
+        .unwrap_or(0);
+    s.usable(lifetime, now)
+}
+
+/// The sessions of browser `agent` that can serve `r`.
+pub async fn pick_session(
+    st: &St,
+    instance: &str,
+    agent: &str,
+    r: &AuthRequest,
+) -> castellan_domain::Result<Pick> {
+    let now = now_micros();
+    let mut ok = Vec::new();
+    for s in session::of_agent(st, instance, agent).await? {
+        if session_serves(st, instance, &s, r, now).await {
+            ok.push(s);
+        }
+    }
+    Ok(match ok.len() {
+        0 => Pick::Nothing,
+        1 => Pick::One(ok.remove(0)),
+        _ => Pick::Several(ok),
+    })
+}
+
+/// Completes `r` with session `s` and sends the browser to the callback, which issues the code.
+pub async fn finish(st: &St, instance: &str, r: &AuthRequest, s: &Session) -> Response {
+    match auth_request::complete(
+        st,
+        instance,
+        &r.id,
+        &s.user_id,
+        &s.id,
+        s.auth_time(),
+        &s.amr,
+    )
+    .await
+    {
+        Ok(()) => redirect(&format!("{CALLBACK_PATH}?id={}", r.id)),
+        Err(e) => {
+            tracing::error!(error = %e.text(), "authorize: complete request");
+            error_page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Please try again",
+                "The service is busy.",
+            )
+        }
+    }
+}
+
+/// `GET /oauth/v2/authorize/callback?id=`: the code for a login finished on this browser.
+pub async fn callback(
+    State(o): State<Oidc>,
+    headers: HeaderMap,
+    uri: Uri,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let st = &o.st;
+    let host = castellan_api::gate::host(st, &headers, &uri);
+    let Ok(instance) = castellan_api::authn::instance_by_host(&st.db, &st.cache, &host).await
+    else {
+        return not_found_page();
+    };
+    let p = parse_params(q.as_deref().unwrap_or(""));
+    let id = p.get("id").cloned().unwrap_or_default();
+    let refused = || {
+        error_page(
+            StatusCode::BAD_REQUEST,
+            "The login cannot be continued",
+            "This sign-in request is unknown, expired, already used or was not finished on this browser. Please start again from the application.",
+        )
+    };
+    let Ok(Some(r)) = auth_request::load(st, &instance, &id).await else {
+        return refused();
+    };
+    if !r.completed() || r.has_code {
+        return refused();
+    }
+    let Some(agent) = session::agent_of(&headers) else {
+        return refused();
+    };
+    match session::of_agent_by_id(st, &instance, &agent, &r.session_id).await {
+        Ok(Some(s)) if s.user_id == r.user_id => {}
+        _ => return refused(),
+    }
+    if r.response_type == auth_request::DEVICE {
+        return match auth_request::approve_device(st, &instance, &r).await {
+            Ok(true) => info_page(
+                StatusCode::OK,
+                "Device connected",
+                "You are signed in on your device. You can close this window.",
+            ),
+            Ok(false) => error_page(
+                StatusCode::BAD_REQUEST,
+                "The device cannot be connected",
+                "The code has expired or was already used. Please start again on your device.",
+            ),
+            Err(e) => {
+                tracing::error!(error = %e.text(), "device: approve");
+                error_page(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "Please try again",
+                    "The service is busy.",
+                )
+            }
+        };
+    }
+    let code = castellan_api::app::tokens::random_token();
+    match auth_request::set_code(
+        st,
+        &instance,
+        &r.id,
+        &castellan_api::authn::hash_secret(&code),
+    )
+    .await
+    {
+        Ok(true) => {}
+        Ok(false) => return refused(),
+        Err(e) => {
+            tracing::error!(error = %e.text(), "authorize: store code");
+            return error_page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Please try again",
+                "The service is busy.",
+            );
+        }
+    }
+    let iss = issuer(st, &host);
+    respond(
+        &response_mode(&r),
+        &r.redirect_uri,
+        &[("code", &code), ("state", &r.state), ("iss", &iss)],
+    )
+}

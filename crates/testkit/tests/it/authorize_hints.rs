@@ -1,0 +1,181 @@
+//! Authorization request hints and restrictions: `id_token_hint`, organisation scopes and
+//! domain discovery at the login name, `prompt=select_account`, and the branding of the pages.
+
+use super::login::*;
+use super::*;
+
+/// An ID token for `sub` signed with the instance's key (as the token endpoint would issue),
+/// already expired: hints are accepted after expiry.
+async fn id_token(s: &TestServer, sub: &str, aud: &str) -> String {
+    let st = s.state();
+    let rows = super::smtp::raw(&s.db_url, "SELECT id FROM instances").await;
+    let instance: String = rows[0].chars().filter(char::is_ascii_digit).collect();
+    let keys = st.keys.get(st, &instance).await.expect("keys");
+    let now = castellan_domain::id::now_micros() / 1_000_000;
+    keys.signer
+        .sign_jwt(
+            "JWT",
+            &json!({"iss": s.base, "sub": sub, "aud": [aud], "azp": aud, "iat": now - 7200, "exp": now - 3600}),
+        )
+        .expect("sign")
+}
+
+both!(id_token_hint_selects_the_user, |s: TestServer| async move {
+    let client = oidc_app(&s, json!({})).await;
+    let (uid, login) = human(&s, "ada", false).await;
+    let (other, _) = human(&s, "bob", false).await;
+    let mut b = Browser::new(&s);
+    login_to_code(&s, &mut b, &client, &login).await;
+    // The signed-in user's (expired) hint: a code without pages.
+    let hint = id_token(&s, &uid, &client).await;
+    let p = b
+        .get(&authorize_url(
+            &client,
+            &format!("&prompt=none&id_token_hint={hint}"),
+        ))
+        .await;
+    let p = b.follow(p).await;
+    assert!(p.params().contains_key("code"), "{p:?}");
+    // Another user's hint: no usable session.
+    let hint = id_token(&s, &other, &client).await;
+    let p = b
+        .get(&authorize_url(
+            &client,
+            &format!("&prompt=none&id_token_hint={hint}"),
+        ))
+        .await;
+    assert_eq!(p.params()["error"], "login_required", "{p:?}");
+    // A forged hint (signature of another token): invalid_request.
+    let good = id_token(&s, &uid, &client).await;
+    let parts: Vec<&str> = good.split('.').collect();
+    let forged_claims = {
+        use base64::Engine;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(json!({"sub": other, "aud": client}).to_string())
+    };
+    let forged = format!("{}.{}.{}", parts[0], forged_claims, parts[2]);
+    let p = b
+        .get(&authorize_url(
+            &client,
+            &format!("&prompt=none&id_token_hint={forged}"),
+        ))
+        .await;
+    assert_eq!(p.params()["error"], "invalid_request", "{p:?}");
+    // end_session accepts the hint in place of a client_id.
+    let hint = id_token(&s, &uid, &client).await;
+    let p = b
+        .get(&format!(
+            "/oidc/v1/end_session?id_token_hint={hint}&post_logout_redirect_uri={}&state=x",
+            urlencode("https://rp.example.com/bye")
+        ))
+        .await;
+    assert_eq!(p.location, "https://rp.example.com/bye?state=x", "{p:?}");
+});
+
+both!(org_scope_and_domain_discovery, |s: TestServer| async move {
+    let client = oidc_app(&s, json!({})).await;
+    let (_, admin_like) = human(&s, "inhouse", false).await;
+    let org = new_org(&s, "Acme").await;
+    ok(in_org(
+        &s,
+        &org,
+        "POST",
+        "/management/v1/orgs/me/domains",
+        Some(json!({"domain": "acme.test"})),
+    )
+    .await);
+    let r = ok(in_org(
+        &s,
+        &org,
+        "POST",
+        "/management/v1/users/human/_import",
+        Some(json!({
+            "userName": "wile",
+            "profile": {"firstName": "Wile", "lastName": "Coyote"},
+            "email": {"email": "wile@example.com", "isEmailVerified": true},
+            "password": PASSWORD,
+        })),
+    )
+    .await);
+    let wile = r["userId"].as_str().expect("id").to_string();
+    // user@verified-domain finds the user of the organisation owning the domain.
+    let mut b = Browser::new(&s);
+    let p = b.get(&authorize_url(&client, "")).await;
+    let p = b.follow(p).await;
+    let done = b.sign_in(&p, "wile@acme.test", PASSWORD).await;
+    assert!(done.params().contains_key("code"), "{done:?}");
+    let rows = db_text(
+        &s,
+        format!("SELECT id FROM oidc_auth_requests WHERE user_id = '{wile}'"),
+    )
+    .await;
+    assert_eq!(rows.len(), 1);
+    // An organisation scope keeps users of other organisations out, without revealing them.
+    let mut b = Browser::new(&s);
+    let scope = urlencode(&format!("openid urn:zitadel:iam:org:id:{org}"));
+    let p = b
+        .get(&format!(
+            "/oauth/v2/authorize?client_id={client}&redirect_uri={}&response_type=code&scope={scope}",
+            urlencode(REDIRECT)
+        ))
+        .await;
+    let p = b.follow(p).await;
+    let r = b
+        .submit(&p, "/ui/login/loginname", &[("loginName", &admin_like)])
+        .await;
+    assert!(r.body.contains("could not be found"), "{}", r.body);
+    // Inside the organisation the bare user name is enough.
+    let done = b.sign_in(&p, "wile", PASSWORD).await;
+    assert!(done.params().contains_key("code"), "{done:?}");
+});
+
+both!(
+    select_account_prompt_and_branding,
+    |s: TestServer| async move {
+        let client = oidc_app(&s, json!({})).await;
+        let (uid, login) = human(&s, "ada", false).await;
+        let mut b = Browser::new(&s);
+        // Without a session, select_account shows the login.
+        let p = b
+            .get(&authorize_url(&client, "&prompt=select_account"))
+            .await;
+        let p = b.follow(p).await;
+        assert!(p.body.contains("name=\"loginName\""), "{p:?}");
+        assert!(p.body.contains("name=\"viewport\""));
+        assert!(p.body.contains("<label for=\"loginName\">"));
+        login_to_code(&s, &mut b, &client, &login).await;
+        // With one, it shows the selection even for a single user.
+        let p = b
+            .get(&authorize_url(&client, "&prompt=select_account"))
+            .await;
+        let p = b.follow(p).await;
+        assert!(
+            p.body.contains(&format!("name=\"userID\" value=\"{uid}\"")),
+            "{}",
+            p.body
+        );
+        // The active label policy colours the pages.
+        ok(s.admin("PUT", "/admin/v1/policies/label", Some(json!({"primaryColor": "#123456", "backgroundColor": "#fafafa", "warnColor": "#cd3d56", "fontColor": "#000000"}))).await);
+        let p = b.get(&authorize_url(&client, "&prompt=login")).await;
+        let p = b.follow(p).await;
+        assert!(!p.body.contains("#123456"), "not active yet");
+        ok(s.admin(
+            "POST",
+            "/admin/v1/policies/label/_activate",
+            Some(json!({})),
+        )
+        .await);
+        let p = b.get(&authorize_url(&client, "&prompt=login")).await;
+        let p = b.follow(p).await;
+        assert!(p.body.contains("#123456"), "{}", p.body);
+        // ui_locales picks the page language (English is the one so far).
+        let p = b
+            .get(&authorize_url(
+                &client,
+                "&prompt=login&ui_locales=de-CH%20en",
+            ))
+            .await;
+        let p = b.follow(p).await;
+        assert!(p.body.contains("<html lang=\"en\""));
+    }
+);
