@@ -20,9 +20,9 @@ use axum::Router;
 use castellan_api::state::St;
 use std::sync::Arc;
 
-/// Password checks allowed per minute from one client address.
+/// Failed password checks allowed per minute from one client address.
 pub const CHECKS_PER_IP: u32 = 60;
-/// Password checks allowed per minute for one login name.
+/// Failed password checks allowed per minute for one login name.
 pub const CHECKS_PER_LOGIN_NAME: u32 = 10;
 
 /// What the login's handlers share.

@@ -82,11 +82,15 @@ pub async fn submit(State(l): State<Login>, req: Request) -> Response {
     let Some(user) = user else {
         // As slow as a wrong password, so the time does not tell that the user is unknown.
         l.waste_a_hash(&f.raw("password")).await;
+        failed(&l, &f, &ip, &name);
         return render(&f, &name, f.t("password.invalid")).await;
     };
     match users::check_password(&f.st, &f.instance, &user, &f.raw("password")).await {
         Ok(Check::Ok) => {}
-        Ok(Check::Wrong) => return render(&f, &name, f.t("password.invalid")).await,
+        Ok(Check::Wrong) => {
+            failed(&l, &f, &ip, &user.id);
+            return render(&f, &name, f.t("password.invalid")).await;
+        }
         Ok(Check::Locked) => return render(&f, &name, locked_text(&f, &user).await).await,
         Ok(Check::Inactive) => return render(&f, &name, f.t("password.inactive")).await,
         Err(e) => {
@@ -101,15 +105,33 @@ pub async fn submit(State(l): State<Login>, req: Request) -> Response {
     f.signed_in(&user.id).await
 }
 
-/// Counts a password check against the client address and the user (or the login name when
-/// it names nobody: spellings of one user share the user's budget).
+/// The rate-limit keys of a password check: the client address, and the user (or the login
+/// name when it names nobody: spellings of one user share the user's budget).
+fn keys(f: &Flow, ip: &str, who: &str) -> (String, String) {
+    (
+        format!("{}/{ip}", f.instance),
+        format!("{}/{}", f.instance, who.to_lowercase()),
+    )
+}
+
+fn now_secs() -> u64 {
+    castellan_domain::id::now_micros().max(0) as u64 / 1_000_000
+}
+
+/// Whether a password check may run: neither the address nor the user is over its limit of
+/// failed checks.
 fn allowed(l: &Login, f: &Flow, ip: &str, who: &str) -> bool {
-    let now = castellan_domain::id::now_micros().max(0) as u64 / 1_000_000;
-    let by_ip = l.by_ip.allow(&format!("{}/{ip}", f.instance), now);
-    let by_name = l
-        .by_name
-        .allow(&format!("{}/{}", f.instance, who.to_lowercase()), now);
-    by_ip && by_name
+    let (by_ip, by_name) = keys(f, ip, who);
+    let now = now_secs();
+    l.by_ip.allows(&by_ip, now) && l.by_name.allows(&by_name, now)
+}
+
+/// Counts a failed password check against the address and the user.
+fn failed(l: &Login, f: &Flow, ip: &str, who: &str) {
+    let (by_ip, by_name) = keys(f, ip, who);
+    let now = now_secs();
+    l.by_ip.hit(&by_ip, now);
+    l.by_name.hit(&by_name, now);
 }
 
 /// What a locked user is told: that the user is locked when the lockout policy shows lockout
@@ -165,6 +187,7 @@ pub async fn change(State(l): State<Login>, req: Request) -> Response {
         return f.stop(StatusCode::TOO_MANY_REQUESTS, "error.rate");
     }
     let Some(user) = user else {
+        failed(&l, &f, &ip, &name);
         return crate::login_name::render(&f, &name, f.t("password.invalid")).await;
     };
     let (new, confirm) = (
@@ -174,6 +197,10 @@ pub async fn change(State(l): State<Login>, req: Request) -> Response {
     match users::check_password(&f.st, &f.instance, &user, &f.raw("change-old-password")).await {
         Ok(Check::Ok) => {}
         Ok(Check::Locked) => return render(&f, &name, locked_text(&f, &user).await).await,
+        Ok(Check::Wrong) => {
+            failed(&l, &f, &ip, &user.id);
+            return render_change(&f, &name, f.t("password.invalid")).await;
+        }
         Ok(_) => return render_change(&f, &name, f.t("password.invalid")).await,
         Err(_) => return f.stop(StatusCode::SERVICE_UNAVAILABLE, "error.busy"),
     }

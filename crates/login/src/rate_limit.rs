@@ -1,5 +1,6 @@
-//! Fixed-window rate limits on password checks, per client address and per login name. The
-//! counters live in memory on each node: with N nodes behind a balancer an attacker gets up to
+//! Fixed-window rate limits on failed password checks, per client address and per login name:
+//! a key over its limit gets no password check at all until its window ends, while successful
+//! checks cost nothing (a user who signs in often is never stopped). The counters live in memory on each node: with N nodes behind a balancer an attacker gets up to
 //! N times the limit (the lockout policy, stored in the database, still bounds guesses per user).
 
 use std::collections::HashMap;
@@ -22,8 +23,16 @@ impl Limiter {
         }
     }
 
-    /// Records a hit of `key` at `now_secs`; false when the key is over its limit.
-    pub fn allow(&self, key: &str, now_secs: u64) -> bool {
+    /// Whether `key` may still be checked at `now_secs` (fewer hits than the limit this window).
+    pub fn allows(&self, key: &str, now_secs: u64) -> bool {
+        let window = now_secs / 60;
+        let m = self.windows.lock().unwrap_or_else(|e| e.into_inner());
+        m.get(key)
+            .is_none_or(|(w, n)| *w != window || *n < self.per_minute)
+    }
+
+    /// Records a hit (a failed check) of `key` at `now_secs`.
+    pub fn hit(&self, key: &str, now_secs: u64) {
         let window = now_secs / 60;
         let mut m = self.windows.lock().unwrap_or_else(|e| e.into_inner());
         if m.len() >= PRUNE_AT {
@@ -34,7 +43,6 @@ impl Limiter {
             *e = (window, 0);
         }
         e.1 = e.1.saturating_add(1);
-        e.1 <= self.per_minute
     }
 }
 
@@ -45,10 +53,12 @@ mod tests {
     #[test]
     fn limits_per_key_and_window() {
         let l = Limiter::new(2);
-        assert!(l.allow("a", 60));
-        assert!(l.allow("a", 61));
-        assert!(!l.allow("a", 62));
-        assert!(l.allow("b", 62));
-        assert!(l.allow("a", 120));
+        assert!(l.allows("a", 60));
+        l.hit("a", 60);
+        assert!(l.allows("a", 61));
+        l.hit("a", 61);
+        assert!(!l.allows("a", 62));
+        assert!(l.allows("b", 62));
+        assert!(l.allows("a", 120));
     }
 }

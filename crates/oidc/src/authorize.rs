@@ -316,6 +316,26 @@ async fn authorize(
             )
         }
     }
+    // Request objects are not supported (discovery says so): OIDC core 6 wants these errors
+    // rather than a request silently served without them.
+    if p.contains_key("request") {
+        return redirect_error(
+            st,
+            &host,
+            &r,
+            "request_not_supported",
+            "request objects (the request parameter) are not supported",
+        );
+    }
+    if p.contains_key("request_uri") {
+        return redirect_error(
+            st,
+            &host,
+            &r,
+            "request_uri_not_supported",
+            "the request_uri parameter is not supported",
+        );
+    }
     if !r.scopes().any(|s| s == "openid") {
         return redirect_error(
             st,

@@ -70,6 +70,8 @@ pub async fn configuration(State(o): State<Oidc>, req: Request) -> Response {
         "scopes_supported": crate::scopes::SUPPORTED,
         "response_types_supported": ["code"],
         "response_modes_supported": ["query", "fragment", "form_post"],
+        "authorization_response_iss_parameter_supported": true,
+        "prompt_values_supported": ["none", "login", "consent", "select_account", "create"],
         "grant_types_supported": [
             "authorization_code",
             "refresh_token",
@@ -91,6 +93,7 @@ pub async fn configuration(State(o): State<Oidc>, req: Request) -> Response {
         "claims_parameter_supported": false,
         "ui_locales_supported": ["en"],
         "backchannel_logout_supported": true,
+        "backchannel_logout_session_supported": true,
     });
     (
         [

@@ -10,13 +10,14 @@ const ORG_ID_PREFIX: &str = "urn:zitadel:iam:org:id:";
 const ORG_DOMAIN_PREFIX: &str = "urn:zitadel:iam:org:domain:primary:";
 
 /// The concrete scopes Castellan understands, for discovery (the templated reserved scopes,
-/// `urn:zitadel:iam:org:project:id:{id}:aud` and the like, are understood too).
+/// `urn:zitadel:iam:org:project:id:{id}:aud` and the like, are understood too). `address` is
+/// accepted but not advertised: no postal addresses are stored, so it yields no claim, and
+/// relying parties (and the OpenID conformance suite) read `scopes_supported` as a promise.
 pub const SUPPORTED: &[&str] = &[
     "openid",
     "profile",
     "email",
     "phone",
-    "address",
     "offline_access",
     "urn:zitadel:iam:org:project:id:zitadel:aud",
     "urn:zitadel:iam:org:projects:roles",

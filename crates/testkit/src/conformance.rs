@@ -187,14 +187,15 @@ pub async fn castellan_target_config(s: &TestServer, redirect_base: &str) -> Val
             "none",
         ),
     ] {
-        let a = post(
-            s,
-            "POST",
-            &format!("{apps}/oidc"),
-            oidc_app(kind, app_type, auth),
-        )
-        .await;
+        let mut body = oidc_app(kind, app_type, auth);
+        if kind == "basic" {
+            body["backChannelLogoutUri"] = json!(format!("{redirect_base}/backchannel"));
+        }
+        let a = post(s, "POST", &format!("{apps}/oidc"), body).await;
         let mut c = json!({"client_id": a["clientId"], "auth": name});
+        if kind == "basic" {
+            c["backchannel_logout"] = json!(true);
+        }
         if a["clientSecret"].is_string() {
             c["client_secret"] = a["clientSecret"].clone();
         }

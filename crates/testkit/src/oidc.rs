@@ -6,7 +6,6 @@ use castellan_domain::access_token::AccessToken;
 use serde_json::json;
 
 impl TestServer {
-
     /// The id of the instance served at `localhost` (the first instance).
     pub async fn instance_id(&self) -> String {
         let st = self.state();
