@@ -230,8 +230,8 @@ async fn reference_op_passes_the_suite() {
     assert_conformant(&results);
 }
 
-/// The same suite against Castellan, with the apps and user `castellan_target_config` makes,
-/// on SQLite and on PostgreSQL.
+// The same suite against Castellan, with the apps and user `castellan_target_config` makes,
+// on SQLite and on PostgreSQL.
 both!(castellan_passes_the_suite, |s: TestServer| async move {
     if let Err(missing) = conformance::tools_missing() {
         if std::env::var_os("CASTELLAN_REQUIRE_CONFORMANCE").is_some() {
