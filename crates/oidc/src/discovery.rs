@@ -76,6 +76,7 @@ pub async fn configuration(State(o): State<Oidc>, req: Request) -> Response {
             "authorization_code",
             "refresh_token",
             "client_credentials",
+            crate::grant_token_exchange::GRANT,
             crate::token::JWT_BEARER,
         ],
         "subject_types_supported": ["public"],

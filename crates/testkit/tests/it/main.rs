@@ -19,6 +19,7 @@ mod oidc_introspect;
 mod oidc_keys;
 mod oidc_settings;
 mod oidc_token;
+mod oidc_token_exchange;
 mod ops;
 mod org_domain_validation;
 mod org_domains;

@@ -372,6 +372,7 @@ both!(discovery_is_consistent, |s: TestServer| async move {
         "authorization_code",
         "refresh_token",
         "client_credentials",
+        "urn:ietf:params:oauth:grant-type:token-exchange",
         "urn:ietf:params:oauth:grant-type:jwt-bearer",
     ] {
         assert!(grants.contains(&json!(g)), "{g}");
