@@ -173,7 +173,7 @@ async fn verify(
                 return Err(bad_token("OIDC-tex17", which, "the ID token has expired"));
             }
             let aud = strings(jwt.claims.get("aud"));
-            if !aud.iter().any(|a| *a == app.client_id) {
+            if !aud.contains(&app.client_id) {
                 return Err(bad_token(
                     "OIDC-tex18",
                     which,
