@@ -428,3 +428,116 @@ both!(
         .err(400, "invalid_request");
     }
 );
+
+both!(
+    token_exchange_jwt_subject_signed_with_the_app_key,
+    |s: TestServer| async move {
+        use super::oidc_token::{key, now, sign};
+        enable(&s).await;
+        let project = project(&s, "exchange-pkj").await;
+        let (app_id, client, _) = app(
+        &s,
+        &project,
+        "oidc",
+        json!({
+            "name": "pkj",
+            "redirectUris": ["https://rp.example.com/cb"],
+            "responseTypes": ["OIDC_RESPONSE_TYPE_CODE"],
+            "grantTypes": ["OIDC_GRANT_TYPE_AUTHORIZATION_CODE", "OIDC_GRANT_TYPE_TOKEN_EXCHANGE"],
+            "appType": "OIDC_APP_TYPE_WEB",
+            "authMethodType": "OIDC_AUTH_METHOD_TYPE_PRIVATE_KEY_JWT",
+            "devMode": true,
+        }),
+    )
+    .await;
+        let (kid, pem) = key(
+            &s,
+            &format!("/management/v1/projects/{project}/apps/{app_id}/keys"),
+        )
+        .await;
+        let user = person(&s, "tx-jwt-subject").await;
+        let actor = person(&s, "tx-jwt-actor").await;
+        ok(s.admin(
+            "POST",
+            "/management/v1/orgs/me/members",
+            Some(json!({"userId": actor, "roles": ["ORG_END_USER_IMPERSONATOR"]})),
+        )
+        .await);
+        let actor_at = s.seal(
+            &s.access_token(&actor, &client, &[&client, &project], &["openid"])
+                .await,
+        );
+        let jti = std::sync::atomic::AtomicUsize::new(0);
+        let call = |form: Vec<(&'static str, String)>| {
+            let n = jti.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let assertion = sign(
+                &pem,
+                &kid,
+                &json!({"iss": client, "sub": client, "aud": s.origin(), "iat": now(),
+                    "exp": now() + 120, "jti": format!("tx{n}")}),
+            );
+            let s = &s;
+            async move {
+                let mut f: Vec<(&str, String)> = vec![
+                    ("grant_type", GRANT.to_string()),
+                    (
+                        "client_assertion_type",
+                        "urn:ietf:params:oauth:client-assertion-type:jwt-bearer".to_string(),
+                    ),
+                    ("client_assertion", assertion),
+                ];
+                f.extend(form);
+                let pairs: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                token(s, None, &pairs).await
+            }
+        };
+        let subject = |sub: &str, aud: String| {
+            sign(
+                &pem,
+                &kid,
+                &json!({"iss": sub, "sub": sub, "aud": aud, "iat": now(), "exp": now() + 120}),
+            )
+        };
+        let good = subject(&user, s.origin());
+        // A JWT subject is impersonation: an actor is needed.
+        call(vec![
+            ("subject_token", good.clone()),
+            ("subject_token_type", JWT.into()),
+        ])
+        .await
+        .err(400, "invalid_request");
+        let r = call(vec![
+            ("subject_token", good.clone()),
+            ("subject_token_type", JWT.into()),
+            ("actor_token", actor_at.clone()),
+            ("actor_token_type", AT.into()),
+        ])
+        .await;
+        let b = r.ok().clone();
+        let c = verify_with_jwks(&s, b["id_token"].as_str().expect("id_token")).await;
+        assert_eq!(c["sub"], user.as_str());
+        assert_eq!(c["act"]["sub"], actor.as_str(), "{c}");
+        // Another audience, or a JWT signed by another key, is no subject.
+        call(vec![
+            (
+                "subject_token",
+                subject(&user, "https://elsewhere.example".into()),
+            ),
+            ("subject_token_type", JWT.into()),
+            ("actor_token", actor_at.clone()),
+            ("actor_token_type", AT.into()),
+        ])
+        .await
+        .err(400, "invalid_request");
+        let mut forged: Vec<&str> = good.split('.').collect();
+        forged[2] = "AAAA";
+        call(vec![
+            ("subject_token", forged.join(".")),
+            ("subject_token_type", JWT.into()),
+            ("actor_token", actor_at.clone()),
+            ("actor_token_type", AT.into()),
+        ])
+        .await
+        .err(400, "invalid_request");
+    }
+);
