@@ -17,7 +17,7 @@ use castellan_api::app::apps::Client;
 use castellan_api::app::policies;
 use castellan_api::state::St;
 use castellan_domain::id::now_micros;
-use castellan_domain::oidc_app::{auth_method, response_type};
+use castellan_domain::oidc_app::{auth_method, grant_type, response_type};
 use castellan_domain::policy::Login;
 use castellan_store::params;
 use http::{header, HeaderMap, StatusCode, Uri};
@@ -145,12 +145,35 @@ pub fn redirect_error(st: &St, host: &str, r: &AuthRequest, error: &str, desc: &
 }
 
 fn response_mode(r: &AuthRequest) -> String {
-    if r.response_mode.is_empty() {
-        "query".into()
-    } else {
+    if !r.response_mode.is_empty() {
         r.response_mode.clone()
+    } else if r
+        .response_type
+        .split_ascii_whitespace()
+        .any(|t| t == "token" || t == "id_token")
+    {
+        // Tokens never go into a query (OAuth 2.0 Multiple Response Types 2.1).
+        "fragment".into()
+    } else {
+        "query".into()
     }
 }
+
+/// The implicit response types (OIDC Core 3.2) in a canonical spelling, `None` for others.
+pub fn implicit_type(response_type: &str) -> Option<&'static str> {
+    let mut parts: Vec<&str> = response_type.split_ascii_whitespace().collect();
+    parts.sort_unstable();
+    match parts.as_slice() {
+        ["id_token"] => Some(IMPLICIT_ID_TOKEN),
+        ["id_token", "token"] => Some(IMPLICIT_ID_TOKEN_TOKEN),
+        _ => None,
+    }
+}
+
+/// `response_type=id_token`: an ID token only.
+pub const IMPLICIT_ID_TOKEN: &str = "id_token";
+/// `response_type=id_token token`: an ID token and an access token.
+pub const IMPLICIT_ID_TOKEN_TOKEN: &str = "id_token token";
 
 /// Parameters of a form or query string; the first of repeated names wins.
 pub fn parse_params(s: &str) -> HashMap<String, String> {
@@ -293,7 +316,37 @@ async fn authorize(
             &format!("response_mode {mode} is not supported"),
         );
     }
+    let implicit = implicit_type(&r.response_type);
     match r.response_type.as_str() {
+        _ if implicit.is_some() => {
+            let (kind, wanted) = if implicit == Some(IMPLICIT_ID_TOKEN) {
+                (IMPLICIT_ID_TOKEN, response_type::ID_TOKEN)
+            } else {
+                (IMPLICIT_ID_TOKEN_TOKEN, response_type::ID_TOKEN_TOKEN)
+            };
+            r.response_type = kind.to_string();
+            if !settings.response_types.contains(&wanted)
+                || !settings.grant_types.contains(&grant_type::IMPLICIT)
+            {
+                return redirect_error(
+                    st,
+                    &host,
+                    &r,
+                    "unauthorized_client",
+                    &format!("the application may not use response_type {kind}"),
+                );
+            }
+            if r.response_mode == "query" {
+                r.response_mode.clear();
+                return redirect_error(
+                    st,
+                    &host,
+                    &r,
+                    "invalid_request",
+                    "response_mode query is not allowed with the implicit flow",
+                );
+            }
+        }
         "code" => {
             if !settings.response_types.contains(&response_type::CODE) {
                 return redirect_error(
@@ -312,7 +365,7 @@ async fn authorize(
                 &host,
                 &r,
                 "unsupported_response_type",
-                "only response_type code is supported",
+                "only the response types code, id_token and id_token token are supported",
             )
         }
     }
@@ -345,7 +398,21 @@ async fn authorize(
             "the scope openid is missing in the request",
         );
     }
-    if !r.code_challenge.is_empty() {
+    if implicit.is_some() {
+        // OIDC Core 3.2.2.1: REQUIRED for the implicit flow (replay of ID tokens).
+        if r.nonce.is_empty() {
+            return redirect_error(
+                st,
+                &host,
+                &r,
+                "invalid_request",
+                "nonce is required with the implicit flow",
+            );
+        }
+        // No code is issued: PKCE has nothing to protect.
+        r.code_challenge.clear();
+        r.code_challenge_method.clear();
+    } else if !r.code_challenge.is_empty() {
         match r.code_challenge_method.as_str() {
             "S256" => {}
             "" | "plain" => {
@@ -699,6 +766,9 @@ pub async fn callback(
             }
         };
     }
+    if implicit_type(&r.response_type).is_some() {
+        return implicit(&o, &host, &instance, &r).await;
+    }
     let code = castellan_api::app::tokens::random_token();
     match auth_request::set_code(
         st,
@@ -725,4 +795,99 @@ pub async fn callback(
         &r.redirect_uri,
         &[("code", &code), ("state", &r.state), ("iss", &iss)],
     )
+}
+
+/// The implicit flow's answer (OIDC Core 3.2.2.5): tokens in the fragment (or form post)
+/// instead of a code. The request is closed first (a code hash nobody knows), so a second
+/// visit of the callback mints nothing.
+async fn implicit(o: &Oidc, host: &str, instance: &str, r: &AuthRequest) -> Response {
+    let st = &o.st;
+    let busy = |e: &dyn std::fmt::Display| {
+        tracing::error!(error = %e, "authorize: implicit tokens");
+        redirect_error(
+            st,
+            host,
+            r,
+            "server_error",
+            "the tokens could not be issued",
+        )
+    };
+    let closing = castellan_api::authn::hash_secret(&castellan_api::app::tokens::random_token());
+    match auth_request::set_code(st, instance, &r.id, &closing).await {
+        Ok(true) => {}
+        Ok(false) => {
+            return error_page(
+                StatusCode::BAD_REQUEST,
+                "The login cannot be continued",
+                "This sign-in request was already used. Please start again from the application.",
+            )
+        }
+        Err(e) => return busy(&e.text()),
+    }
+    let app = match o.clients.app(st, instance, &r.client_id, false).await {
+        Ok(Some(a)) => a,
+        Ok(None) => {
+            return redirect_error(
+                st,
+                host,
+                r,
+                "unauthorized_client",
+                "the application is no longer active",
+            )
+        }
+        Err(e) => return busy(&e.description),
+    };
+    let settings = match crate::settings::of_instance(st, instance).await {
+        Ok(s) => s,
+        Err(e) => return busy(&e.0.text()),
+    };
+    let with_token = r.response_type == IMPLICIT_ID_TOKEN_TOKEN;
+    let scopes = crate::scopes::parse(&r.scope);
+    let g = crate::mint::Grant {
+        instance: instance.to_string(),
+        issuer: issuer(st, host),
+        subject: r.user_id.clone(),
+        client_id: app.client_id.clone(),
+        project_id: app.project_id.clone(),
+        audience: crate::scopes::audience(&app.project_audience, &scopes, instance),
+        auth_time: (r.auth_time > 0).then_some(r.auth_time / 1_000_000),
+        amr: r.amr.split_ascii_whitespace().map(str::to_string).collect(),
+        grant_id: Some(r.id.clone()),
+        session_id: (!r.session_id.is_empty()).then(|| r.session_id.clone()),
+        jwt: app.jwt_access_token(),
+        scopes,
+    };
+    let at = match crate::mint::access_token(st, &g, &settings).await {
+        Ok(at) => at,
+        Err(e) => return busy(&e.0.text()),
+    };
+    // The user deactivated or the session ended since the login: no tokens.
+    match castellan_api::token_check::access_token_active(st, &at.claims).await {
+        Ok(true) => {}
+        Ok(false) => {
+            return redirect_error(st, host, r, "access_denied", "the login is no longer valid")
+        }
+        Err(e) => return busy(&e.0.text()),
+    }
+    let x = crate::mint::IdExtras {
+        nonce: Some(&r.nonce),
+        access_token: with_token.then_some(at.token.as_str()),
+        code: None,
+    };
+    let id_token = match crate::mint::id_token(st, &g, &settings, x).await {
+        Ok(t) => t,
+        Err(e) => return busy(&e.0.text()),
+    };
+    let iss = issuer(st, host);
+    let expires_in = at.expires_in.to_string();
+    let mut out: Vec<(&str, &str)> = Vec::new();
+    if with_token {
+        out.push(("access_token", &at.token));
+        out.push(("token_type", "Bearer"));
+        out.push(("expires_in", &expires_in));
+    }
+    out.push(("id_token", &id_token));
+    out.push(("state", &r.state));
+    out.push(("iss", &iss));
+    respond(&response_mode(r), &r.redirect_uri, &out)
 }

@@ -85,6 +85,11 @@ impl App {
             .is_some_and(|s| s.grant_types.contains(&grant))
     }
 
+    /// The app's public keys by key id.
+    pub fn keys(&self) -> &HashMap<String, Key> {
+        &self.keys
+    }
+
     /// Whether access tokens of this app are JWTs.
     pub fn jwt_access_token(&self) -> bool {
         self.oidc.as_ref().is_some_and(|s| s.access_token_type == 1)

@@ -86,6 +86,9 @@ fn protocol_claims(c: &Call, t: &AccessToken) -> Map<String, Value> {
     if let Some(sid) = &t.session_id {
         m.insert("sid".into(), sid.clone().into());
     }
+    if let Some(act) = &t.act {
+        m.insert("act".into(), act.clone());
+    }
     m
 }
 

@@ -13,6 +13,7 @@ pub mod grant_client_credentials;
 pub mod grant_code;
 pub mod grant_jwt_profile;
 pub mod grant_refresh;
+pub mod grant_token_exchange;
 pub mod introspect;
 pub mod jwks;
 pub mod mint;

@@ -67,6 +67,16 @@ fn internal(id: &'static str, e: impl std::fmt::Display) -> Error {
 
 /// Issues an access token for `g`.
 pub async fn access_token(st: &St, g: &Grant, s: &OidcSettings) -> R<Issued> {
+    access_token_acting(st, g, s, None).await
+}
+
+/// Issues an access token for `g` carrying the RFC 8693 actor `act` (token exchange).
+pub async fn access_token_acting(
+    st: &St,
+    g: &Grant,
+    s: &OidcSettings,
+    act: Option<Value>,
+) -> R<Issued> {
     let now = now_micros() / 1_000_000;
     let life = secs(s.access_token_lifetime);
     let claims = AccessToken {
@@ -82,7 +92,7 @@ pub async fn access_token(st: &St, g: &Grant, s: &OidcSettings) -> R<Issued> {
         amr: g.amr.clone(),
         grant_id: g.grant_id.clone(),
         session_id: g.session_id.clone(),
-        act: None,
+        act,
     };
     let token = if g.jwt {
         let mut m = crate::claims::user_claims(
@@ -137,6 +147,17 @@ pub struct IdExtras<'a> {
 
 /// Issues an ID token for `g`, signed with the instance's key.
 pub async fn id_token(st: &St, g: &Grant, s: &OidcSettings, x: IdExtras<'_>) -> R<String> {
+    id_token_acting(st, g, s, x, None).await
+}
+
+/// Issues an ID token for `g` carrying the RFC 8693 actor `act` (token exchange).
+pub async fn id_token_acting(
+    st: &St,
+    g: &Grant,
+    s: &OidcSettings,
+    x: IdExtras<'_>,
+    act: Option<Value>,
+) -> R<String> {
     let now = now_micros() / 1_000_000;
     let mut m: Map<String, Value> = crate::claims::user_claims(
         st,
@@ -167,6 +188,9 @@ pub async fn id_token(st: &St, g: &Grant, s: &OidcSettings, x: IdExtras<'_>) -> 
     }
     if let Some(n) = x.nonce.filter(|n| !n.is_empty()) {
         m.insert("nonce".into(), n.into());
+    }
+    if let Some(a) = act {
+        m.insert("act".into(), a);
     }
     let keys = st.keys.get(st, &g.instance).await?;
     let alg = keys.signer.alg;

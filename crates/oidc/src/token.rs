@@ -138,6 +138,9 @@ async fn dispatch(o: &Oidc, req: Request) -> OResult<Response> {
         JWT_BEARER => crate::grant_jwt_profile::run(o, &c, &form).await,
         "authorization_code" => crate::grant_code::run(o, &c, &headers, &form).await,
         "refresh_token" => crate::grant_refresh::run(o, &c, &headers, &form).await,
+        crate::grant_token_exchange::GRANT => {
+            crate::grant_token_exchange::run(o, &c, &headers, &form).await
+        }
         other => Err(OAuthError::unsupported_grant_type(
             "OIDC-tok06",
             format!("grant_type {other} is not supported"),

@@ -301,7 +301,7 @@ both!(
             urlencode(REDIRECT)
         ))
         .await;
-        assert_eq!(p.params()["error"], "unsupported_response_type");
+        assert_eq!(p.params()["error"], "unauthorized_client");
         let p = b
             .get(&authorize_url(
                 &client,

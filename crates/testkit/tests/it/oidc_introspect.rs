@@ -362,7 +362,10 @@ both!(discovery_is_consistent, |s: TestServer| async move {
     ] {
         assert_eq!(d[k], format!("{origin}{path}"), "{k}");
     }
-    assert_eq!(d["response_types_supported"], json!(["code"]));
+    assert_eq!(
+        d["response_types_supported"],
+        json!(["code", "id_token", "id_token token"])
+    );
     assert_eq!(d["code_challenge_methods_supported"], json!(["S256"]));
     assert_eq!(d["id_token_signing_alg_values_supported"], json!(["RS256"]));
     assert_eq!(d["subject_types_supported"], json!(["public"]));
@@ -372,11 +375,13 @@ both!(discovery_is_consistent, |s: TestServer| async move {
         "authorization_code",
         "refresh_token",
         "client_credentials",
+        "implicit",
+        "urn:ietf:params:oauth:grant-type:token-exchange",
         "urn:ietf:params:oauth:grant-type:jwt-bearer",
     ] {
         assert!(grants.contains(&json!(g)), "{g}");
     }
-    assert!(!grants.contains(&json!("password")) && !grants.contains(&json!("implicit")));
+    assert!(!grants.contains(&json!("password")));
     let scopes = d["scopes_supported"].as_array().expect("scopes");
     assert!(scopes.contains(&json!("openid")) && scopes.contains(&json!("offline_access")));
     // The token, introspection and revocation endpoints it names answer as OAuth endpoints.
