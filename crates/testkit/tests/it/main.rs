@@ -15,6 +15,7 @@ mod login;
 mod login_device;
 mod login_logout;
 mod oidc_claims;
+mod oidc_device;
 mod oidc_introspect;
 mod oidc_keys;
 mod oidc_settings;
