@@ -17,6 +17,7 @@ mod login_logout;
 mod oidc_claims;
 mod oidc_device;
 mod oidc_introspect;
+mod oidc_key_rotation;
 mod oidc_keys;
 mod oidc_settings;
 mod oidc_token;
