@@ -104,7 +104,7 @@ impl KeyRing {
         if let Some(k) = self.cached(instance).filter(|k| k.refresh_at > now) {
             return Ok(k);
         }
-        self.reload(st, instance, now, None).await
+        self.reload(st, instance, now).await
     }
 
     /// The public key `kid` of `instance`; reads the database again for an unknown id.
@@ -118,7 +118,7 @@ impl KeyRing {
         if let Some(k) = keys.public.get(kid) {
             return Ok(Some(k.clone()));
         }
-        let keys = self.reload(st, instance, now_micros(), Some(kid)).await?;
+        let keys = self.reload(st, instance, now_micros()).await?;
         Ok(keys.public.get(kid).cloned())
     }
 
@@ -127,22 +127,15 @@ impl KeyRing {
         m.get(instance).cloned()
     }
 
-    /// Reads the keys again, unless a reload that began after `since` (and, for `kid`, knows
-    /// it) has just been made by another caller.
-    async fn reload(
-        &self,
-        st: &St,
-        instance: &str,
-        since: i64,
-        kid: Option<&str>,
-    ) -> R<Arc<InstanceKeys>> {
+    /// Reads the keys again, unless another caller read them after `since` (then every key
+    /// stored before `since` is in that set, and a flood of unknown key ids costs one read).
+    async fn reload(&self, st: &St, instance: &str, since: i64) -> R<Arc<InstanceKeys>> {
         let _one_at_a_time = self.reloading.lock().await;
         let now = now_micros();
-        if let Some(k) = self.cached(instance).filter(|k| {
-            k.loaded_at >= since
-                && k.refresh_at > now
-                && kid.is_none_or(|id| k.public.contains_key(id))
-        }) {
+        if let Some(k) = self
+            .cached(instance)
+            .filter(|k| k.loaded_at >= since && k.refresh_at > now)
+        {
             return Ok(k);
         }
         let mut stored = load(st, instance, now).await?;
