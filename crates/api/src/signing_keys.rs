@@ -2,7 +2,9 @@
 //! until its later public expiry, so every token signed with it verifies for its whole life.
 //! A new key is made when no key can sign any more; keys are parsed once and kept in memory, and
 //! a node reloads from the database when it meets a key id it does not know (another node made
-//! it) or when its cached set is due.
+//! it) or when its cached set is due. Reloads are made one at a time, and a caller that waited
+//! for another's reload takes its result: when a key expires under load, one new key is made,
+//! not one per request in flight.
 
 use crate::error::R;
 use crate::state::St;
@@ -51,6 +53,8 @@ pub struct InstanceKeys {
     pub jwks: Value,
     /// When this set must be looked at again (µs).
     refresh_at: i64,
+    /// When it was read (µs).
+    loaded_at: i64,
 }
 
 /// The signing keys of every instance this node has served.
@@ -58,10 +62,15 @@ pub struct InstanceKeys {
 pub struct KeyRing {
     cfg: KeyConfig,
     by_instance: RwLock<HashMap<String, Arc<InstanceKeys>>>,
+    /// Held while reloading.
+    reloading: tokio::sync::Mutex<()>,
 }
 
 /// The longest a cached key set is trusted before it is read again (µs).
 const RELOAD_EVERY: i64 = 300 * 1_000_000;
+/// After making a key, the set is read again this soon (µs): another node may have made one
+/// at the same moment, and this node's JWKS must publish it too.
+const RECHECK_AFTER_CREATE: i64 = 1_000_000;
 
 fn micros(d: Duration) -> i64 {
     i64::try_from(d.as_micros()).unwrap_or(i64::MAX)
@@ -85,6 +94,7 @@ impl KeyRing {
         KeyRing {
             cfg,
             by_instance: RwLock::default(),
+            reloading: tokio::sync::Mutex::default(),
         }
     }
 
@@ -94,7 +104,7 @@ impl KeyRing {
         if let Some(k) = self.cached(instance).filter(|k| k.refresh_at > now) {
             return Ok(k);
         }
-        self.reload(st, instance).await
+        self.reload(st, instance, now).await
     }
 
     /// The public key `kid` of `instance`; reads the database again for an unknown id.
@@ -108,7 +118,7 @@ impl KeyRing {
         if let Some(k) = keys.public.get(kid) {
             return Ok(Some(k.clone()));
         }
-        let keys = self.reload(st, instance).await?;
+        let keys = self.reload(st, instance, now_micros()).await?;
         Ok(keys.public.get(kid).cloned())
     }
 
@@ -117,11 +127,22 @@ impl KeyRing {
         m.get(instance).cloned()
     }
 
-    async fn reload(&self, st: &St, instance: &str) -> R<Arc<InstanceKeys>> {
+    /// Reads the keys again, unless another caller read them after `since` (then every key
+    /// stored before `since` is in that set, and a flood of unknown key ids costs one read).
+    async fn reload(&self, st: &St, instance: &str, since: i64) -> R<Arc<InstanceKeys>> {
+        let _one_at_a_time = self.reloading.lock().await;
         let now = now_micros();
+        if let Some(k) = self
+            .cached(instance)
+            .filter(|k| k.loaded_at >= since && k.refresh_at > now)
+        {
+            return Ok(k);
+        }
         let mut stored = load(st, instance, now).await?;
+        let mut created = false;
         if !stored.iter().any(|k| k.private_expiry > now) {
             self.create(st, instance, now).await?;
+            created = true;
             stored = load(st, instance, now).await?;
         }
         let cipher = st.cfg.masterkey.cipher(SIGNING_KEY)?;
@@ -148,7 +169,12 @@ impl KeyRing {
             signer,
             public,
             jwks: serde_json::json!({ "keys": jwks }),
-            refresh_at: (now + RELOAD_EVERY).min(private_expiry),
+            refresh_at: (now + RELOAD_EVERY).min(private_expiry).min(if created {
+                now + RECHECK_AFTER_CREATE
+            } else {
+                i64::MAX
+            }),
+            loaded_at: now,
         });
         let mut m = self.by_instance.write().unwrap_or_else(|e| e.into_inner());
         m.insert(instance.to_string(), keys.clone());

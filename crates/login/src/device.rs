@@ -49,12 +49,20 @@ async fn render(
         Err(_) => return stop(StatusCode::NOT_FOUND, "en", "error.request"),
     };
     let t = |k| i18n::text("en", k);
-    let body =
-        format!(
-        "<form method=\"post\" action=\"/device\">{}{}<button type=\"submit\">{}</button></form>",
+    let body = format!(
+        "<form method=\"post\" action=\"/device\">{}{}<button type=\"submit\">{}</button> \
+         <button type=\"submit\" name=\"action\" value=\"deny\">{}</button></form>",
         page::hidden(csrf::FIELD, &csrf::token(agent)),
-        page::input("user_code", t("device.code"), "text", code, "one-time-code", true),
+        page::input(
+            "user_code",
+            t("device.code"),
+            "text",
+            code,
+            "one-time-code",
+            true
+        ),
         escape(t("login.next")),
+        escape(DENY),
     );
     let html = page::render(
         &brand,
@@ -78,6 +86,27 @@ async fn render(
     r
 }
 
+/// The button that refuses the device, and the page that confirms it.
+const DENY: &str = "Deny";
+const DENIED_TITLE: &str = "Device not connected";
+const DENIED_TEXT: &str = "You refused the device's request. You can close this window.";
+
+/// The page after a refusal.
+async fn denied(l: &Login, headers: &HeaderMap, uri: &Uri) -> Response {
+    let host = castellan_api::gate::host(&l.st, headers, uri);
+    let brand = match castellan_api::authn::instance_by_host(&l.st.db, &l.st.cache, &host).await {
+        Ok(inst) => page::brand(&l.st, &inst, "", &host).await,
+        Err(_) => return stop(StatusCode::NOT_FOUND, "en", "error.request"),
+    };
+    let html = page::render(&brand, "en", DENIED_TITLE, DENIED_TEXT, "", "");
+    (
+        StatusCode::OK,
+        [(header::CACHE_CONTROL, "no-store")],
+        Html(html),
+    )
+        .into_response()
+}
+
 /// `GET /device[?user_code=]`: the form (prefilled from a verification_uri_complete).
 pub async fn page(State(l): State<Login>, headers: HeaderMap, uri: Uri) -> Response {
     let q = parse_params(uri.query().unwrap_or(""));
@@ -89,7 +118,8 @@ pub async fn page(State(l): State<Login>, headers: HeaderMap, uri: Uri) -> Respo
     render(&l, &headers, &uri, &agent, new_agent, &code, "").await
 }
 
-/// `POST /device`: a pending code starts a login for the device's client.
+/// `POST /device`: a pending code starts a login for the device's client (whose end approves
+/// the device), or is denied at once with the deny button.
 pub async fn submit(State(l): State<Login>, headers: HeaderMap, uri: Uri, body: Bytes) -> Response {
     let form = parse_params(std::str::from_utf8(&body).unwrap_or(""));
     let Some(agent) = session::agent_of(&headers) else {
@@ -126,6 +156,13 @@ pub async fn submit(State(l): State<Login>, headers: HeaderMap, uri: Uri, body: 
         )
         .await;
     };
+    if form.get("action").map(String::as_str) == Some("deny") {
+        return match castellan_oidc::device_authorization::deny(&l.st, &instance, &user_code).await
+        {
+            Ok(_) => denied(&l, &headers, &uri).await,
+            Err(_) => stop(StatusCode::SERVICE_UNAVAILABLE, "en", "error.busy"),
+        };
+    }
     let r = AuthRequest {
         client_id,
         response_type: auth_request::DEVICE.into(),

@@ -6,11 +6,13 @@ pub mod auth_request;
 pub mod authorize;
 pub mod claims;
 pub mod client_auth;
+pub mod device_authorization;
 pub mod discovery;
 pub mod end_session;
 pub mod error;
 pub mod grant_client_credentials;
 pub mod grant_code;
+pub mod grant_device;
 pub mod grant_jwt_profile;
 pub mod grant_refresh;
 pub mod grant_token_exchange;
@@ -53,6 +55,10 @@ pub fn router(st: St) -> Router {
             get(discovery::configuration),
         )
         .route("/oauth/v2/token", post(token::token))
+        .route(
+            device_authorization::PATH,
+            post(device_authorization::device_authorization),
+        )
         .route("/oauth/v2/introspect", post(introspect::introspect))
         .route("/oauth/v2/revoke", post(revoke::revoke))
         .route(

@@ -137,6 +137,7 @@ async fn dispatch(o: &Oidc, req: Request) -> OResult<Response> {
         "client_credentials" => crate::grant_client_credentials::run(o, &c, &headers, &form).await,
         JWT_BEARER => crate::grant_jwt_profile::run(o, &c, &form).await,
         "authorization_code" => crate::grant_code::run(o, &c, &headers, &form).await,
+        crate::grant_device::DEVICE_CODE => crate::grant_device::run(o, &c, &headers, &form).await,
         "refresh_token" => crate::grant_refresh::run(o, &c, &headers, &form).await,
         crate::grant_token_exchange::GRANT => {
             crate::grant_token_exchange::run(o, &c, &headers, &form).await

@@ -1,0 +1,225 @@
+//! `grant_type=urn:ietf:params:oauth:grant-type:device_code` (RFC 8628 3.4/3.5): the device
+//! polls with its device code. Pending: `authorization_pending`, or `slow_down` when it polls
+//! sooner than the interval after its last poll; denied: `access_denied`; expired:
+//! `expired_token`. An approved authorization is consumed in the statement that checks it (of
+//! two concurrent polls one wins) and yields the tokens of the login that approved it.
+
+use crate::client_auth;
+use crate::device_authorization::INTERVAL;
+use crate::mint::{self, Grant, IdExtras, Refresh};
+use crate::oauth_error::{json_ok, OAuthError, OResult};
+use crate::scopes;
+use crate::token::{Call, Form};
+use crate::Oidc;
+use axum::response::Response;
+use castellan_api::authn::hash_secret;
+use castellan_domain::id::now_micros;
+use castellan_domain::oidc_app::grant_type;
+use castellan_store::params;
+use http::HeaderMap;
+
+/// The grant type.
+pub const DEVICE_CODE: &str = "urn:ietf:params:oauth:grant-type:device_code";
+
+struct Row {
+    client_id: String,
+    scope: String,
+    expires_at: i64,
+    last_poll_at: i64,
+    state: String,
+    user_id: String,
+    session_id: String,
+    auth_time: i64,
+    amr: String,
+}
+
+/// An RFC 8628 3.5 error (400).
+fn polling(id: &'static str, error: &'static str, d: &str) -> OAuthError {
+    let mut e = OAuthError::invalid_grant(id, d);
+    e.error = error;
+    e
+}
+
+pub async fn run(o: &Oidc, c: &Call, headers: &HeaderMap, form: &Form) -> OResult<Response> {
+    let p = client_auth::presented(headers, form)?;
+    let app = client_auth::app(&o.st, &o.clients, c, &p, "/oauth/v2/token").await?;
+    if !app.allows(grant_type::DEVICE_CODE) {
+        return Err(OAuthError::unauthorized_client(
+            "OIDC-dev01",
+            "the client may not use the device authorization grant",
+        ));
+    }
+    let hash = hash_secret(form.require("device_code")?);
+    let inst = c.instance.clone();
+    let h = hash.clone();
+    let r = o
+        .st
+        .db
+        .read_point(move |conn| {
+            conn.one(
+                "SELECT client_id, scope, expires_at, last_poll_at, state, user_id, session_id, auth_time, amr \
+                 FROM oidc_device_authorizations WHERE instance_id = ? AND device_code_hash = ?",
+                &params![&inst, &h],
+            )?
+            .map(|r| -> castellan_domain::Result<Row> {
+                Ok(Row {
+                    client_id: r.text(0)?,
+                    scope: r.text(1)?,
+                    expires_at: r.int(2)?,
+                    last_poll_at: r.int(3)?,
+                    state: r.text(4)?,
+                    user_id: r.text(5)?,
+                    session_id: r.text(6)?,
+                    auth_time: r.int(7)?,
+                    amr: r.text(8)?,
+                })
+            })
+            .transpose()
+        })
+        .await?
+        .ok_or_else(|| OAuthError::invalid_grant("OIDC-dev02", "the device code is unknown"))?;
+    if r.client_id != app.client_id {
+        return Err(OAuthError::invalid_grant(
+            "OIDC-dev03",
+            "the device code was issued to another client",
+        ));
+    }
+    let now = now_micros();
+    match r.state.as_str() {
+        "consumed" => {
+            return Err(OAuthError::invalid_grant(
+                "OIDC-dev04",
+                "the device code was already used",
+            ))
+        }
+        "denied" => {
+            return Err(polling(
+                "OIDC-dev05",
+                "access_denied",
+                "the user denied the request",
+            ))
+        }
+        _ if r.expires_at <= now => {
+            return Err(polling(
+                "OIDC-dev06",
+                "expired_token",
+                "the device code has expired",
+            ))
+        }
+        "pending" => {
+            // Record this poll; of concurrent polls only one finds the old value.
+            let (inst, h, last) = (c.instance.clone(), hash.clone(), r.last_poll_at);
+            let recorded = o
+                .st
+                .db
+                .write(&hash, move |conn| {
+                    Ok(conn.exec(
+                        "UPDATE oidc_device_authorizations SET last_poll_at = ? WHERE instance_id = ? AND device_code_hash = ? AND last_poll_at = ?",
+                        &params![now, &inst, &h, last],
+                    )? == 1)
+                })
+                .await?;
+            if !recorded || now - r.last_poll_at < INTERVAL * 1_000_000 {
+                return Err(polling(
+                    "OIDC-dev07",
+                    "slow_down",
+                    "the device polls too often",
+                ));
+            }
+            return Err(polling(
+                "OIDC-dev08",
+                "authorization_pending",
+                "the user has not yet approved the request",
+            ));
+        }
+        "approved" => {}
+        _ => {
+            return Err(OAuthError::invalid_grant(
+                "OIDC-dev09",
+                "the device code is not usable",
+            ))
+        }
+    }
+    // Single use: only the poll that flips approved to consumed goes on.
+    let (inst, h) = (c.instance.clone(), hash.clone());
+    let won = o
+        .st
+        .db
+        .write(&hash, move |conn| {
+            Ok(conn.exec(
+                "UPDATE oidc_device_authorizations SET state = 'consumed', last_poll_at = ? WHERE instance_id = ? AND device_code_hash = ? AND state = 'approved'",
+                &params![now, &inst, &h],
+            )? == 1)
+        })
+        .await?;
+    if !won || r.user_id.is_empty() {
+        return Err(OAuthError::invalid_grant(
+            "OIDC-dev04",
+            "the device code was already used",
+        ));
+    }
+    let s = crate::settings::of_instance(&o.st, &c.instance).await?;
+    let scopes = scopes::parse(&r.scope);
+    let grant_id = o.st.ids.next();
+    let g = Grant {
+        instance: c.instance.clone(),
+        issuer: c.issuer.clone(),
+        subject: r.user_id.clone(),
+        client_id: app.client_id.clone(),
+        project_id: app.project_id.clone(),
+        audience: scopes::audience(&app.project_audience, &scopes, &c.instance),
+        auth_time: (r.auth_time > 0).then_some(r.auth_time / 1_000_000),
+        amr: r.amr.split_ascii_whitespace().map(str::to_string).collect(),
+        grant_id: Some(grant_id.clone()),
+        session_id: (!r.session_id.is_empty()).then(|| r.session_id.clone()),
+        jwt: app.jwt_access_token(),
+        scopes,
+    };
+    let at = mint::access_token(&o.st, &g, &s).await?;
+    // The user deactivated or the session ended since the approval: no tokens.
+    if !castellan_api::token_check::access_token_active(&o.st, &at.claims).await? {
+        return Err(OAuthError::invalid_grant(
+            "OIDC-dev10",
+            "the grant is no longer valid",
+        ));
+    }
+    let id_token = if g.scopes.iter().any(|s| s == scopes::OPENID) {
+        let x = IdExtras {
+            nonce: None,
+            access_token: Some(&at.token),
+            code: None,
+        };
+        Some(mint::id_token(&o.st, &g, &s, x).await?)
+    } else {
+        None
+    };
+    let refresh = if g.scopes.iter().any(|s| s == scopes::OFFLINE_ACCESS)
+        && app.allows(grant_type::REFRESH_TOKEN)
+    {
+        let micros = |d: std::time::Duration| i64::try_from(d.as_micros()).unwrap_or(i64::MAX / 4);
+        let row = Refresh {
+            id: o.st.ids.next(),
+            family_id: grant_id.clone(),
+            client_id: app.client_id.clone(),
+            user_id: r.user_id.clone(),
+            session_id: r.session_id.clone(),
+            scopes: g.scopes.clone(),
+            audience: g.audience.clone(),
+            auth_time: r.auth_time,
+            amr: g.amr.clone(),
+            idle_expires_at: now + micros(s.refresh_token_idle_expiration),
+            expires_at: now + micros(s.refresh_token_expiration),
+        };
+        let (token, rhash) = mint::refresh_secret();
+        let inst = c.instance.clone();
+        o.st.db
+            .write(&grant_id, move |conn| {
+                mint::insert_refresh(conn, &inst, &row, &rhash)
+            })
+            .await?;
+        Some(token)
+    } else {
+        None
+    };
+    Ok(json_ok(&mint::response(&at, id_token, refresh)))
+}
