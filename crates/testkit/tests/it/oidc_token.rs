@@ -1093,16 +1093,17 @@ both!(
         let who = Some((client.as_str(), secret.as_str()));
         let answers = futures_util::future::join_all((0..4).map(|_| token(&s, who, &form))).await;
         let won: Vec<&Answer> = answers.iter().filter(|a| a.status == 200).collect();
-        assert_eq!(won.len(), 1, "exactly one redemption wins");
+        // At most one redemption wins; none when a loser's revocation lands before the
+        // winner's last check (the grant is revoked either way).
+        assert!(won.len() <= 1, "at most one redemption wins");
         for a in answers.iter().filter(|a| a.status != 200) {
             a.err(400, "invalid_grant");
         }
         // The losers presented a used code: the grant is revoked, the winner's token too.
-        let at = won[0].body["access_token"]
-            .as_str()
-            .expect("at")
-            .to_string();
-        let r = super::oidc_introspect::introspect(&s, (&client, &secret), &at).await;
-        assert_eq!(r, json!({"active": false}));
+        if let Some(w) = won.first() {
+            let at = w.body["access_token"].as_str().expect("at").to_string();
+            let r = super::oidc_introspect::introspect(&s, (&client, &secret), &at).await;
+            assert_eq!(r, json!({"active": false}));
+        }
     }
 );
