@@ -5,9 +5,8 @@
 //! the grant: every token minted from it carries the request id as grant id.
 
 use crate::client_auth::{self, Method};
-use crate::mint::{self, Grant, IdExtras, Refresh};
-use crate::oauth_error::{json_ok, OAuthError, OResult};
-use crate::scopes;
+use crate::mint;
+use crate::oauth_error::{OAuthError, OResult};
 use crate::token::{Call, Form};
 use crate::Oidc;
 use axum::response::Response;
@@ -165,70 +164,16 @@ pub async fn run(o: &Oidc, c: &Call, headers: &HeaderMap, form: &Form) -> OResul
             "the code was already used",
         ));
     }
-    let scopes = scopes::parse(&r.scope);
-    let g = Grant {
-        instance: c.instance.clone(),
-        issuer: c.issuer.clone(),
-        subject: r.user_id.clone(),
-        client_id: app.client_id.clone(),
-        project_id: app.project_id.clone(),
-        audience: scopes::audience(&app.project_audience, &scopes, &c.instance),
-        auth_time: (r.auth_time > 0).then_some(r.auth_time / 1_000_000),
-        amr: r.amr.split_ascii_whitespace().map(str::to_string).collect(),
-        grant_id: Some(r.id.clone()),
-        session_id: (!r.session_id.is_empty()).then(|| r.session_id.clone()),
-        jwt: app.jwt_access_token(),
-        scopes,
+    let login = crate::login_grant::Login {
+        user_id: &r.user_id,
+        session_id: &r.session_id,
+        auth_time: r.auth_time,
+        amr: &r.amr,
+        scope: &r.scope,
+        grant_id: r.id.clone(),
+        nonce: Some(&r.nonce),
     };
-    let at = mint::access_token(&o.st, &g, &s).await?;
-    // The user deactivated or the session ended since the login: no tokens.
-    if !castellan_api::token_check::access_token_active(&o.st, &at.claims).await? {
-        return Err(OAuthError::invalid_grant(
-            "OIDC-cod10",
-            "the grant is no longer valid",
-        ));
-    }
-    let id_token = if g.scopes.iter().any(|s| s == scopes::OPENID) {
-        let x = IdExtras {
-            nonce: Some(&r.nonce),
-            access_token: Some(&at.token),
-            code: None,
-        };
-        Some(mint::id_token(&o.st, &g, &s, x).await?)
-    } else {
-        None
-    };
-    let refresh = if g.scopes.iter().any(|s| s == scopes::OFFLINE_ACCESS)
-        && app.allows(grant_type::REFRESH_TOKEN)
-    {
-        let now = now_micros();
-        let micros = |d: std::time::Duration| i64::try_from(d.as_micros()).unwrap_or(i64::MAX / 4);
-        // The family is the grant: revoking one revokes the other.
-        let row = Refresh {
-            id: o.st.ids.next(),
-            family_id: r.id.clone(),
-            client_id: app.client_id.clone(),
-            user_id: r.user_id.clone(),
-            session_id: r.session_id.clone(),
-            scopes: g.scopes.clone(),
-            audience: g.audience.clone(),
-            auth_time: r.auth_time,
-            amr: g.amr.clone(),
-            idle_expires_at: now + micros(s.refresh_token_idle_expiration),
-            expires_at: now + micros(s.refresh_token_expiration),
-        };
-        let (token, hash) = mint::refresh_secret();
-        let inst = c.instance.clone();
-        o.st.db
-            .write(&r.id, move |conn| {
-                mint::insert_refresh(conn, &inst, &row, &hash)
-            })
-            .await?;
-        Some(token)
-    } else {
-        None
-    };
-    Ok(json_ok(&mint::response(&at, id_token, refresh)))
+    crate::login_grant::tokens(o, c, &app, &s, login, "OIDC-cod10").await
 }
 
 /// Revokes the grant of a reused code.

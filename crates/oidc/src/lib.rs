@@ -18,6 +18,7 @@ pub mod grant_refresh;
 pub mod grant_token_exchange;
 pub mod introspect;
 pub mod jwks;
+pub mod login_grant;
 pub mod mint;
 pub mod oauth_error;
 pub mod revoke;
