@@ -11,9 +11,9 @@ use crate::settings::OidcSettings;
 use base64::Engine;
 use castellan_api::error::R;
 use castellan_api::state::St;
-use castellan_domain::access_token::{looks_like_jwt, AccessToken};
+use castellan_domain::access_token::AccessToken;
 use castellan_domain::id::now_micros;
-use castellan_domain::jwt::{Alg, Jwt};
+use castellan_domain::jwt::Alg;
 use castellan_domain::{Error, Result};
 use castellan_store::{params, Conn};
 use serde_json::{Map, Value};
@@ -293,25 +293,16 @@ pub fn response(at: &Issued, id_token: Option<String>, refresh: Option<String>) 
     Value::Object(m)
 }
 
-/// Reads an access token of `instance`, opaque or JWT (signature verified); `None` for
-/// anything else. Expiry and revocation are the caller's to check.
+/// Reads an unexpired access token of `instance`, opaque or JWT (signature and issuer
+/// verified by `token_check::read_access_token`); `None` for anything else. Revocation and the
+/// user's state are the caller's to check.
 pub async fn read_access_token(st: &St, instance: &str, token: &str) -> R<Option<AccessToken>> {
-    let t = if looks_like_jwt(token) {
-        let Ok(jwt) = Jwt::parse(token) else {
-            return Ok(None);
-        };
-        let kid = jwt.header.get("kid").and_then(Value::as_str).unwrap_or("");
-        let Some(key) = st.keys.verifying_key(st, instance, kid).await? else {
-            return Ok(None);
-        };
-        if jwt.verify(&key).is_err() {
-            return Ok(None);
-        }
-        serde_json::from_value::<AccessToken>(jwt.claims).ok()
-    } else {
-        AccessToken::open(token, st.access_token_cipher()?)
-    };
-    Ok(t.filter(|t| t.instance_id == instance))
+    match castellan_api::token_check::read_access_token(st, instance, token).await {
+        Ok(t) => Ok(Some(t)),
+        Err(e) if e.0.kind == castellan_domain::Kind::Unauthenticated => Ok(None),
+        Err(e) if e.0.kind == castellan_domain::Kind::InvalidArgument => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 #[cfg(test)]
