@@ -24,7 +24,7 @@ for (const db of ["sqlite", "postgres"]) {
     const perCore = r.per_second / cores;
     const z = zitadel[r.scenario] ? `, per core ${(perCore / zitadel[r.scenario]).toFixed(1)}x ZITADEL` : "";
     const k = keycloak[r.scenario] ? `, ${(perCore / keycloak[r.scenario]).toFixed(1)}x Keycloak` : "";
-    console.log(`  ${name}: ${fmt(r.per_second)}/s p99 ${r.p99_ms} ms (${((100 * r.per_second) / noop.per_second).toFixed(1)}% of no-op${z}${k})${extra}`);
+    console.log(`  ${name}: ${fmt(r.per_second)}/s p99 ${r.p99_ms} ms (${((100 * r.per_second) / noop.per_second).toFixed(1)}% of no-op${z}${k})${extra}${r.errors ? ` ERRORS: ${r.errors}` : ""}`);
   };
   const vs = (s, v, who) => (v ? `; ${(find(s, db)?.per_second / v).toFixed(2)}x ${who}` : "");
   show("client_credentials opaque", find("oidc-client-credentials", db), vs("oidc-client-credentials", peer("oidc-client-credentials"), "oidc-provider"));

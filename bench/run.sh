@@ -8,7 +8,8 @@
 #   and EdDSA JWT access tokens, introspection, userinfo, JWT profile grant, full password
 #   login through the hosted login, p99 before/after issuing ISSUE tokens (default 1,000,000),
 #   and the argon2id ceiling of this machine (HASH_MEMORY KiB / HASH_ITERATIONS /
-#   HASH_PARALLELISM, the server's PasswordHasher, default 19456 / 2 / 1).
+#   HASH_PARALLELISM, the server's PasswordHasher, default 19456 / 2 / 1); CONNECTIONS (32) and
+#   LOGIN_CONNECTIONS (8) set the OIDC scenarios' concurrency.
 #   ONLY=oidc runs just that (plus each backend's no-op baseline):
 #   ONLY=oidc PEERS=oidc-provider bench/run.sh 10
 set -euo pipefail
@@ -23,6 +24,7 @@ HASH_MEMORY="${HASH_MEMORY:-19456}"
 HASH_ITERATIONS="${HASH_ITERATIONS:-2}"
 HASH_PARALLELISM="${HASH_PARALLELISM:-1}"
 LOGIN_CONNECTIONS="${LOGIN_CONNECTIONS:-8}"
+CONNECTIONS="${CONNECTIONS:-32}"   # of the other OIDC scenarios
 if [ -n "$BACKENDS" ]; then
     cargo build --release -p castellan-server -p castellan-bench
 else
@@ -44,7 +46,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# The OIDC scenarios at 32 connections against the OP at $2 (host:port): client_credentials
+# The OIDC scenarios at $CONNECTIONS connections against the OP at $2 (host:port): client_credentials
 # with the machine client ($3:$4), introspection of the user access token $7 by the API
 # client ($5:$6), userinfo with that token. Castellan's run calls it once its token,
 # introspection and userinfo endpoints exist (clients made through the management API, as
@@ -53,9 +55,9 @@ run_oidc() {
     local label="$1" addr="$2"
     # client_credentials last: oidc-provider's in-memory store is an LRU of 1,000 entries and
     # the thousands of tokens it issues would evict the user token.
-    record "$($LOAD --addr "$addr" --scenario oidc-introspect --duration "$SECS" --connections 32 --client-id "$5" --client-secret "$6" --token "$7" --label "$label")"
-    record "$($LOAD --addr "$addr" --scenario oidc-userinfo --duration "$SECS" --connections 32 --token "$7" --label "$label")"
-    record "$($LOAD --addr "$addr" --scenario oidc-client-credentials --duration "$SECS" --connections 32 --client-id "$3" --client-secret "$4" --label "$label")"
+    record "$($LOAD --addr "$addr" --scenario oidc-introspect --duration "$SECS" --connections "$CONNECTIONS" --client-id "$5" --client-secret "$6" --token "$7" --label "$label")"
+    record "$($LOAD --addr "$addr" --scenario oidc-userinfo --duration "$SECS" --connections "$CONNECTIONS" --token "$7" --label "$label")"
+    record "$($LOAD --addr "$addr" --scenario oidc-client-credentials --duration "$SECS" --connections "$CONNECTIONS" --client-id "$3" --client-secret "$4" --label "$label")"
 }
 
 # Castellan's OIDC scenarios (OIDC=1): through the management API an API app (introspection),
@@ -83,7 +85,7 @@ run_castellan_oidc() {
     cc=(--client-id "$(json .clientId "$secret")" --client-secret "$(json .clientSecret "$secret")")
     jcc=(--client-id "$(json .clientId "$jsecret")" --client-secret "$(json .clientSecret "$jsecret")")
     intro=(--client-id "$(json .clientId "$app")" --client-secret "$(json .clientSecret "$app")" --token "$token")
-    oidc() { record "$($LOAD --addr "$api" --duration "$SECS" --connections "${CONNS:-32}" "$@")"; }
+    oidc() { record "$($LOAD --addr "$api" --duration "$SECS" --connections "${CONNS:-$CONNECTIONS}" "$@")"; }
     # p99 on a fresh server first (compared with the same after $ISSUE more tokens below).
     oidc --scenario oidc-client-credentials "${cc[@]}" --label "$label"
     oidc --scenario oidc-introspect "${intro[@]}" --label "$label"
@@ -92,7 +94,7 @@ run_castellan_oidc() {
     oidc --scenario oidc-jwt-profile --key-file "$dir/machine-key.json" --label "$label"
     CONNS=$LOGIN_CONNECTIONS oidc --scenario oidc-login --client-id "$(json .clientId "$web")" \
         --client-secret "$(json .clientSecret "$web")" --login-name "$login" --password 'Bench-Password-1!' --label "$label"
-    record "$($LOAD --addr "$api" --scenario oidc-issue --count "$ISSUE" --connections 32 "${cc[@]}" --label "$label")"
+    record "$($LOAD --addr "$api" --scenario oidc-issue --count "$ISSUE" --connections "$CONNECTIONS" "${cc[@]}" --label "$label")"
     oidc --scenario oidc-client-credentials "${cc[@]}" --label "$label-after-$ISSUE"
     oidc --scenario oidc-introspect "${intro[@]}" --label "$label-after-$ISSUE"
 }
@@ -106,7 +108,7 @@ run_castellan_eddsa() {
     jwtm=$(json .userId "$(curl -sf -X POST "localhost:$port/management/v1/users/machine" -H "authorization: Bearer $pat" -H 'content-type: application/json' \
         -d '{"userName":"bench-jwt","name":"Bench JWT","accessTokenType":"ACCESS_TOKEN_TYPE_JWT"}')")
     jsecret=$(curl -sf -X PUT "localhost:$port/management/v1/users/$jwtm/secret" -H "authorization: Bearer $pat" -H 'content-type: application/json' -d '{}')
-    record "$($LOAD --addr "localhost:$port" --scenario oidc-client-credentials --duration "$SECS" --connections 32 \
+    record "$($LOAD --addr "localhost:$port" --scenario oidc-client-credentials --duration "$SECS" --connections "$CONNECTIONS" \
         --client-id "$(json .clientId "$jsecret")" --client-secret "$(json .clientSecret "$jsecret")" --label "$label")"
     kill "$SERVER"; wait "$SERVER" 2>/dev/null || true
     SERVER=""
