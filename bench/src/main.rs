@@ -18,10 +18,11 @@
 //! - `oidc-client-credentials`: a client_credentials token (client secret basic, opaque token);
 //!   `oidc-introspect`: introspection of `--token` by an API client; `oidc-userinfo`: userinfo
 //!   with `--token`. Endpoints come from the discovery document of `--addr`, so the same
-//!   scenarios measure Castellan and a peer OP (bench/peers/oidc-provider.mjs).
+//!   scenarios measure Castellan and a peer OP (conformance/reference-op.mjs --bench).
 //! - `oidc-jwt-profile`: the JWT profile grant (RFC 7523) of a machine user, with an assertion
-//!   signed once with its key (`--key-file`: the AddMachineKey answer; the grant accepts an
-//!   assertion again within its validity, client assertions carry no `jti` here);
+//!   signed once with its key (`--key-file`: the AddMachineKey answer); the grant accepts the
+//!   same assertion again while it is valid (only `jti`s of client-authentication assertions
+//!   are checked for replay, and this one has none);
 //! - `oidc-login`: a full password login through the hosted login with a fresh cookie jar per
 //!   iteration: authorize → login page → login name → password → callback → token (code
 //!   exchange by the web app `--client-id`/`--client-secret`) [human_password_login];
