@@ -4,12 +4,27 @@
 # Usage: bench/run.sh [seconds-per-scenario] [users-to-seed]   (BACKENDS="sqlite postgres" by default)
 #   PEERS="oidc-provider" also measures the OIDC scenarios on npm oidc-provider (needs
 #   `npm ci` in conformance/); BACKENDS="" PEERS=oidc-provider bench/run.sh 3 runs only that.
-#   OIDC=1 adds the same OIDC scenarios on Castellan (needs its OIDC endpoints).
+#   OIDC=1 adds Castellan's OIDC scenarios (issue 4): client_credentials with opaque, RS256 JWT
+#   and EdDSA JWT access tokens, introspection, userinfo, JWT profile grant, full password
+#   login through the hosted login, p99 before/after issuing ISSUE tokens (default 1,000,000),
+#   and the argon2id ceiling of this machine (HASH_MEMORY KiB / HASH_ITERATIONS /
+#   HASH_PARALLELISM, the server's PasswordHasher, default 19456 / 2 / 1); CONNECTIONS (32) and
+#   LOGIN_CONNECTIONS (8) set the OIDC scenarios' concurrency.
+#   ONLY=oidc runs just that (plus each backend's no-op baseline):
+#   ONLY=oidc PEERS=oidc-provider bench/run.sh 10
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECS="${1:-10}"
 USERS="${2:-100000}"
 BACKENDS="${BACKENDS-sqlite postgres}"
+ONLY="${ONLY:-}"
+[ "$ONLY" = oidc ] && OIDC=1
+ISSUE="${ISSUE:-1000000}"
+HASH_MEMORY="${HASH_MEMORY:-19456}"
+HASH_ITERATIONS="${HASH_ITERATIONS:-2}"
+HASH_PARALLELISM="${HASH_PARALLELISM:-1}"
+LOGIN_CONNECTIONS="${LOGIN_CONNECTIONS:-8}"
+CONNECTIONS="${CONNECTIONS:-32}"   # of the other OIDC scenarios
 if [ -n "$BACKENDS" ]; then
     cargo build --release -p castellan-server -p castellan-bench
 else
@@ -31,7 +46,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# The OIDC scenarios at 32 connections against the OP at $2 (host:port): client_credentials
+# The OIDC scenarios at $CONNECTIONS connections against the OP at $2 (host:port): client_credentials
 # with the machine client ($3:$4), introspection of the user access token $7 by the API
 # client ($5:$6), userinfo with that token. Castellan's run calls it once its token,
 # introspection and userinfo endpoints exist (clients made through the management API, as
@@ -40,26 +55,63 @@ run_oidc() {
     local label="$1" addr="$2"
     # client_credentials last: oidc-provider's in-memory store is an LRU of 1,000 entries and
     # the thousands of tokens it issues would evict the user token.
-    record "$($LOAD --addr "$addr" --scenario oidc-introspect --duration "$SECS" --connections 32 --client-id "$5" --client-secret "$6" --token "$7" --label "$label")"
-    record "$($LOAD --addr "$addr" --scenario oidc-userinfo --duration "$SECS" --connections 32 --token "$7" --label "$label")"
-    record "$($LOAD --addr "$addr" --scenario oidc-client-credentials --duration "$SECS" --connections 32 --client-id "$3" --client-secret "$4" --label "$label")"
+    record "$($LOAD --addr "$addr" --scenario oidc-introspect --duration "$SECS" --connections "$CONNECTIONS" --client-id "$5" --client-secret "$6" --token "$7" --label "$label")"
+    record "$($LOAD --addr "$addr" --scenario oidc-userinfo --duration "$SECS" --connections "$CONNECTIONS" --token "$7" --label "$label")"
+    record "$($LOAD --addr "$addr" --scenario oidc-client-credentials --duration "$SECS" --connections "$CONNECTIONS" --client-id "$3" --client-secret "$4" --label "$label")"
 }
 
-# Castellan's OIDC scenarios (OIDC=1 until the token, introspection and userinfo endpoints are
-# merged): an API app and a machine user with a secret through the management API; the user
-# token of introspection and userinfo is the machine user's client_credentials token.
+# Castellan's OIDC scenarios (OIDC=1): through the management API an API app (introspection),
+# a machine user with a secret and opaque tokens (client_credentials; its token is the one
+# introspected and sent to userinfo) and a machine key (JWT profile grant), a machine user
+# with JWT access tokens, and a web app with a human (password login). $4: the server's
+# work directory.
+json() { node -pe "JSON.parse(process.argv[1])$1" "$2"; }
 run_castellan_oidc() {
-    local label="$1" port="$2" pat="$3" api="localhost:$2" project app machine secret token
-    json() { node -pe "JSON.parse(process.argv[1])$1" "$2"; }
+    local label="$1" port="$2" pat="$3" dir="$4" api="localhost:$2" project app machine secret token
+    local jwtm jsecret web human login cc jcc intro
     mgmt() { curl -sf -X "$1" "localhost:$port$2" -H "authorization: Bearer $pat" -H 'content-type: application/json' -d "$3"; }
     project=$(json .id "$(mgmt POST /management/v1/projects '{"name":"bench-oidc"}')")
     app=$(mgmt POST "/management/v1/projects/$project/apps/api" '{"name":"bench-introspect","authMethodType":"API_AUTH_METHOD_TYPE_BASIC"}')
     machine=$(json .userId "$(mgmt POST /management/v1/users/machine '{"userName":"bench-oidc","name":"Bench OIDC"}')")
     secret=$(mgmt PUT "/management/v1/users/$machine/secret" '{}')
     token=$(json .access_token "$(curl -sf "localhost:$port/oauth/v2/token" -u "$(json .clientId "$secret"):$(json .clientSecret "$secret")" \
-        -d grant_type=client_credentials --data-urlencode 'scope=openid profile urn:zitadel:iam:org:project:id:zitadel:aud')")
-    run_oidc "$label" "$api" "$(json .clientId "$secret")" "$(json .clientSecret "$secret")" \
-        "$(json .clientId "$app")" "$(json .clientSecret "$app")" "$token"
+        -d grant_type=client_credentials --data-urlencode "scope=openid profile urn:zitadel:iam:org:project:id:$project:aud")")
+    mgmt POST "/management/v1/users/$machine/keys" '{"type":"KEY_TYPE_JSON"}' >"$dir/machine-key.json"
+    jwtm=$(json .userId "$(mgmt POST /management/v1/users/machine '{"userName":"bench-jwt","name":"Bench JWT","accessTokenType":"ACCESS_TOKEN_TYPE_JWT"}')")
+    jsecret=$(mgmt PUT "/management/v1/users/$jwtm/secret" '{}')
+    web=$(mgmt POST "/management/v1/projects/$project/apps/oidc" '{"name":"bench-web","redirectUris":["https://rp.example.com/cb"],"responseTypes":["OIDC_RESPONSE_TYPE_CODE"],"grantTypes":["OIDC_GRANT_TYPE_AUTHORIZATION_CODE"],"appType":"OIDC_APP_TYPE_WEB","authMethodType":"OIDC_AUTH_METHOD_TYPE_BASIC"}')
+    human=$(json .userId "$(mgmt POST /management/v1/users/human/_import '{"userName":"bench-login","profile":{"firstName":"Bench","lastName":"Login"},"email":{"email":"bench-login@example.com","isEmailVerified":true},"password":"Bench-Password-1!","passwordChangeRequired":false}')")
+    login=$(json .user.preferredLoginName "$(curl -sf "localhost:$port/management/v1/users/$human" -H "authorization: Bearer $pat")")
+    cc=(--client-id "$(json .clientId "$secret")" --client-secret "$(json .clientSecret "$secret")")
+    jcc=(--client-id "$(json .clientId "$jsecret")" --client-secret "$(json .clientSecret "$jsecret")")
+    intro=(--client-id "$(json .clientId "$app")" --client-secret "$(json .clientSecret "$app")" --token "$token")
+    oidc() { record "$($LOAD --addr "$api" --duration "$SECS" --connections "${CONNS:-$CONNECTIONS}" "$@")"; }
+    # p99 on a fresh server first (compared with the same after $ISSUE more tokens below).
+    oidc --scenario oidc-client-credentials "${cc[@]}" --label "$label"
+    oidc --scenario oidc-introspect "${intro[@]}" --label "$label"
+    oidc --scenario oidc-userinfo --token "$token" --label "$label"
+    oidc --scenario oidc-client-credentials "${jcc[@]}" --label "$label-jwt-rs256"
+    oidc --scenario oidc-jwt-profile --key-file "$dir/machine-key.json" --label "$label"
+    CONNS=$LOGIN_CONNECTIONS oidc --scenario oidc-login --client-id "$(json .clientId "$web")" \
+        --client-secret "$(json .clientSecret "$web")" --login-name "$login" --password 'Bench-Password-1!' --label "$label"
+    record "$($LOAD --addr "$api" --scenario oidc-issue --count "$ISSUE" --connections "$CONNECTIONS" "${cc[@]}" --label "$label")"
+    oidc --scenario oidc-client-credentials "${cc[@]}" --label "$label-after-$ISSUE"
+    oidc --scenario oidc-introspect "${intro[@]}" --label "$label-after-$ISSUE"
+}
+
+# client_credentials with EdDSA JWT access tokens: a second server (fresh SQLite database)
+# whose signing keys are EdDSA (SystemDefaults.KeyConfig.Algorithm).
+run_castellan_eddsa() {
+    local label=sqlite-jwt-eddsa port=18183 pat jwtm jsecret
+    start_server "$label" "sqlite://$WORK/$label/castellan.db" "$port" CASTELLAN_SYSTEMDEFAULTS_KEYCONFIG_ALGORITHM=EdDSA
+    pat=$(cat "$WORK/$label/pat.txt")
+    jwtm=$(json .userId "$(curl -sf -X POST "localhost:$port/management/v1/users/machine" -H "authorization: Bearer $pat" -H 'content-type: application/json' \
+        -d '{"userName":"bench-jwt","name":"Bench JWT","accessTokenType":"ACCESS_TOKEN_TYPE_JWT"}')")
+    jsecret=$(curl -sf -X PUT "localhost:$port/management/v1/users/$jwtm/secret" -H "authorization: Bearer $pat" -H 'content-type: application/json' -d '{}')
+    record "$($LOAD --addr "localhost:$port" --scenario oidc-client-credentials --duration "$SECS" --connections "$CONNECTIONS" \
+        --client-id "$(json .clientId "$jsecret")" --client-secret "$(json .clientSecret "$jsecret")" --label "$label")"
+    kill "$SERVER"; wait "$SERVER" 2>/dev/null || true
+    SERVER=""
 }
 
 # Peer: npm oidc-provider (the conformance suite's reference OP, opaque tokens, in memory).
@@ -79,22 +131,39 @@ run_peer_oidc_provider() {
 rss_mb() { awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
 record() { echo "$1" | tee -a "$OUT"; }
 
-run_backend() {
+# Starts the server ($1 label, $2 database URL, $3 port, then extra VAR=value settings) in
+# $WORK/$1 and waits until it is ready.
+start_server() {
     local label="$1" url="$2" port="$3"
+    shift 3
     local dir="$WORK/$label"
     mkdir -p "$dir"
-    (cd "$dir" && CASTELLAN_MASTERKEY=MasterkeyNeedsToHave32Characters CASTELLAN_PORT="$port" CASTELLAN_EXTERNALPORT="$port" \
+    (cd "$dir" && exec env CASTELLAN_MASTERKEY=MasterkeyNeedsToHave32Characters CASTELLAN_PORT="$port" CASTELLAN_EXTERNALPORT="$port" \
         CASTELLAN_DATABASE_URL="$url" CASTELLAN_FIRSTINSTANCE_PATPATH="$dir/pat.txt" CASTELLAN_LOG_LEVEL=warn \
-        exec "$OLDPWD/$BIN" start-from-init --masterkey-from-env --tls-mode disabled >"$dir/out.txt" 2>"$dir/err.txt") &
+        CASTELLAN_PASSWORDHASHER_MEMORY="$HASH_MEMORY" CASTELLAN_PASSWORDHASHER_ITERATIONS="$HASH_ITERATIONS" \
+        CASTELLAN_PASSWORDHASHER_PARALLELISM="$HASH_PARALLELISM" "$@" \
+        "$OLDPWD/$BIN" start-from-init --masterkey-from-env --tls-mode disabled >"$dir/out.txt" 2>"$dir/err.txt") &
     SERVER=$!
     for _ in $(seq 1 100); do curl -sf "localhost:$port/debug/ready" >/dev/null && break; sleep 0.1; done
     sleep 1
+}
+
+run_backend() {
+    local label="$1" url="$2" port="$3"
+    local dir="$WORK/$label"
+    start_server "$label" "$url" "$port"
     record "{\"scenario\":\"idle_memory\",\"label\":\"$label\",\"rss_mb\":$(rss_mb $SERVER)}"
     for s in noop pat manipulate; do
+        [ "$ONLY" = oidc ] && [ $s != noop ] && continue
         record "$($LOAD --addr "localhost:$port" --scenario $s --duration "$SECS" --pat-file "$dir/pat.txt" --label "$label")"
     done
     if [ "${OIDC:-0}" = 1 ]; then
-        run_castellan_oidc "$label" "$port" "$(cat "$dir/pat.txt")"
+        run_castellan_oidc "$label" "$port" "$(cat "$dir/pat.txt")" "$dir"
+    fi
+    if [ "$ONLY" = oidc ]; then
+        kill "$SERVER"; wait "$SERVER" 2>/dev/null || true
+        SERVER=""
+        return
     fi
     record "$($LOAD --addr "localhost:$port" --scenario seed --count "$USERS" --connections 16 --pat-file "$dir/pat.txt" --label "$label")"
     if [ "$label" = postgres ]; then
@@ -128,13 +197,20 @@ run_backend() {
     SERVER=""
 }
 
+if [ "${OIDC:-0}" = 1 ]; then
+    # The password hash's own ceiling on this machine (no server running).
+    record "$($LOAD --scenario hash-ceiling --duration "$SECS" --hash-memory "$HASH_MEMORY" \
+        --hash-iterations "$HASH_ITERATIONS" --hash-parallelism "$HASH_PARALLELISM" --label argon2id)"
+fi
 if [[ " $BACKENDS " == *" sqlite "* ]]; then
     run_backend sqlite "sqlite://$WORK/sqlite/castellan.db" 18181
+    [ "${OIDC:-0}" = 1 ] && run_castellan_eddsa
 fi
 if [[ " ${PEERS:-} " == *" oidc-provider "* ]]; then
     run_peer_oidc_provider
 fi
-[[ " $BACKENDS " == *" postgres "* ]] || exit 0
+summary() { [ "${OIDC:-0}" != 1 ] || node bench/oidc_summary.mjs "$OUT"; }
+[[ " $BACKENDS " == *" postgres "* ]] || { summary; exit 0; }
 
 # PostgreSQL: a throwaway server from the machine's binaries, fsync on.
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
@@ -145,3 +221,4 @@ runuser -u postgres -- "$PGBIN/initdb" -D "$PGDIR/data" -A trust -U castellan --
 runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGDIR/data" -o "-p 18432 -k $PGDIR -c listen_addresses=127.0.0.1 -c max_connections=200 -c shared_buffers=256MB" -w start >/dev/null
 runuser -u postgres -- "$PGBIN/psql" -h 127.0.0.1 -p 18432 -U castellan -d postgres -qc "CREATE DATABASE castellan" >/dev/null
 run_backend postgres "postgres://castellan@127.0.0.1:18432/castellan" 18182
+summary

@@ -18,7 +18,19 @@
 //! - `oidc-client-credentials`: a client_credentials token (client secret basic, opaque token);
 //!   `oidc-introspect`: introspection of `--token` by an API client; `oidc-userinfo`: userinfo
 //!   with `--token`. Endpoints come from the discovery document of `--addr`, so the same
-//!   scenarios measure Castellan and a peer OP (bench/peers/oidc-provider.mjs).
+//!   scenarios measure Castellan and a peer OP (conformance/reference-op.mjs --bench).
+//! - `oidc-jwt-profile`: the JWT profile grant (RFC 7523) of a machine user, with an assertion
+//!   signed once with its key (`--key-file`: the AddMachineKey answer); the grant accepts the
+//!   same assertion again while it is valid (only `jti`s of client-authentication assertions
+//!   are checked for replay, and this one has none);
+//! - `oidc-login`: a full password login through the hosted login with a fresh cookie jar per
+//!   iteration: authorize → login page → login name → password → callback → token (code
+//!   exchange by the web app `--client-id`/`--client-secret`) [human_password_login];
+//! - `oidc-issue`: issues `--count` client_credentials tokens as fast as it can (the
+//!   "p99 flat as issued tokens grow" run) and prints the time it took;
+//! - `hash-ceiling`: no server; argon2id verifications of one hash made with `--hash-memory`,
+//!   `--hash-iterations`, `--hash-parallelism` (the server's PasswordHasher) on every core for
+//!   `--duration` seconds: the ceiling of password logins on this machine.
 
 use bytes::Bytes;
 use clap::Parser;
@@ -62,6 +74,24 @@ struct Args {
     /// OIDC scenarios: the access token to introspect or to call userinfo with.
     #[arg(long, default_value = "")]
     token: String,
+    /// `oidc-jwt-profile`: file with the AddMachineKey answer (`keyDetails`, base64 JSON with
+    /// `keyId`, `key` (PEM) and `userId`).
+    #[arg(long, default_value = "")]
+    key_file: String,
+    /// `oidc-login`: the user's login name and password and the web app's redirect URI.
+    #[arg(long, default_value = "")]
+    login_name: String,
+    #[arg(long, default_value = "")]
+    password: String,
+    #[arg(long, default_value = "https://rp.example.com/cb")]
+    redirect_uri: String,
+    /// `hash-ceiling`: argon2id memory (KiB), iterations and lanes.
+    #[arg(long, default_value_t = 19 * 1024)]
+    hash_memory: u32,
+    #[arg(long, default_value_t = 2)]
+    hash_iterations: u32,
+    #[arg(long, default_value_t = 1)]
+    hash_parallelism: u32,
 }
 
 /// Endpoint paths and credentials of the OIDC scenarios.
@@ -73,6 +103,14 @@ struct Oidc {
     /// `Basic ...` of the calling client.
     basic: String,
     token: String,
+    authorize_path: String,
+    /// `oidc-jwt-profile`: the signed assertion.
+    assertion: String,
+    /// `oidc-login`: the authorize request's query, login name, password, redirect URI.
+    authorize_query: String,
+    login_name: String,
+    password: String,
+    redirect_uri: String,
 }
 
 /// Ids created by `seed-grants`.
@@ -87,6 +125,15 @@ struct Conn {
     sender: http1::SendRequest<Full<Bytes>>,
     host: String,
     token: String,
+    /// Cookies set by the server (name=value), sent back on every request.
+    cookies: Vec<String>,
+}
+
+/// One answer: status, `Location`, body.
+struct Answer {
+    status: u16,
+    location: String,
+    body: Bytes,
 }
 
 impl Conn {
@@ -103,6 +150,7 @@ impl Conn {
             sender,
             host: addr.split(':').next().unwrap_or("localhost").to_string(),
             token: token.to_string(),
+            cookies: Vec::new(),
         })
     }
 
@@ -125,6 +173,18 @@ impl Conn {
         body: Option<(&str, Bytes)>,
         authorization: Option<&str>,
     ) -> Result<(u16, Bytes), String> {
+        let a = self.exchange(method, path, body, authorization).await?;
+        Ok((a.status, a.body))
+    }
+
+    /// `request` that keeps cookies and returns the `Location` header too.
+    async fn exchange(
+        &mut self,
+        method: &str,
+        path: &str,
+        body: Option<(&str, Bytes)>,
+        authorization: Option<&str>,
+    ) -> Result<Answer, String> {
         self.sender.ready().await.map_err(|e| e.to_string())?;
         let mut b = http::Request::builder()
             .method(method)
@@ -134,6 +194,9 @@ impl Conn {
             b = b.header("authorization", a);
         } else if !self.token.is_empty() {
             b = b.header("authorization", format!("Bearer {}", self.token));
+        }
+        if !self.cookies.is_empty() {
+            b = b.header("cookie", self.cookies.join("; "));
         }
         let payload = match body {
             Some((content_type, bytes)) => {
@@ -149,14 +212,172 @@ impl Conn {
             .await
             .map_err(|e| e.to_string())?;
         let status = resp.status().as_u16();
+        for v in resp.headers().get_all("set-cookie") {
+            let pair = v
+                .to_str()
+                .unwrap_or_default()
+                .split(';')
+                .next()
+                .unwrap_or_default();
+            if let Some((name, _)) = pair.split_once('=') {
+                self.cookies.retain(|c| !c.starts_with(&format!("{name}=")));
+                self.cookies.push(pair.to_string());
+            }
+        }
+        let location = resp
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
         let bytes = resp
             .into_body()
             .collect()
             .await
             .map_err(|e| e.to_string())?
             .to_bytes();
-        Ok((status, bytes))
+        Ok(Answer {
+            status,
+            location,
+            body: bytes,
+        })
     }
+
+    /// Follows redirects inside the server; stops at a page or a redirect elsewhere.
+    async fn follow(&mut self, mut a: Answer) -> Result<Answer, String> {
+        for _ in 0..10 {
+            if !(300..400).contains(&a.status) || !a.location.starts_with('/') {
+                return Ok(a);
+            }
+            let to = a.location.clone();
+            a = self.exchange("GET", &to, None, None).await?;
+        }
+        Ok(a)
+    }
+
+    /// Submits a login form of page `page` (its `authRequestID` and CSRF token plus `fields`)
+    /// to `action`, following redirects.
+    async fn submit(
+        &mut self,
+        page: &Answer,
+        action: &str,
+        fields: &[(&str, &str)],
+    ) -> Result<Answer, String> {
+        let mut form = String::new();
+        for name in ["authRequestID", "gorilla.csrf.Token"] {
+            let v = field(&page.body, name).ok_or_else(|| {
+                format!(
+                    "no {name} on the page (HTTP {}): {}",
+                    page.status,
+                    String::from_utf8_lossy(&page.body)
+                )
+            })?;
+            form.push_str(&format!("{name}={}&", form_encode(&v)));
+        }
+        for (k, v) in fields {
+            form.push_str(&format!("{k}={}&", form_encode(v)));
+        }
+        form.pop();
+        let a = self
+            .exchange("POST", action, Some((FORM, Bytes::from(form))), None)
+            .await?;
+        self.follow(a).await
+    }
+}
+
+/// The value of form field `name` of an HTML page (rendered `name="x" value="y"`).
+fn field(body: &[u8], name: &str) -> Option<String> {
+    let body = std::str::from_utf8(body).ok()?;
+    let needle = format!("name=\"{name}\" ");
+    let rest = &body[body.find(&needle)? + needle.len()..];
+    let rest = &rest[rest.find("value=\"")? + 7..];
+    Some(
+        rest[..rest.find('"')?]
+            .replace("&quot;", "\"")
+            .replace("&#39;", "'")
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&amp;", "&"),
+    )
+}
+
+/// application/x-www-form-urlencoded value.
+fn form_encode(v: &str) -> String {
+    let mut out = String::with_capacity(v.len());
+    for b in v.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'*') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// A full password login of `o.login_name`, from authorize to the token of the code; fails
+/// (with the page it stopped at) unless every step leads where it should.
+async fn login(c: &mut Conn, o: &Oidc) -> Result<bool, String> {
+    c.cookies.clear();
+    let a = c
+        .exchange(
+            "GET",
+            &format!("{}?{}", o.authorize_path, o.authorize_query),
+            None,
+            None,
+        )
+        .await?;
+    let page = c.follow(a).await?;
+    if !contains(&page.body, "name=\"loginName\"") {
+        return Ok(false);
+    }
+    let pw = c
+        .submit(
+            &page,
+            "/ui/login/loginname",
+            &[("loginName", &o.login_name)],
+        )
+        .await?;
+    if !contains(&pw.body, "name=\"password\"") {
+        return Ok(false);
+    }
+    let lname = field(&pw.body, "loginName").unwrap_or_else(|| o.login_name.clone());
+    let done = c
+        .submit(
+            &pw,
+            "/ui/login/password",
+            &[("loginName", &lname), ("password", &o.password)],
+        )
+        .await?;
+    if !done.location.starts_with(&o.redirect_uri) {
+        return Ok(false);
+    }
+    let Some(code) = done
+        .location
+        .split_once('?')
+        .map(|x| x.1)
+        .unwrap_or_default()
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("code="))
+    else {
+        return Ok(false);
+    };
+    let form = format!(
+        "grant_type=authorization_code&code={code}&redirect_uri={}",
+        form_encode(&o.redirect_uri)
+    );
+    let (st, b) = c
+        .request(
+            "POST",
+            &o.token_path,
+            Some((FORM, Bytes::from(form))),
+            Some(&o.basic),
+        )
+        .await?;
+    Ok(st == 200 && contains(&b, "\"access_token\""))
+}
+
+fn contains(hay: &[u8], needle: &str) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle.as_bytes())
 }
 
 static SEQ: AtomicU64 = AtomicU64::new(0);
@@ -216,6 +437,18 @@ async fn iteration(
                 .0
                 == 200
         }
+        "oidc-jwt-profile" => {
+            let o = &state.oidc;
+            let form = Bytes::from(format!(
+                "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&scope=openid%20profile&assertion={}",
+                o.assertion
+            ));
+            c.request("POST", &o.token_path, Some((FORM, form)), None)
+                .await?
+                .0
+                == 200
+        }
+        "oidc-login" => login(c, &state.oidc).await?,
         "oidc-introspect" => {
             let o = &state.oidc;
             let form = Bytes::from(format!("token={}", o.token));
@@ -311,7 +544,22 @@ async fn oidc_setup(args: &Args) -> Result<Oidc, String> {
             .unwrap_or_default()
     };
     let creds = format!("{}:{}", args.client_id, args.client_secret);
+    let assertion = if args.key_file.is_empty() {
+        String::new()
+    } else {
+        sign_assertion(&args.key_file, meta["issuer"].as_str().unwrap_or_default())?
+    };
     Ok(Oidc {
+        authorize_path: path("authorization_endpoint"),
+        assertion,
+        authorize_query: format!(
+            "client_id={}&redirect_uri={}&response_type=code&scope=openid%20profile&state=bench&nonce=bench",
+            form_encode(&args.client_id),
+            form_encode(&args.redirect_uri)
+        ),
+        login_name: args.login_name.clone(),
+        password: args.password.clone(),
+        redirect_uri: args.redirect_uri.clone(),
         token_path: path("token_endpoint"),
         introspect_path: path("introspection_endpoint"),
         userinfo_path: path("userinfo_endpoint"),
@@ -321,6 +569,128 @@ async fn oidc_setup(args: &Args) -> Result<Oidc, String> {
         ),
         token: args.token.clone(),
     })
+}
+
+/// An RS256 JWT profile assertion (iss = sub = the machine user, aud = the issuer, valid for
+/// an hour) signed with the machine key of the AddMachineKey answer in `key_file`.
+fn sign_assertion(key_file: &str, issuer: &str) -> Result<String, String> {
+    use aws_lc_rs::signature as sig;
+    use base64::Engine;
+    let b64url = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let answer: Value = serde_json::from_str(
+        &std::fs::read_to_string(key_file).map_err(|e| format!("{key_file}: {e}"))?,
+    )
+    .map_err(|e| format!("{key_file}: {e}"))?;
+    let details = base64::engine::general_purpose::STANDARD
+        .decode(answer["keyDetails"].as_str().unwrap_or_default())
+        .map_err(|e| format!("keyDetails: {e}"))?;
+    let details: Value =
+        serde_json::from_slice(&details).map_err(|e| format!("keyDetails: {e}"))?;
+    let pem = details["key"].as_str().unwrap_or_default();
+    let (_, der) = castellan_domain::jwt::pem_blocks(pem)
+        .into_iter()
+        .next()
+        .ok_or("keyDetails: no PEM block")?;
+    let key = sig::RsaKeyPair::from_der(&der).map_err(|e| format!("machine key: {e}"))?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_err(|e| e.to_string())?
+        .as_secs();
+    let user = &details["userId"];
+    let header = json!({"alg": "RS256", "typ": "JWT", "kid": details["keyId"]});
+    let claims = json!({"iss": user, "sub": user, "aud": issuer, "iat": now, "exp": now + 3600});
+    let input = format!(
+        "{}.{}",
+        b64url.encode(header.to_string()),
+        b64url.encode(claims.to_string())
+    );
+    let mut out = vec![0; key.public_modulus_len()];
+    key.sign(
+        &sig::RSA_PKCS1_SHA256,
+        &aws_lc_rs::rand::SystemRandom::new(),
+        input.as_bytes(),
+        &mut out,
+    )
+    .map_err(|e| format!("sign: {e}"))?;
+    Ok(format!("{input}.{}", b64url.encode(out)))
+}
+
+/// `oidc-issue`: `--count` client_credentials tokens on `--connections` connections.
+async fn issue(args: &Args, oidc: Oidc) -> Result<(), String> {
+    let started = Instant::now();
+    let oidc = Arc::new(oidc);
+    let failed = Arc::new(AtomicU64::new(0));
+    let (o, f) = (oidc.clone(), failed.clone());
+    fan_out(args, "", args.count, move |mut c, _| {
+        let (o, f) = (o.clone(), f.clone());
+        async move {
+            let form = Bytes::from_static(b"grant_type=client_credentials&scope=openid");
+            if c.request("POST", &o.token_path, Some((FORM, form)), Some(&o.basic))
+                .await?
+                .0
+                != 200
+            {
+                f.fetch_add(1, Ordering::Relaxed);
+            }
+            Ok(c)
+        }
+    })
+    .await?;
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "{}",
+        json!({"scenario": "oidc-issue", "label": args.label, "tokens": args.count,
+               "errors": failed.load(Ordering::Relaxed), "seconds": secs,
+               "per_second": (args.count as f64 / secs).round()})
+    );
+    Ok(())
+}
+
+/// `hash-ceiling`: argon2id verifications on every core for `--duration` seconds.
+fn hash_ceiling(args: &Args) -> Result<(), String> {
+    use castellan_domain::password;
+    let params = password::HashParams {
+        memory_kib: args.hash_memory,
+        iterations: args.hash_iterations,
+        parallelism: args.hash_parallelism,
+    };
+    let hash = password::hash("Bench-Password-1!", params).map_err(|e| format!("hash: {e:?}"))?;
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let deadline = Instant::now() + Duration::from_secs(args.duration);
+    let started = Instant::now();
+    let workers: Vec<_> = (0..threads)
+        .map(|_| {
+            let hash = hash.clone();
+            std::thread::spawn(move || {
+                let mut n = 0u64;
+                while Instant::now() < deadline {
+                    if password::verify("Bench-Password-1!", &hash) {
+                        n += 1;
+                    }
+                }
+                n
+            })
+        })
+        .collect();
+    let mut total = 0;
+    for w in workers {
+        total += w.join().map_err(|_| "hash thread panicked")?;
+    }
+    let secs = started.elapsed().as_secs_f64();
+    let per_core_ms = if total > 0 {
+        secs * 1000.0 * threads as f64 / total as f64
+    } else {
+        0.0
+    };
+    println!(
+        "{}",
+        json!({"scenario": "hash-ceiling", "label": args.label, "threads": threads,
+               "memory_kib": args.hash_memory, "iterations": args.hash_iterations,
+               "parallelism": args.hash_parallelism, "verifications": total,
+               "per_second": (total as f64 / secs * 10.0).round() / 10.0,
+               "ms_per_verification_per_core": per_core_ms})
+    );
+    Ok(())
 }
 
 fn percentile(sorted: &[u64], p: f64) -> f64 {
@@ -556,6 +926,9 @@ async fn run(args: Args) -> Result<(), String> {
     if args.scenario.starts_with("oidc-") {
         state.oidc = oidc_setup(&args).await?;
     }
+    if args.scenario == "oidc-issue" {
+        return issue(&args, state.oidc).await;
+    }
     let token = if args.scenario == "perm-check" {
         state.member_token.clone()
     } else {
@@ -601,6 +974,13 @@ async fn run(args: Args) -> Result<(), String> {
 
 fn main() {
     let args = Args::parse();
+    if args.scenario == "hash-ceiling" {
+        if let Err(e) = hash_ceiling(&args) {
+            eprintln!("error: {e}");
+            std::process::exit(1);
+        }
+        return;
+    }
     let threads = if args.scenario.starts_with("seed") {
         2
     } else {
