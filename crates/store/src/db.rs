@@ -422,34 +422,52 @@ impl Db {
             return;
         };
         let (auth, data) = (self.inner.auth_epoch.clone(), self.inner.data_epoch.clone());
+        // The thread ends (and closes its connection) within a second of the last handle
+        // of this database being dropped.
+        let alive = Arc::downgrade(&self.inner);
+        let open = move || alive.strong_count() > 0;
         let _ = std::thread::Builder::new()
             .name("castellan-listen".into())
-            .spawn(move || loop {
-                match Pg::connect(&url) {
-                    Ok(mut pg) => {
-                        if pg
-                            .client()
-                            .batch_execute("LISTEN castellan_auth; LISTEN castellan_data")
-                            .is_ok()
-                        {
-                            use postgres::fallible_iterator::FallibleIterator;
-                            let mut n = pg.client().notifications();
-                            let mut it = n.blocking_iter();
-                            while let Ok(Some(note)) = it.next() {
-                                let epoch = if note.channel() == "castellan_auth" {
-                                    &auth
-                                } else {
-                                    &data
-                                };
-                                epoch.fetch_add(1, Ordering::SeqCst);
+            .spawn(move || {
+                while open() {
+                    match Pg::connect(&url) {
+                        Ok(mut pg) => {
+                            if pg
+                                .client()
+                                .batch_execute("LISTEN castellan_auth; LISTEN castellan_data")
+                                .is_ok()
+                            {
+                                use postgres::fallible_iterator::FallibleIterator;
+                                let mut n = pg.client().notifications();
+                                'listen: while open() {
+                                    let mut it = n.timeout_iter(std::time::Duration::from_secs(1));
+                                    loop {
+                                        match it.next() {
+                                            Ok(Some(note)) => {
+                                                let epoch = if note.channel() == "castellan_auth" {
+                                                    &auth
+                                                } else {
+                                                    &data
+                                                };
+                                                epoch.fetch_add(1, Ordering::SeqCst);
+                                            }
+                                            Ok(None) => break,
+                                            Err(_) => break 'listen,
+                                        }
+                                    }
+                                }
                             }
                         }
+                        Err(e) => {
+                            tracing::warn!(error = %e, "cannot listen for cache invalidations")
+                        }
                     }
-                    Err(e) => tracing::warn!(error = %e, "cannot listen for cache invalidations"),
+                    auth.fetch_add(1, Ordering::SeqCst);
+                    data.fetch_add(1, Ordering::SeqCst);
+                    if open() {
+                        std::thread::sleep(std::time::Duration::from_secs(1));
+                    }
                 }
-                auth.fetch_add(1, Ordering::SeqCst);
-                data.fetch_add(1, Ordering::SeqCst);
-                std::thread::sleep(std::time::Duration::from_secs(1));
             });
     }
 }

@@ -328,7 +328,7 @@ rm -rf "$1"
             .arg(format!("unix_socket_directories={}", self.dir.display()))
             .args(["-c", "fsync=on"])
             .args(["-c", "shared_buffers=64MB"])
-            .args(["-c", "max_connections=200"])
+            .args(["-c", "max_connections=300"])
             .stdout(log)
             .stderr(log2)
             // Own process group: a Ctrl-C aimed at the tests must not hit the server; the
