@@ -352,11 +352,11 @@ pub async fn run(o: &Oidc, c: &Call, headers: &HeaderMap, form: &Form) -> OResul
         }
         None => (&subject, subject.act.clone()),
     };
-    // Audience: what was asked for, within the subject's and actor's audiences.
+    // Audience: what was asked for (repeated `audience` parameters, RFC 8693 2.1, or one
+    // space-separated value), within the subject's and actor's audiences.
     let requested_aud: Vec<String> = form
-        .get("audience")
-        .unwrap_or_default()
-        .split_ascii_whitespace()
+        .all("audience")
+        .flat_map(str::split_ascii_whitespace)
         .map(str::to_string)
         .collect();
     let mut allowed_aud = subject.audience.clone();

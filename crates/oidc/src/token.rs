@@ -17,6 +17,9 @@ pub const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 #[derive(Debug, Default)]
 pub struct Form(Vec<(String, String)>);
 
+/// Parameters that may be given more than once (RFC 8693 2.1).
+const MULTI: &[&str] = &["audience", "resource"];
+
 impl Form {
     pub fn parse(body: &[u8]) -> Form {
         Form(
@@ -26,13 +29,23 @@ impl Form {
         )
     }
 
-    /// A parameter given more than once (RFC 6749 3.2 forbids it).
+    /// A parameter given more than once (RFC 6749 3.2 forbids it), except those RFC 8693
+    /// allows several of (`audience`, `resource`).
     pub fn repeated(&self) -> Option<&str> {
         self.0
             .iter()
             .enumerate()
+            .filter(|(_, (k, _))| !MULTI.contains(&k.as_str()))
             .find(|(i, (k, _))| self.0[..*i].iter().any(|(k2, _)| k2 == k))
             .map(|(_, (k, _))| k.as_str())
+    }
+
+    /// Every non-empty value of `name`, in order.
+    pub fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.0
+            .iter()
+            .filter(move |(k, v)| k == name && !v.is_empty())
+            .map(|(_, v)| v.as_str())
     }
 
     /// The first non-empty value of `name`.

@@ -170,6 +170,19 @@ both!(
         )
         .await
         .err(400, "invalid_target");
+        // Repeated audience parameters (RFC 8693 2.1) are read together.
+        exchange(
+            &s,
+            &rp,
+            &[
+                ("subject_token", &st),
+                ("subject_token_type", AT),
+                ("audience", &rp.client),
+                ("audience", "someone-else"),
+            ],
+        )
+        .await
+        .err(400, "invalid_target");
         // A JWT access token.
         let r = exchange(
             &s,
