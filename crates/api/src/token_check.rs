@@ -115,6 +115,14 @@ pub async fn revoke(st: &St, instance: &str, id: &str, expires_at: i64) -> R<()>
                 &params![&inst, &id, now, expires_at],
             )
             .map_err(castellan_domain::Error::from)?;
+            // Now and then forget revocations whose tokens have all expired.
+            if castellan_domain::id::random_bytes::<1>()[0] < 4 {
+                c.exec(
+                    "DELETE FROM oidc_revocations WHERE expires_at < ?",
+                    &params![now],
+                )
+                .map_err(castellan_domain::Error::from)?;
+            }
             Ok(())
         })
         .await?;

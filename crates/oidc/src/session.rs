@@ -207,8 +207,9 @@ pub async fn terminate(
         agent_key(agent),
         user_id.map(str::to_string),
     );
+    // write_auth: every node's cached token verdicts must see the revoked sessions.
     st.db
-        .write(&key.clone(), move |c| {
+        .write_auth(&key.clone(), instance, move |c| {
             let now = now_micros();
             let rows: Vec<Session> = c
                 .query(

@@ -48,6 +48,66 @@ both!(
     }
 );
 
+both!(
+    end_session_ends_the_sessions_tokens,
+    |s: TestServer| async move {
+        let p = ok(s
+            .admin(
+                "POST",
+                "/management/v1/projects",
+                Some(json!({"name": "RP"})),
+            )
+            .await);
+        let project = p["id"].as_str().expect("project").to_string();
+        let app = ok(s
+            .admin(
+                "POST",
+                &format!("/management/v1/projects/{project}/apps/oidc"),
+                Some(json!({
+                    "name": "web",
+                    "redirectUris": [REDIRECT],
+                    "responseTypes": ["OIDC_RESPONSE_TYPE_CODE"],
+                    "grantTypes": ["OIDC_GRANT_TYPE_AUTHORIZATION_CODE"],
+                    "appType": "OIDC_APP_TYPE_WEB",
+                    "authMethodType": "OIDC_AUTH_METHOD_TYPE_BASIC",
+                })),
+            )
+            .await);
+        let client = app["clientId"].as_str().expect("client").to_string();
+        let secret = app["clientSecret"].as_str().expect("secret").to_string();
+        let (_, login) = human(&s, "eve", false).await;
+        let mut b = Browser::new(&s);
+        let done = login_to_code(&s, &mut b, &client, &login).await;
+        let code = done.params()["code"].clone();
+        let r = super::oidc_token::token(
+            &s,
+            Some((&client, &secret)),
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", code.as_str()),
+                ("redirect_uri", REDIRECT),
+            ],
+        )
+        .await;
+        assert_eq!(r.status, 200, "{:?}", r.body);
+        let tokens = r.body.clone();
+        let at = tokens["access_token"].as_str().expect("at").to_string();
+        let userinfo = || {
+            s.http
+                .get(s.url("/oidc/v1/userinfo"))
+                .bearer_auth(&at)
+                .send()
+        };
+        // Twice: the second answer comes from the node's cache of token verdicts.
+        assert_eq!(userinfo().await.expect("userinfo").status().as_u16(), 200);
+        assert_eq!(userinfo().await.expect("userinfo").status().as_u16(), 200);
+        // Signing out ends the session and every token carrying its id, cached or not.
+        let p = b.get("/oidc/v1/end_session").await;
+        assert_eq!(p.status, 200);
+        assert_eq!(userinfo().await.expect("userinfo").status().as_u16(), 401);
+    }
+);
+
 /// Accepts one HTTP request on a free port and hands over its body.
 async fn one_post() -> (String, tokio::sync::oneshot::Receiver<String>) {
     let l = tokio::net::TcpListener::bind("127.0.0.1:0")
