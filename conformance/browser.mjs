@@ -24,6 +24,26 @@ const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', 
 const fill = (t) => t.replaceAll('{username}', cfg.account.username ?? '').replaceAll('{password}', cfg.account.password ?? '')
   .replaceAll('{new_password}', cfg.account.new_password ?? '');
 
+// The login page on a phone-sized viewport (prompt=login, so the session does not skip it):
+// a screenshot for review, no horizontal scrolling, and a label for every visible field.
+async function mobileAndLabels(c) {
+  const url = client.buildAuthorizationUrl(c, {
+    redirect_uri: callbackUri(cfg), scope: 'openid', state: client.randomState(), nonce: client.randomNonce(),
+    code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()),
+    code_challenge_method: 'S256', prompt: 'login',
+  });
+  const phone = await context.newPage();
+  await phone.setViewportSize({ width: 390, height: 844 });
+  await phone.goto(url.href);
+  await phone.screenshot({ path: path.join(shots, `${cfg.target}-mobile.png`), fullPage: true });
+  const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  if (overflow > 0) throw new Error(`the login page scrolls sideways on a 390 px screen (${overflow} px)`);
+  const unlabelled = await phone.evaluate(() => [...document.querySelectorAll('input:not([type=hidden])')]
+    .filter((i) => i.labels.length === 0 && !i.getAttribute('aria-label')).map((i) => i.name));
+  if (unlabelled.length) throw new Error(`fields without a label: ${unlabelled.join(', ')}`);
+  await phone.close();
+}
+
 const listener = await startListener(cfg);
 let context;
 let code = 1;
@@ -68,6 +88,7 @@ try {
     pkceCodeVerifier: verifier, expectedState: state, expectedNonce: nonce, idTokenExpected: true,
   });
   if (cfg.account.sub && tokens.claims().sub !== cfg.account.sub) throw new Error(`sub ${tokens.claims().sub}`);
+  if (cfg.target === 'castellan') await mobileAndLabels(c);
   report(MODULE, 'pass');
   code = 0;
 } catch (e) {
