@@ -1,7 +1,8 @@
 //! The authorization endpoint (OpenID Connect Core 3.1.2): `GET`/`POST /oauth/v2/authorize`
 //! validates the request, stores it and sends the browser to the hosted login (or straight to
-//! the callback when the browser already has a usable session); `GET
-//! /oauth/v2/authorize/callback` turns a finished login into a code.
+//! the callback when the browser already has a usable session). The callback, which turns a
+//! finished login into a code or implicit tokens, is `authorize_callback.rs`; the pages and
+//! responses are `authorize_response.rs`.
 //!
 //! Problems with the client or its redirect URI are shown on an error page and never
 //! redirected; every later problem goes back to the redirect URI as an OAuth error with
@@ -12,7 +13,7 @@ use crate::session::{self, Session};
 use crate::Oidc;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::Response;
 use castellan_api::app::apps::Client;
 use castellan_api::app::policies;
 use castellan_api::state::St;
@@ -20,7 +21,7 @@ use castellan_domain::id::now_micros;
 use castellan_domain::oidc_app::{auth_method, grant_type, response_type};
 use castellan_domain::policy::Login;
 use castellan_store::params;
-use http::{header, HeaderMap, StatusCode, Uri};
+use http::{HeaderMap, StatusCode, Uri};
 use std::collections::HashMap;
 
 /// Where the login pages live.
@@ -41,123 +42,10 @@ pub fn issuer(st: &St, host: &str) -> String {
     format!("{scheme}://{host}")
 }
 
-/// Escapes text for HTML content and attribute values.
-pub fn escape(s: &str) -> String {
-    let mut o = String::with_capacity(s.len());
-    for ch in s.chars() {
-        match ch {
-            '&' => o.push_str("&amp;"),
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '"' => o.push_str("&quot;"),
-            '\'' => o.push_str("&#39;"),
-            c => o.push(c),
-        }
-    }
-    o
-}
-
-/// A plain error page of the provider (the request cannot go back to the client).
-pub fn error_page(status: StatusCode, title: &str, text: &str) -> Response {
-    page(status, title, text, "role=\"alert\"")
-}
-
-/// A plain page of the provider with a message.
-pub fn info_page(status: StatusCode, title: &str, text: &str) -> Response {
-    page(status, title, text, "")
-}
-
-fn page(status: StatusCode, title: &str, text: &str, role: &str) -> Response {
-    let body = format!(
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{t}</title></head>\
-         <body style=\"font-family:sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem\"><main><h1>{t}</h1><p {role}>{x}</p></main></body></html>",
-        t = escape(title),
-        x = escape(text)
-    );
-    (status, [(header::CACHE_CONTROL, "no-store")], Html(body)).into_response()
-}
-
-/// Sends `params` to `redirect_uri` in the response mode (`query`, `fragment`, `form_post`).
-pub fn respond(mode: &str, redirect_uri: &str, params: &[(&str, &str)]) -> Response {
-    let params: Vec<(&str, &str)> = params
-        .iter()
-        .filter(|(_, v)| !v.is_empty())
-        .copied()
-        .collect();
-    if mode == "form_post" {
-        let mut inputs = String::new();
-        for (k, v) in &params {
-            inputs.push_str(&format!(
-                "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
-                escape(k),
-                escape(v)
-            ));
-        }
-        let body = format!(
-            "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Submit</title></head>\
-             <body onload=\"document.forms[0].submit()\"><form method=\"post\" action=\"{}\">{inputs}\
-             <noscript><p>JavaScript is off: press the button to continue.</p><button type=\"submit\">Continue</button></noscript></form></body></html>",
-            escape(redirect_uri)
-        );
-        return (
-            StatusCode::OK,
-            [(header::CACHE_CONTROL, "no-store")],
-            Html(body),
-        )
-            .into_response();
-    }
-    let encoded = serde_urlencoded::to_string(&params).unwrap_or_default();
-    let url = if mode == "fragment" {
-        format!("{redirect_uri}#{encoded}")
-    } else if redirect_uri.contains('?') {
-        format!("{redirect_uri}&{encoded}")
-    } else {
-        format!("{redirect_uri}?{encoded}")
-    };
-    redirect(&url)
-}
-
-/// A 302 to `url`, not cached.
-pub fn redirect(url: &str) -> Response {
-    (
-        StatusCode::FOUND,
-        [
-            (header::LOCATION, url.to_string()),
-            (header::CACHE_CONTROL, "no-store".to_string()),
-        ],
-    )
-        .into_response()
-}
-
-/// An OAuth error sent back to the client of `r`.
-pub fn redirect_error(st: &St, host: &str, r: &AuthRequest, error: &str, desc: &str) -> Response {
-    let iss = issuer(st, host);
-    respond(
-        &response_mode(r),
-        &r.redirect_uri,
-        &[
-            ("error", error),
-            ("error_description", desc),
-            ("state", &r.state),
-            ("iss", &iss),
-        ],
-    )
-}
-
-fn response_mode(r: &AuthRequest) -> String {
-    if !r.response_mode.is_empty() {
-        r.response_mode.clone()
-    } else if r
-        .response_type
-        .split_ascii_whitespace()
-        .any(|t| t == "token" || t == "id_token")
-    {
-        // Tokens never go into a query (OAuth 2.0 Multiple Response Types 2.1).
-        "fragment".into()
-    } else {
-        "query".into()
-    }
-}
+pub use crate::authorize_callback::callback;
+pub use crate::authorize_response::{
+    error_page, escape, info_page, redirect, redirect_error, respond, response_mode,
+};
 
 /// The implicit response types (OIDC Core 3.2) in a canonical spelling, `None` for others.
 pub fn implicit_type(response_type: &str) -> Option<&'static str> {
@@ -234,7 +122,7 @@ pub async fn active_client(
         .await
 }
 
-fn not_found_page() -> Response {
+pub(crate) fn not_found_page() -> Response {
     error_page(
         StatusCode::NOT_FOUND,
         "Unknown instance",
@@ -707,187 +595,4 @@ pub async fn finish(st: &St, instance: &str, r: &AuthRequest, s: &Session) -> Re
             )
         }
     }
-}
-
-/// `GET /oauth/v2/authorize/callback?id=`: the code for a login finished on this browser.
-pub async fn callback(
-    State(o): State<Oidc>,
-    headers: HeaderMap,
-    uri: Uri,
-    RawQuery(q): RawQuery,
-) -> Response {
-    let st = &o.st;
-    let host = castellan_api::gate::host(st, &headers, &uri);
-    let Ok(instance) = castellan_api::authn::instance_by_host(&st.db, &st.cache, &host).await
-    else {
-        return not_found_page();
-    };
-    let p = parse_params(q.as_deref().unwrap_or(""));
-    let id = p.get("id").cloned().unwrap_or_default();
-    let refused = || {
-        error_page(
-            StatusCode::BAD_REQUEST,
-            "The login cannot be continued",
-            "This sign-in request is unknown, expired, already used or was not finished on this browser. Please start again from the application.",
-        )
-    };
-    let Ok(Some(r)) = auth_request::load(st, &instance, &id).await else {
-        return refused();
-    };
-    if !r.completed() || r.has_code {
-        return refused();
-    }
-    let Some(agent) = session::agent_of(&headers) else {
-        return refused();
-    };
-    match session::of_agent_by_id(st, &instance, &agent, &r.session_id).await {
-        Ok(Some(s)) if s.user_id == r.user_id => {}
-        _ => return refused(),
-    }
-    if r.response_type == auth_request::DEVICE {
-        return match auth_request::approve_device(st, &instance, &r).await {
-            Ok(true) => info_page(
-                StatusCode::OK,
-                "Device connected",
-                "You are signed in on your device. You can close this window.",
-            ),
-            Ok(false) => error_page(
-                StatusCode::BAD_REQUEST,
-                "The device cannot be connected",
-                "The code has expired or was already used. Please start again on your device.",
-            ),
-            Err(e) => {
-                tracing::error!(error = %e.text(), "device: approve");
-                error_page(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "Please try again",
-                    "The service is busy.",
-                )
-            }
-        };
-    }
-    if implicit_type(&r.response_type).is_some() {
-        return implicit(&o, &host, &instance, &r).await;
-    }
-    let code = castellan_api::app::tokens::random_token();
-    match auth_request::set_code(
-        st,
-        &instance,
-        &r.id,
-        &castellan_api::authn::hash_secret(&code),
-    )
-    .await
-    {
-        Ok(true) => {}
-        Ok(false) => return refused(),
-        Err(e) => {
-            tracing::error!(error = %e.text(), "authorize: store code");
-            return error_page(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "Please try again",
-                "The service is busy.",
-            );
-        }
-    }
-    let iss = issuer(st, &host);
-    respond(
-        &response_mode(&r),
-        &r.redirect_uri,
-        &[("code", &code), ("state", &r.state), ("iss", &iss)],
-    )
-}
-
-/// The implicit flow's answer (OIDC Core 3.2.2.5): tokens in the fragment (or form post)
-/// instead of a code. The request is closed first (a code hash nobody knows), so a second
-/// visit of the callback mints nothing.
-async fn implicit(o: &Oidc, host: &str, instance: &str, r: &AuthRequest) -> Response {
-    let st = &o.st;
-    let busy = |e: &dyn std::fmt::Display| {
-        tracing::error!(error = %e, "authorize: implicit tokens");
-        redirect_error(
-            st,
-            host,
-            r,
-            "server_error",
-            "the tokens could not be issued",
-        )
-    };
-    let closing = castellan_api::authn::hash_secret(&castellan_api::app::tokens::random_token());
-    match auth_request::set_code(st, instance, &r.id, &closing).await {
-        Ok(true) => {}
-        Ok(false) => {
-            return error_page(
-                StatusCode::BAD_REQUEST,
-                "The login cannot be continued",
-                "This sign-in request was already used. Please start again from the application.",
-            )
-        }
-        Err(e) => return busy(&e.text()),
-    }
-    let app = match o.clients.app(st, instance, &r.client_id, false).await {
-        Ok(Some(a)) => a,
-        Ok(None) => {
-            return redirect_error(
-                st,
-                host,
-                r,
-                "unauthorized_client",
-                "the application is no longer active",
-            )
-        }
-        Err(e) => return busy(&e.description),
-    };
-    let settings = match crate::settings::of_instance(st, instance).await {
-        Ok(s) => s,
-        Err(e) => return busy(&e.0.text()),
-    };
-    let with_token = r.response_type == IMPLICIT_ID_TOKEN_TOKEN;
-    let scopes = crate::scopes::parse(&r.scope);
-    let g = crate::mint::Grant {
-        instance: instance.to_string(),
-        issuer: issuer(st, host),
-        subject: r.user_id.clone(),
-        client_id: app.client_id.clone(),
-        project_id: app.project_id.clone(),
-        audience: crate::scopes::audience(&app.project_audience, &scopes, instance),
-        auth_time: (r.auth_time > 0).then_some(r.auth_time / 1_000_000),
-        amr: r.amr.split_ascii_whitespace().map(str::to_string).collect(),
-        grant_id: Some(r.id.clone()),
-        session_id: (!r.session_id.is_empty()).then(|| r.session_id.clone()),
-        jwt: app.jwt_access_token(),
-        scopes,
-    };
-    let at = match crate::mint::access_token(st, &g, &settings).await {
-        Ok(at) => at,
-        Err(e) => return busy(&e.0.text()),
-    };
-    // The user deactivated or the session ended since the login: no tokens.
-    match castellan_api::token_check::access_token_active(st, &at.claims).await {
-        Ok(true) => {}
-        Ok(false) => {
-            return redirect_error(st, host, r, "access_denied", "the login is no longer valid")
-        }
-        Err(e) => return busy(&e.0.text()),
-    }
-    let x = crate::mint::IdExtras {
-        nonce: Some(&r.nonce),
-        access_token: with_token.then_some(at.token.as_str()),
-        code: None,
-    };
-    let id_token = match crate::mint::id_token(st, &g, &settings, x).await {
-        Ok(t) => t,
-        Err(e) => return busy(&e.0.text()),
-    };
-    let iss = issuer(st, host);
-    let expires_in = at.expires_in.to_string();
-    let mut out: Vec<(&str, &str)> = Vec::new();
-    if with_token {
-        out.push(("access_token", &at.token));
-        out.push(("token_type", "Bearer"));
-        out.push(("expires_in", &expires_in));
-    }
-    out.push(("id_token", &id_token));
-    out.push(("state", &r.state));
-    out.push(("iss", &iss));
-    respond(&response_mode(r), &r.redirect_uri, &out)
 }

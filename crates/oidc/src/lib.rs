@@ -4,6 +4,8 @@
 
 pub mod auth_request;
 pub mod authorize;
+pub mod authorize_callback;
+pub mod authorize_response;
 pub mod claims;
 pub mod client_auth;
 pub mod device_authorization;

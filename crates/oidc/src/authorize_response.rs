@@ -1,0 +1,126 @@
+//! What the authorization endpoint answers with: HTML pages (errors, notices) and responses to
+//! the client in its response mode (query, fragment, form_post), OAuth errors included.
+
+use crate::auth_request::AuthRequest;
+use crate::authorize::issuer;
+use axum::response::{Html, IntoResponse, Response};
+use castellan_api::state::St;
+use http::{header, StatusCode};
+
+/// Escapes text for HTML content and attribute values.
+pub fn escape(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for ch in s.chars() {
+        match ch {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '"' => o.push_str("&quot;"),
+            '\'' => o.push_str("&#39;"),
+            c => o.push(c),
+        }
+    }
+    o
+}
+
+/// A plain error page of the provider (the request cannot go back to the client).
+pub fn error_page(status: StatusCode, title: &str, text: &str) -> Response {
+    page(status, title, text, "role=\"alert\"")
+}
+
+/// A plain page of the provider with a message.
+pub fn info_page(status: StatusCode, title: &str, text: &str) -> Response {
+    page(status, title, text, "")
+}
+
+fn page(status: StatusCode, title: &str, text: &str, role: &str) -> Response {
+    let body = format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{t}</title></head>\
+         <body style=\"font-family:sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem\"><main><h1>{t}</h1><p {role}>{x}</p></main></body></html>",
+        t = escape(title),
+        x = escape(text)
+    );
+    (status, [(header::CACHE_CONTROL, "no-store")], Html(body)).into_response()
+}
+
+/// Sends `params` to `redirect_uri` in the response mode (`query`, `fragment`, `form_post`).
+pub fn respond(mode: &str, redirect_uri: &str, params: &[(&str, &str)]) -> Response {
+    let params: Vec<(&str, &str)> = params
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .copied()
+        .collect();
+    if mode == "form_post" {
+        let mut inputs = String::new();
+        for (k, v) in &params {
+            inputs.push_str(&format!(
+                "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
+                escape(k),
+                escape(v)
+            ));
+        }
+        let body = format!(
+            "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Submit</title></head>\
+             <body onload=\"document.forms[0].submit()\"><form method=\"post\" action=\"{}\">{inputs}\
+             <noscript><p>JavaScript is off: press the button to continue.</p><button type=\"submit\">Continue</button></noscript></form></body></html>",
+            escape(redirect_uri)
+        );
+        return (
+            StatusCode::OK,
+            [(header::CACHE_CONTROL, "no-store")],
+            Html(body),
+        )
+            .into_response();
+    }
+    let encoded = serde_urlencoded::to_string(&params).unwrap_or_default();
+    let url = if mode == "fragment" {
+        format!("{redirect_uri}#{encoded}")
+    } else if redirect_uri.contains('?') {
+        format!("{redirect_uri}&{encoded}")
+    } else {
+        format!("{redirect_uri}?{encoded}")
+    };
+    redirect(&url)
+}
+
+/// A 302 to `url`, not cached.
+pub fn redirect(url: &str) -> Response {
+    (
+        StatusCode::FOUND,
+        [
+            (header::LOCATION, url.to_string()),
+            (header::CACHE_CONTROL, "no-store".to_string()),
+        ],
+    )
+        .into_response()
+}
+
+/// An OAuth error sent back to the client of `r`.
+pub fn redirect_error(st: &St, host: &str, r: &AuthRequest, error: &str, desc: &str) -> Response {
+    let iss = issuer(st, host);
+    respond(
+        &response_mode(r),
+        &r.redirect_uri,
+        &[
+            ("error", error),
+            ("error_description", desc),
+            ("state", &r.state),
+            ("iss", &iss),
+        ],
+    )
+}
+
+pub fn response_mode(r: &AuthRequest) -> String {
+    if !r.response_mode.is_empty() {
+        r.response_mode.clone()
+    } else if r
+        .response_type
+        .split_ascii_whitespace()
+        .any(|t| t == "token" || t == "id_token")
+    {
+        // Tokens never go into a query (OAuth 2.0 Multiple Response Types 2.1).
+        "fragment".into()
+    } else {
+        "query".into()
+    }
+}
