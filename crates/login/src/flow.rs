@@ -180,35 +180,24 @@ impl Flow {
     /// Records the login of `user_id` on this browser (password checked now) and sends the
     /// browser to the provider's callback.
     pub async fn signed_in(&self, user_id: &str) -> Response {
-        let (inst, agent, uid, new_id) = (
+        let (inst, agent, uid, new_id, req) = (
             self.instance.clone(),
             self.agent.clone(),
             user_id.to_string(),
             self.st.ids.next(),
+            self.req.id.clone(),
         );
-        let sid = self
+        // The session and the finished request in one commit.
+        let done = self
             .st
             .db
             .write(&session::agent_key(&self.agent), move |c| {
-                session::password_checked(c, &inst, &agent, &uid, &new_id)
+                let sid = session::password_checked(c, &inst, &agent, &uid, &new_id)?;
+                let now = castellan_domain::id::now_micros();
+                auth_request::complete_in(c, &inst, &req, &uid, &sid, now, "pwd")
             })
             .await;
-        let Ok(sid) = sid else {
-            return self.stop(StatusCode::SERVICE_UNAVAILABLE, "error.busy");
-        };
-        let now = castellan_domain::id::now_micros();
-        if auth_request::complete(
-            &self.st,
-            &self.instance,
-            &self.req.id,
-            user_id,
-            &sid,
-            now,
-            "pwd",
-        )
-        .await
-        .is_err()
-        {
+        if done.is_err() {
             return self.stop(StatusCode::SERVICE_UNAVAILABLE, "error.busy");
         }
         let mut r = redirect(&format!("{CALLBACK_PATH}?id={}", self.req.id));

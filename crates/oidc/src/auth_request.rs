@@ -183,13 +183,26 @@ pub async fn complete(
     );
     st.db
         .write(&id.clone(), move |c| {
-            c.exec(
-                "UPDATE oidc_auth_requests SET user_id = ?, session_id = ?, auth_time = ?, amr = ? WHERE instance_id = ? AND id = ? AND code_hash IS NULL",
-                &params![&uid, &sid, auth_time, &amr, &inst, &id],
-            )?;
-            Ok(())
+            complete_in(c, &inst, &id, &uid, &sid, auth_time, &amr)
         })
         .await
+}
+
+/// `complete` inside a caller's write (the login records the session in the same commit).
+pub fn complete_in(
+    c: &mut dyn castellan_store::Conn,
+    instance: &str,
+    id: &str,
+    user_id: &str,
+    session_id: &str,
+    auth_time: i64,
+    amr: &str,
+) -> Result<()> {
+    c.exec(
+        "UPDATE oidc_auth_requests SET user_id = ?, session_id = ?, auth_time = ?, amr = ? WHERE instance_id = ? AND id = ? AND code_hash IS NULL",
+        &params![user_id, session_id, auth_time, amr, instance, id],
+    )?;
+    Ok(())
 }
 
 /// Stores the hash of the request's code; false when it already had one (one code per request).
