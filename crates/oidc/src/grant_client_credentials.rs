@@ -3,9 +3,8 @@
 //! refresh token, no ID token. Writes nothing.
 
 use crate::client_auth;
-use crate::mint::{self, Grant};
+use crate::mint;
 use crate::oauth_error::{json_ok, OResult};
-use crate::scopes;
 use crate::token::{Call, Form};
 use crate::Oidc;
 use axum::response::Response;
@@ -14,22 +13,7 @@ use http::HeaderMap;
 pub async fn run(o: &Oidc, c: &Call, headers: &HeaderMap, form: &Form) -> OResult<Response> {
     let p = client_auth::presented(headers, form)?;
     let m = client_auth::machine_secret(&o.st, &o.clients, c, &p).await?;
-    let requested = scopes::parse(form.get("scope").unwrap_or_default());
-    let scopes = scopes::for_machine(requested, &m.org_id, &m.org_primary_domain);
-    let g = Grant {
-        instance: c.instance.clone(),
-        issuer: c.issuer.clone(),
-        subject: m.user_id.clone(),
-        client_id: m.user_name.clone(),
-        project_id: String::new(),
-        audience: scopes::audience(&[], &scopes, &c.instance),
-        scopes,
-        auth_time: None,
-        amr: Vec::new(),
-        grant_id: None,
-        session_id: None,
-        jwt: m.jwt_access_token,
-    };
+    let g = mint::machine_grant(c, &m, form.get("scope").unwrap_or_default());
     let s = crate::settings::of_instance(&o.st, &c.instance).await?;
     let at = mint::access_token(&o.st, &g, &s).await?;
     Ok(json_ok(&mint::response(&at, None, None)))

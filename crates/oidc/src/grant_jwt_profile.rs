@@ -3,7 +3,7 @@
 //! An access token, and an ID token when `openid` is asked for. Writes nothing.
 
 use crate::client_auth::{self, accepted_audiences};
-use crate::mint::{self, Grant, IdExtras};
+use crate::mint::{self, IdExtras};
 use crate::oauth_error::{json_ok, OAuthError, OResult};
 use crate::scopes;
 use crate::token::{Call, Form};
@@ -47,23 +47,8 @@ pub async fn run(o: &Oidc, c: &Call, form: &Form) -> OResult<Response> {
         SKEW,
     )
     .map_err(|e| OAuthError::invalid_grant("OIDC-jwp03", e))?;
-    let requested = scopes::parse(form.get("scope").unwrap_or_default());
-    let scopes = scopes::for_machine(requested, &m.org_id, &m.org_primary_domain);
-    let openid = scopes.iter().any(|s| s == scopes::OPENID);
-    let g = Grant {
-        instance: c.instance.clone(),
-        issuer: c.issuer.clone(),
-        subject: m.user_id.clone(),
-        client_id: m.user_name.clone(),
-        project_id: String::new(),
-        audience: scopes::audience(&[], &scopes, &c.instance),
-        scopes,
-        auth_time: None,
-        amr: Vec::new(),
-        grant_id: None,
-        session_id: None,
-        jwt: m.jwt_access_token,
-    };
+    let g = mint::machine_grant(c, &m, form.get("scope").unwrap_or_default());
+    let openid = g.scopes.iter().any(|s| s == scopes::OPENID);
     let s = crate::settings::of_instance(&o.st, &c.instance).await?;
     let at = mint::access_token(&o.st, &g, &s).await?;
     let id = if openid {

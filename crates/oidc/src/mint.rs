@@ -253,6 +253,31 @@ pub fn insert_refresh(c: &mut dyn Conn, instance: &str, r: &Refresh, hash: &str)
     Ok(())
 }
 
+/// The grant of a machine user acting for itself (client credentials, JWT profile): the
+/// requested scopes a machine may have, the audience they name; no login, no session.
+pub fn machine_grant(
+    c: &crate::token::Call,
+    m: &crate::client_auth::Machine,
+    scope: &str,
+) -> Grant {
+    let requested = crate::scopes::parse(scope);
+    let scopes = crate::scopes::for_machine(requested, &m.org_id, &m.org_primary_domain);
+    Grant {
+        instance: c.instance.clone(),
+        issuer: c.issuer.clone(),
+        subject: m.user_id.clone(),
+        client_id: m.user_name.clone(),
+        project_id: String::new(),
+        audience: crate::scopes::audience(&[], &scopes, &c.instance),
+        scopes,
+        auth_time: None,
+        amr: Vec::new(),
+        grant_id: None,
+        session_id: None,
+        jwt: m.jwt_access_token,
+    }
+}
+
 /// How long the revocation of a refresh-token family ending at `expires_at` (µs) must be
 /// kept: access tokens minted last outlive the family by their own lifetime.
 pub fn family_revocation_until(expires_at: i64, s: &OidcSettings) -> i64 {
