@@ -32,14 +32,14 @@ pub const CALLBACK_PATH: &str = "/oauth/v2/authorize/callback";
 pub const RESUME_PATH: &str = "/oauth/v2/authorize/resume";
 
 /// The issuer of the instance a request is addressed to: the external scheme and the
-/// request's host (with its port).
+/// request's host (with its port), lower-cased, as discovery, tokens and responses name it.
 pub fn issuer(st: &St, host: &str) -> String {
     let scheme = if st.cfg.external_secure {
         "https"
     } else {
         "http"
     };
-    format!("{scheme}://{host}")
+    format!("{scheme}://{}", host.to_ascii_lowercase())
 }
 
 pub use crate::authorize_callback::callback;

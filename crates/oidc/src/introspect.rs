@@ -8,13 +8,8 @@ use crate::token::Call;
 use crate::Oidc;
 use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
-use castellan_api::error::R;
-use castellan_api::state::St;
 use castellan_domain::access_token::AccessToken;
-use castellan_store::params;
 use serde_json::{json, Map, Value};
-use std::collections::HashMap;
-use std::sync::RwLock;
 
 pub async fn introspect(State(o): State<Oidc>, req: Request) -> Response {
     match run(&o, req).await {
@@ -60,8 +55,9 @@ async fn run(o: &Oidc, req: Request) -> OResult<Response> {
     )
     .await?;
     m.extend(protocol_claims(&c, &t));
-    if let Some(name) = o.usernames.get(&o.st, &c.instance, &t.subject).await? {
-        m.insert("username".into(), name.into());
+    // The user's data is cached (user_claims has just read it).
+    if let Ok(u) = castellan_api::app::claims_data::user(&o.st, &c.instance, &t.subject).await {
+        m.insert("username".into(), u.user.login_name.clone().into());
     }
     Ok(json_ok(&Value::Object(m)))
 }
@@ -90,46 +86,4 @@ fn protocol_claims(c: &Call, t: &AccessToken) -> Map<String, Value> {
         m.insert("act".into(), act.clone());
     }
     m
-}
-
-/// Login names of users by (instance, user id), stamped with the data epoch.
-#[derive(Default)]
-pub struct Usernames {
-    map: RwLock<HashMap<(String, String), Stamped>>,
-}
-
-/// A login name (`None`: no such user) and the data epoch it was read at.
-type Stamped = (u64, Option<String>);
-
-impl Usernames {
-    pub async fn get(&self, st: &St, instance: &str, user_id: &str) -> R<Option<String>> {
-        let key = (instance.to_string(), user_id.to_string());
-        let epoch = st.db.data_epoch();
-        {
-            let m = self.map.read().unwrap_or_else(|e| e.into_inner());
-            if let Some((e, v)) = m.get(&key) {
-                if *e == epoch {
-                    return Ok(v.clone());
-                }
-            }
-        }
-        let (i, u) = key.clone();
-        let v = st
-            .db
-            .read_point(move |c| {
-                c.one(
-                    "SELECT login_name FROM users WHERE instance_id = ? AND id = ?",
-                    &params![&i, &u],
-                )?
-                .map(|r| r.text(0))
-                .transpose()
-            })
-            .await?;
-        let mut m = self.map.write().unwrap_or_else(|e| e.into_inner());
-        if m.len() >= 50_000 {
-            m.clear();
-        }
-        m.insert(key, (epoch, v.clone()));
-        Ok(v)
-    }
 }

@@ -41,8 +41,6 @@ pub struct Oidc {
     pub st: St,
     /// Clients and machine users, kept parsed.
     pub clients: Arc<client_auth::Clients>,
-    /// Login names for introspection answers.
-    pub usernames: Arc<introspect::Usernames>,
 }
 
 /// The provider's routes.
@@ -50,7 +48,6 @@ pub fn router(st: St) -> Router {
     let o = Oidc {
         st,
         clients: Arc::default(),
-        usernames: Arc::default(),
     };
     Router::new()
         .route(

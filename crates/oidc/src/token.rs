@@ -77,22 +77,12 @@ impl Call {
     }
 }
 
-/// The issuer of a request to `host`: the configured scheme and the request's instance host.
-pub fn issuer(o: &Oidc, host: &str) -> String {
-    let scheme = if o.st.cfg.external_secure {
-        "https"
-    } else {
-        "http"
-    };
-    format!("{scheme}://{}", host.to_ascii_lowercase())
-}
-
 /// Resolves the instance of a request.
 pub async fn call(o: &Oidc, headers: &HeaderMap, uri: &http::Uri) -> OResult<Call> {
     let host = castellan_api::gate::host(&o.st, headers, uri);
     let instance = castellan_api::authn::instance_by_host(&o.st.db, &o.st.cache, &host).await?;
     Ok(Call {
-        issuer: issuer(o, &host),
+        issuer: crate::authorize::issuer(&o.st, &host),
         instance,
     })
 }
