@@ -65,10 +65,9 @@ pub const IMPLICIT_ID_TOKEN_TOKEN: &str = "id_token token";
 
 /// Parameters of a form or query string; the first of repeated names wins.
 pub fn parse_params(s: &str) -> HashMap<String, String> {
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(s).unwrap_or_default();
     let mut m = HashMap::new();
-    for (k, v) in pairs {
-        m.entry(k).or_insert(v);
+    for (k, v) in form_urlencoded::parse(s.as_bytes()) {
+        m.entry(k.into_owned()).or_insert_with(|| v.into_owned());
     }
     m
 }

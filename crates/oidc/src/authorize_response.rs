@@ -72,7 +72,9 @@ pub fn respond(mode: &str, redirect_uri: &str, params: &[(&str, &str)]) -> Respo
         )
             .into_response();
     }
-    let encoded = serde_urlencoded::to_string(&params).unwrap_or_default();
+    let encoded = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(params.iter())
+        .finish();
     let url = if mode == "fragment" {
         format!("{redirect_uri}#{encoded}")
     } else if redirect_uri.contains('?') {

@@ -139,7 +139,9 @@ async fn end_session(
         let url = if state.is_empty() {
             post_logout
         } else {
-            let q = serde_urlencoded::to_string([("state", state.as_str())]).unwrap_or_default();
+            let q = form_urlencoded::Serializer::new(String::new())
+                .append_pair("state", &state)
+                .finish();
             let sep = if post_logout.contains('?') { '&' } else { '?' };
             format!("{post_logout}{sep}{q}")
         };
@@ -227,12 +229,13 @@ async fn back_channel(st: &St, instance: &str, iss: &str, ended: Vec<Session>) {
         let Ok(token) = keys.signer.sign_jwt("logout+jwt", &claims) else {
             continue;
         };
+        let body = form_urlencoded::Serializer::new(String::new())
+            .append_pair("logout_token", &token)
+            .finish();
         let res = http
             .post(&uri)
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(
-                serde_urlencoded::to_string([("logout_token", token.as_str())]).unwrap_or_default(),
-            )
+            .body(body)
             .send()
             .await;
         if let Err(e) = res {
