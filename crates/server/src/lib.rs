@@ -298,7 +298,7 @@ fn write_secret_file(path: &str, content: &str) -> Result<(), String> {
 /// Rebuilds every read model from the events; returns the number of events replayed.
 pub async fn rebuild_projections(cfg: &Config) -> Result<u64, String> {
     let db = open_db(cfg).await?;
-    db.write("", |c| castellan_store::rebuild::rebuild(c))
+    db.write_read_models("", |c| castellan_store::rebuild::rebuild(c))
         .await
         .map_err(|e| e.text())
 }

@@ -44,8 +44,16 @@ impl Target {
 
 type Finish = Box<dyn FnOnce(Option<&DbError>) + Send>;
 /// A queued command: runs in the open transaction, says whether it succeeded (a failed one is
-/// rolled back to its savepoint) and hands back what to do once the commit is known.
-type Job = Box<dyn FnOnce(&mut dyn Conn) -> (bool, Finish) + Send>;
+/// rolled back to its savepoint) and whether it changed a read model, and hands back what to
+/// do once the commit is known.
+type Job = Box<dyn FnOnce(&mut dyn Conn) -> Ran + Send>;
+
+/// What a job did: succeeded, changed a read model, what to do once the commit is known.
+struct Ran {
+    ok: bool,
+    changed: bool,
+    finish: Finish,
+}
 
 /// Pool statistics for `/debug/metrics`.
 #[derive(Debug, Default)]
@@ -159,9 +167,10 @@ impl Db {
         &self.inner.auth_epoch
     }
 
-    /// The data epoch: bumped after every commit of this node's writers (before the committing
-    /// callers are answered) and, on PostgreSQL, when another node commits a change of a read
-    /// model (any event but a signing key's).
+    /// The data epoch: bumped after every commit of this node's writers that changed a read
+    /// model (before the committing callers are answered) and, on PostgreSQL, when another
+    /// node commits such a change (any but a signing key's). Runtime writes (sessions,
+    /// requests, codes) and successful password checks leave it alone.
     /// Caches of read models key their entries with it.
     pub fn data_epoch(&self) -> u64 {
         self.inner.data_epoch.load(Ordering::SeqCst)
@@ -208,12 +217,33 @@ impl Db {
             .map_err(|_| Error::new(Kind::Unavailable, "STORE-p00lC", "Errors.Unavailable"))
     }
 
-    /// Runs the command `f` inside the next group commit and returns its result once the
-    /// commit is durable. A command failing with a concurrency conflict is retried.
-    pub async fn write<T, F>(&self, key: &str, f: F) -> Result<T>
+    /// Runs `f` on runtime state (sessions, authorization requests, refresh tokens: tables
+    /// that are not read models) inside the next group commit and returns its result once the
+    /// commit is durable; read-model caches keep their entries. A command failing with a
+    /// concurrency conflict is retried.
+    pub async fn write<T, F>(&self, key: &str, mut f: F) -> Result<T>
     where
         T: Send + 'static,
         F: FnMut(&mut dyn Conn) -> Result<T> + Send + 'static,
+    {
+        self.write_job(key, move |c| f(c).map(|t| (t, false))).await
+    }
+
+    /// Like [`Db::write`] for changes of the read models themselves (a rebuild): read-model
+    /// caches drop once it commits.
+    pub async fn write_read_models<T, F>(&self, key: &str, mut f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnMut(&mut dyn Conn) -> Result<T> + Send + 'static,
+    {
+        self.write_job(key, move |c| f(c).map(|t| (t, true))).await
+    }
+
+    /// Runs `f` inside the next group commit; `f` also says whether it changed a read model.
+    async fn write_job<T, F>(&self, key: &str, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnMut(&mut dyn Conn) -> Result<(T, bool)> + Send + 'static,
     {
         let f = Arc::new(Mutex::new(f));
         let queue = self.queue_for(key);
@@ -223,14 +253,19 @@ impl Db {
             let job: Job = Box::new(move |conn: &mut dyn Conn| {
                 let res = (f2.lock().unwrap_or_else(|e| e.into_inner()))(conn);
                 let ok = res.is_ok();
-                let fin: Finish = Box::new(move |commit_err: Option<&DbError>| {
+                let changed = matches!(res, Ok((_, true)));
+                let finish: Finish = Box::new(move |commit_err: Option<&DbError>| {
                     let out = match (res, commit_err) {
                         (Ok(_), Some(e)) => Err(Error::from(e.clone())),
-                        (r, _) => r,
+                        (r, _) => r.map(|(t, _)| t),
                     };
                     let _ = tx.send(out);
                 });
-                (ok, fin)
+                Ran {
+                    ok,
+                    changed,
+                    finish,
+                }
             });
             self.inner.stats.commands.fetch_add(1, Ordering::Relaxed);
             self.inner.writers[queue].send(job).map_err(|_| {
@@ -299,14 +334,16 @@ fn writer_loop(
         let mut finishers: Vec<Finish> = Vec::with_capacity(jobs.len());
         let n = jobs.len();
         let mut end = "COMMIT";
+        let mut changed = false;
         if n == 1 {
             // A lone command needs no savepoint: if it fails, the transaction is rolled back.
             for job in jobs {
-                let (ok, fin) = job(conn.as_mut());
-                if !ok {
+                let ran = job(conn.as_mut());
+                if !ran.ok {
                     end = "ROLLBACK";
                 }
-                finishers.push(fin);
+                changed |= ran.changed;
+                finishers.push(ran.finish);
             }
         } else if let Err(e) = conn.batch("SAVEPOINT cmd") {
             tracing::error!(error = %e, "savepoint failed");
@@ -316,8 +353,9 @@ fn writer_loop(
             // Each command in its own savepoint; the statements that close one savepoint and
             // open the next travel together.
             for (i, job) in jobs.into_iter().enumerate() {
-                let (ok, fin) = job(conn.as_mut());
-                let sql = match (ok, i + 1 == n) {
+                let ran = job(conn.as_mut());
+                changed |= ran.ok && ran.changed;
+                let sql = match (ran.ok, i + 1 == n) {
                     (true, false) => "RELEASE SAVEPOINT cmd; SAVEPOINT cmd",
                     (false, false) => {
                         "ROLLBACK TO SAVEPOINT cmd; RELEASE SAVEPOINT cmd; SAVEPOINT cmd"
@@ -329,7 +367,7 @@ fn writer_loop(
                     tracing::error!(error = %e, "savepoint release failed");
                     end = "ROLLBACK";
                 }
-                finishers.push(fin);
+                finishers.push(ran.finish);
             }
         }
         let commit = match conn.batch(end) {
@@ -341,7 +379,9 @@ fn writer_loop(
         };
         stats.commits.fetch_add(1, Ordering::Relaxed);
         // Before anyone hears of the commit, so that caches never outlive what they cache.
-        data_epoch.fetch_add(1, Ordering::SeqCst);
+        if changed {
+            data_epoch.fetch_add(1, Ordering::SeqCst);
+        }
         if let Some(e) = &commit {
             tracing::error!(error = %e, "commit failed");
             let _ = conn.batch("ROLLBACK");
@@ -376,10 +416,11 @@ impl Db {
         F: FnMut(&mut crate::tx::Tx<'_>) -> Result<T> + Send + 'static,
     {
         let (out, touched) = self
-            .write(key, move |conn| {
+            .write_job(key, move |conn| {
                 let mut tx = crate::tx::Tx::new(conn, author.clone());
                 let out = f(&mut tx)?;
-                Ok((out, tx.touches_auth()))
+                let changed = tx.changes_data();
+                Ok(((out, tx.touches_auth()), changed))
             })
             .await?;
         if touched {

@@ -234,7 +234,22 @@ fn factor(c: &mut dyn Conn, e: &Event, org: &str, list: &str, t: i32, add: bool)
 }
 
 /// Applies one event to the read models.
-pub fn apply(c: &mut dyn Conn, e: &Event, p: &Payload) -> Result<()> {
+/// Applies event `e` (payload `p`) to the read models. Returns whether any read model
+/// changed: a successful password check of a user without failed checks changes nothing
+/// (it is in the audit trail only), so read-model caches can keep their entries.
+pub fn apply(c: &mut dyn Conn, e: &Event, p: &Payload) -> Result<bool> {
+    if let Payload::PasswordCheckSucceeded {} = p {
+        let n = c.exec(
+            "UPDATE users SET password_failures = 0 WHERE instance_id = ? AND id = ? AND password_failures <> 0",
+            &params![&e.instance_id, &e.aggregate_id],
+        )?;
+        return Ok(n > 0);
+    }
+    apply_changes(c, e, p)?;
+    Ok(true)
+}
+
+fn apply_changes(c: &mut dyn Conn, e: &Event, p: &Payload) -> Result<()> {
     let i = e.instance_id.as_str();
     let id = e.aggregate_id.as_str();
     let (t, s) = (e.created_at, e.seq);
@@ -481,7 +496,6 @@ pub fn apply(c: &mut dyn Conn, e: &Event, p: &Payload) -> Result<()> {
         UserReactivated {} => user_update(c, e, "state = ?", params![user_state::ACTIVE])?,
         UserUnlocked {} => user_update(c, e, "state = ?, password_failures = 0", params![user_state::ACTIVE])?,
         PasswordCheckFailed {} => user_update(c, e, "password_failures = password_failures + 1", params![])?,
-        PasswordCheckSucceeded {} => user_update(c, e, "password_failures = 0", params![])?,
         UserLocked {} => user_update(c, e, "state = ?", params![user_state::LOCKED])?,
         UserRemoved { .. } => {
             c.exec("DELETE FROM users WHERE instance_id = ? AND id = ?", &params![i, id])?;
@@ -728,6 +742,7 @@ pub fn apply(c: &mut dyn Conn, e: &Event, p: &Payload) -> Result<()> {
             c.exec("DELETE FROM user_grant_roles WHERE instance_id = ? AND grant_id = ?", &params![i, id])?;
             c.exec("DELETE FROM user_grants WHERE instance_id = ? AND id = ?", &params![i, id])?;
         }
+        PasswordCheckSucceeded {} => return Err(Error::internal("PROJ-pwch0", "applied by `apply`")),
         // Policy events were applied above (`Payload::policy`).
         InstancePasswordComplexityPolicyAdded(_) | InstancePasswordComplexityPolicyChanged(_) | OrgPasswordComplexityPolicyAdded(_) | OrgPasswordComplexityPolicyChanged(_) | OrgPasswordComplexityPolicyRemoved(_) | InstanceLockoutPolicyAdded(_) | InstanceLockoutPolicyChanged(_) | OrgLockoutPolicyAdded(_) | OrgLockoutPolicyChanged(_) | OrgLockoutPolicyRemoved(_) | InstancePasswordAgePolicyAdded(_) | InstancePasswordAgePolicyChanged(_) | OrgPasswordAgePolicyAdded(_) | OrgPasswordAgePolicyChanged(_) | OrgPasswordAgePolicyRemoved(_) | InstancePrivacyPolicyAdded(_) | InstancePrivacyPolicyChanged(_) | OrgPrivacyPolicyAdded(_) | OrgPrivacyPolicyChanged(_) | OrgPrivacyPolicyRemoved(_) | InstanceLoginPolicyAdded(_) | InstanceLoginPolicyChanged(_) | OrgLoginPolicyAdded(_) | OrgLoginPolicyChanged(_) | OrgLoginPolicyRemoved(_) | InstanceDomainPolicyAdded(_) | InstanceDomainPolicyChanged(_) | OrgDomainPolicyAdded(_) | OrgDomainPolicyChanged(_) | OrgDomainPolicyRemoved(_) | InstanceNotificationPolicyAdded(_) | InstanceNotificationPolicyChanged(_) | OrgNotificationPolicyAdded(_) | OrgNotificationPolicyChanged(_) | OrgNotificationPolicyRemoved(_) | InstanceLabelPolicyAdded(_) | InstanceLabelPolicyChanged(_) | OrgLabelPolicyAdded(_) | OrgLabelPolicyChanged(_) | OrgLabelPolicyRemoved(_) => return Err(Error::internal("PROJ-p0l1c", format!("unhandled event {}", p.event_type()))),
         // Label policy activation, label policy files and avatars were applied above (`assets::apply`).

@@ -51,6 +51,8 @@ pub struct Tx<'a> {
     pub pushed: Vec<Event>,
     /// Whether this command already notified other nodes (auth caches, user caches).
     notified: (bool, bool),
+    /// Whether a pushed event changed a read model (read-model caches must drop).
+    changed: bool,
 }
 
 impl<'a> Tx<'a> {
@@ -62,6 +64,7 @@ impl<'a> Tx<'a> {
             now,
             pushed: Vec::new(),
             notified: (false, false),
+            changed: false,
         }
     }
 
@@ -114,7 +117,8 @@ impl<'a> Tx<'a> {
                 owner: owner.to_string(),
                 created_at: self.now,
             };
-            projection::apply(self.conn, &ev, &p)?;
+            let changed = projection::apply(self.conn, &ev, &p)?;
+            self.changed |= changed;
             if self.conn.dialect() == Dialect::Postgres {
                 // Other nodes drop their caches when this transaction commits.
                 if p.affects_auth() && !self.notified.0 {
@@ -125,7 +129,10 @@ impl<'a> Tx<'a> {
                 }
                 // Other nodes' read-model caches (users, claims) follow every change but
                 // signing keys'.
-                if aggregate_type != castellan_domain::events::agg::KEY_PAIR && !self.notified.1 {
+                if changed
+                    && aggregate_type != castellan_domain::events::agg::KEY_PAIR
+                    && !self.notified.1
+                {
                     self.conn
                         .exec("SELECT pg_notify('castellan_data', ?)", &params![&inst])
                         .map_err(|e: DbError| Error::from(e))?;
@@ -136,6 +143,11 @@ impl<'a> Tx<'a> {
             self.pushed.push(ev);
         }
         Ok(out)
+    }
+
+    /// Whether anything pushed so far changed a read model.
+    pub fn changes_data(&self) -> bool {
+        self.changed
     }
 
     /// Whether anything pushed so far invalidates authentication caches.
