@@ -561,6 +561,8 @@ pub struct InstanceOidcSettings {
     pub flat_roles_claim: bool,
     #[serde(default)]
     pub token_exchange_enabled: bool,
+    #[serde(default)]
+    pub pkce_plain_allowed: bool,
 }
 
 /// The profile part of a human user.

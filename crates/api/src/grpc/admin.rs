@@ -300,6 +300,7 @@ impl AdminService for Svc {
             ],
             r.flat_roles_claim,
             r.token_exchange_enabled,
+            r.pkce_plain_allowed,
         )?;
         ok(AddOidcSettingsResponse {
             details: Some(oidc_settings::add(&self.st, &ctx, s).await?),
@@ -323,6 +324,7 @@ impl AdminService for Svc {
             ],
             r.flat_roles_claim,
             r.token_exchange_enabled,
+            r.pkce_plain_allowed,
         )?;
         ok(UpdateOidcSettingsResponse {
             details: Some(oidc_settings::update(&self.st, &ctx, s).await?),
@@ -1214,6 +1216,7 @@ fn oidc_settings_of(
     d: [(&str, Option<prost_types::Duration>); 4],
     flat_roles_claim: bool,
     token_exchange_enabled: bool,
+    pkce_plain_allowed: bool,
 ) -> Result<castellan_domain::oidc_settings::OidcSettings, Status> {
     let mut out = [std::time::Duration::ZERO; 4];
     for (slot, (name, v)) in out.iter_mut().zip(d) {
@@ -1228,5 +1231,6 @@ fn oidc_settings_of(
         refresh_token_expiration: out[3],
         flat_roles_claim,
         token_exchange_enabled,
+        pkce_plain_allowed,
     })
 }

@@ -20,6 +20,7 @@ mod oidc_implicit;
 mod oidc_introspect;
 mod oidc_key_rotation;
 mod oidc_keys;
+mod oidc_pkce;
 mod oidc_settings;
 mod oidc_token;
 mod oidc_token_exchange;
