@@ -112,6 +112,7 @@ pub const READ_MODELS: &[&str] = &[
     "smtp_configs",
     "secret_generators",
     "oidc_settings",
+    "security_policies",
     "signing_keys",
 ];
 

@@ -357,6 +357,16 @@ pub fn apply(c: &mut dyn Conn, e: &Event, p: &Payload) -> Result<()> {
                 &params![i, secs(o.access_token_lifetime_secs), secs(o.id_token_lifetime_secs), secs(o.refresh_token_idle_expiration_secs), secs(o.refresh_token_expiration_secs), o.flat_roles_claim, o.token_exchange_enabled, o.pkce_plain_allowed, t, t, s],
             )?;
         }
+        SecurityPolicySet(sp) => {
+            let origins = serde_json::to_string(&sp.allowed_origins)
+                .map_err(|e| Error::internal("PROJ-s3cp0", e.to_string()))?;
+            c.exec(
+                "INSERT INTO security_policies (instance_id, enable_iframe_embedding, allowed_origins, enable_impersonation, created_at, changed_at, seq) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (instance_id) DO UPDATE SET enable_iframe_embedding = excluded.enable_iframe_embedding, \
+                 allowed_origins = excluded.allowed_origins, enable_impersonation = excluded.enable_impersonation, changed_at = excluded.changed_at, seq = excluded.seq",
+                &params![i, sp.enable_iframe_embedding, origins, sp.enable_impersonation, t, t, s],
+            )?;
+        }
 
         OrgAdded { name } => {
             c.exec(

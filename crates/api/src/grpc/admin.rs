@@ -331,6 +331,31 @@ impl AdminService for Svc {
         })
     }
 
+    async fn get_security_policy(
+        &self,
+        req: Request<GetSecurityPolicyRequest>,
+    ) -> Res<GetSecurityPolicyResponse> {
+        let (ctx, _) = split(req)?;
+        ok(GetSecurityPolicyResponse {
+            policy: Some(crate::app::security_policy::get(&self.st, &ctx).await?),
+        })
+    }
+
+    async fn set_security_policy(
+        &self,
+        req: Request<SetSecurityPolicyRequest>,
+    ) -> Res<SetSecurityPolicyResponse> {
+        let (ctx, r) = split(req)?;
+        let p = castellan_domain::security_policy::SecurityPolicy {
+            enable_iframe_embedding: r.enable_iframe_embedding,
+            allowed_origins: r.allowed_origins,
+            enable_impersonation: r.enable_impersonation,
+        };
+        ok(SetSecurityPolicyResponse {
+            details: Some(crate::app::security_policy::set(&self.st, &ctx, p).await?),
+        })
+    }
+
     async fn get_smtp_config(
         &self,
         req: Request<GetSmtpConfigRequest>,

@@ -33,6 +33,7 @@ mod policies_more;
 mod project_grants;
 mod project_members;
 mod projects;
+mod security_policy;
 mod smtp;
 mod system;
 mod transport;
