@@ -179,10 +179,14 @@ async fn oidc_principal(st: &St, instance_id: &str, token: &str) -> R<Option<Pri
         t.subject.clone(),
         t.exp.saturating_mul(1_000_000),
     );
-    Ok(st
+    let p = st
         .db
         .read_point(move |c| load_user(c, &inst, &user, expires))
-        .await?)
+        .await?;
+    Ok(p.map(|p| Principal {
+        session_id: t.session_id.clone(),
+        ..p
+    }))
 }
 
 /// Loads the principal of a token hash: only active users of active organisations.
@@ -256,6 +260,7 @@ fn principal_of(
         grant_roles: HashMap::new(),
         system_roles: Vec::new(),
         expires,
+        session_id: None,
     };
     for m in c.query(
         "SELECT level, object_id, roles, owner FROM members WHERE instance_id = ? AND user_id = ?",

@@ -35,6 +35,10 @@ pub struct Principal {
     pub system_roles: Vec<String>,
     /// Expiry of the token, microseconds.
     pub expires: i64,
+    /// The login session (`sid`) of an OIDC access token from a browser login: it names the
+    /// browser (user agent) the token was issued in. `None` for PATs, machine grants, token
+    /// exchange and system users.
+    pub session_id: Option<String>,
 }
 
 impl Principal {

@@ -112,6 +112,8 @@ pub struct AppState {
     pub keys: crate::signing_keys::KeyRing,
     /// OIDC settings per instance (`app::oidc_settings::of_instance`).
     pub oidc_settings: crate::app::oidc_settings::Cache,
+    /// Security policy per instance (`app::security_policy::of_instance`).
+    pub security_policy: crate::app::security_policy::Cache,
     /// Verdicts of `token_check::access_token_active` per token id.
     pub token_checks: crate::token_check::Cache,
     /// Users and clients as the provider's claims need them.
@@ -158,6 +160,7 @@ impl AppState {
             access_token_cipher,
             keys,
             oidc_settings: Default::default(),
+            security_policy: Default::default(),
             token_checks: Default::default(),
             claims_data: Default::default(),
             cache: crate::authn::Cache::new(db.auth_epoch().clone()),

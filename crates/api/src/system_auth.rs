@@ -86,5 +86,6 @@ pub fn authenticate(
         grant_roles: HashMap::new(),
         system_roles: user.roles.clone(),
         expires: exp.saturating_mul(1_000_000),
+        session_id: None,
     }))
 }

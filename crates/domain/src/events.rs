@@ -79,6 +79,9 @@ pub enum Payload {
     OidcSettingsAdded(InstanceOidcSettings),
     #[serde(rename = "instance.oidc.settings.changed")]
     OidcSettingsChanged(InstanceOidcSettings),
+    /// The whole security policy after the change.
+    #[serde(rename = "instance.policy.security.set")]
+    SecurityPolicySet(crate::security_policy::SecurityPolicy),
 
     #[serde(rename = "org.added")]
     OrgAdded { name: String },
@@ -561,6 +564,8 @@ pub struct InstanceOidcSettings {
     pub flat_roles_claim: bool,
     #[serde(default)]
     pub token_exchange_enabled: bool,
+    #[serde(default)]
+    pub pkce_plain_allowed: bool,
 }
 
 /// The profile part of a human user.
@@ -754,6 +759,7 @@ impl Payload {
                 | AppRemoved { .. }
                 | OidcSettingsAdded(_)
                 | OidcSettingsChanged(_)
+                | SecurityPolicySet(_)
                 | ProjectGrantMemberAdded { .. }
                 | ProjectGrantMemberChanged { .. }
                 | ProjectGrantMemberRemoved { .. }
@@ -810,6 +816,7 @@ pub const EVENT_TYPES: &[&str] = &[
     "instance.secret.generator.changed",
     "instance.oidc.settings.added",
     "instance.oidc.settings.changed",
+    "instance.policy.security.set",
     "org.added",
     "org.changed",
     "org.deactivated",
@@ -1056,6 +1063,7 @@ mod tests {
             Payload::SecretGeneratorChanged(SecretGenerator::default()),
             Payload::OidcSettingsAdded(InstanceOidcSettings::default()),
             Payload::OidcSettingsChanged(InstanceOidcSettings::default()),
+            Payload::SecurityPolicySet(Default::default()),
         ] {
             let (t, v) = p.split();
             assert_eq!(Payload::join(&t, &v).expect("join"), p);

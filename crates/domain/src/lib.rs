@@ -19,6 +19,7 @@ pub mod policy;
 pub mod roles;
 pub mod saml_metadata;
 pub mod secret_generator;
+pub mod security_policy;
 pub mod validate;
 
 pub use error::{Error, Kind, Result};

@@ -1,5 +1,6 @@
 //! The instance's OIDC settings: token lifetimes (ZITADEL's `OIDCSettings`) and Castellan's
-//! extensions (a flat `roles` claim, the token exchange grant), with their validation.
+//! extensions (a flat `roles` claim, the token exchange grant, PKCE `plain`), with their
+//! validation.
 
 use crate::{Error, Result};
 use std::time::Duration;
@@ -20,6 +21,9 @@ pub struct OidcSettings {
     pub flat_roles_claim: bool,
     /// Allow the RFC 8693 token exchange grant (Castellan's extension).
     pub token_exchange_enabled: bool,
+    /// Accept PKCE challenges with the `plain` method (or no method, RFC 7636 4.3); otherwise
+    /// only `S256` (Castellan's extension).
+    pub pkce_plain_allowed: bool,
 }
 
 impl Default for OidcSettings {
@@ -32,6 +36,7 @@ impl Default for OidcSettings {
             refresh_token_expiration: Duration::from_secs(2160 * 3600),
             flat_roles_claim: false,
             token_exchange_enabled: false,
+            pkce_plain_allowed: false,
         }
     }
 }
@@ -81,6 +86,7 @@ impl OidcSettings {
             refresh_token_expiration_secs: self.refresh_token_expiration.as_secs(),
             flat_roles_claim: self.flat_roles_claim,
             token_exchange_enabled: self.token_exchange_enabled,
+            pkce_plain_allowed: self.pkce_plain_allowed,
         }
     }
 }
@@ -105,6 +111,7 @@ impl From<&crate::events::InstanceOidcSettings> for OidcSettings {
             refresh_token_expiration: Duration::from_secs(e.refresh_token_expiration_secs),
             flat_roles_claim: e.flat_roles_claim,
             token_exchange_enabled: e.token_exchange_enabled,
+            pkce_plain_allowed: e.pkce_plain_allowed,
         }
     }
 }

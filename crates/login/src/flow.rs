@@ -42,10 +42,10 @@ pub fn stop(status: StatusCode, lang: &str, key: &str) -> Response {
 fn with_headers(mut r: Response) -> Response {
     let h = r.headers_mut();
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    h.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    // Framing (`frame-ancestors`, `X-Frame-Options`) is the `frame` layer's.
     h.insert(
         "content-security-policy",
-        HeaderValue::from_static("frame-ancestors 'none'; script-src 'none'"),
+        HeaderValue::from_static("script-src 'none'"),
     );
     r
 }

@@ -6,6 +6,7 @@
 pub mod csrf;
 pub mod device;
 pub mod flow;
+pub mod frame;
 pub mod i18n;
 pub mod login_name;
 pub mod page;
@@ -53,7 +54,7 @@ impl Login {
     }
 }
 
-/// The login's routes.
+/// The login's routes; `frame::headers` sets every page's framing headers.
 pub fn router(st: St) -> Router {
     let l = Login {
         st,
@@ -72,5 +73,9 @@ pub fn router(st: St) -> Router {
             "/ui/login/register",
             get(register::page).post(register::submit),
         )
+        .layer(axum::middleware::from_fn_with_state(
+            l.clone(),
+            frame::headers,
+        ))
         .with_state(l)
 }

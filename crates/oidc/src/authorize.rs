@@ -300,8 +300,21 @@ async fn authorize(
         r.code_challenge.clear();
         r.code_challenge_method.clear();
     } else if !r.code_challenge.is_empty() {
+        let plain_allowed = match crate::settings::of_instance(st, &instance).await {
+            Ok(s) => s.pkce_plain_allowed,
+            Err(e) => {
+                tracing::error!(error = %e.0.text(), "authorize: OIDC settings");
+                return error_page(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "Please try again",
+                    "The service is busy.",
+                );
+            }
+        };
         match r.code_challenge_method.as_str() {
             "S256" => {}
+            // RFC 7636 4.3: no method means plain.
+            "" | "plain" if plain_allowed => r.code_challenge_method = "plain".to_string(),
             "" | "plain" => {
                 return redirect_error(
                     st,

@@ -52,6 +52,11 @@ pub async fn configuration(State(o): State<Oidc>, req: Request) -> Response {
         Ok(k) => k.signer.alg.name(),
         Err(e) => return crate::error::json(e),
     };
+    let pkce: &[&str] = match crate::settings::of_instance(&o.st, &c.instance).await {
+        Ok(s) if s.pkce_plain_allowed => &["S256", "plain"],
+        Ok(_) => &["S256"],
+        Err(e) => return crate::error::json(e),
+    };
     let client_auth = [
         "client_secret_basic",
         "client_secret_post",
@@ -92,7 +97,7 @@ pub async fn configuration(State(o): State<Oidc>, req: Request) -> Response {
         "introspection_endpoint_auth_signing_alg_values_supported": ["RS256", "ES256", "EdDSA"],
         "revocation_endpoint_auth_methods_supported": client_auth,
         "revocation_endpoint_auth_signing_alg_values_supported": ["RS256", "ES256", "EdDSA"],
-        "code_challenge_methods_supported": ["S256"],
+        "code_challenge_methods_supported": pkce,
         "claims_supported": CLAIMS,
         "claims_parameter_supported": false,
         "ui_locales_supported": ["en"],

@@ -1,11 +1,11 @@
 //! `grant_type=urn:ietf:params:oauth:grant-type:device_code` (RFC 8628 3.4/3.5): the device
 //! polls with its device code. Pending: `authorization_pending`, or `slow_down` when it polls
-//! sooner than the interval after its last poll; denied: `access_denied`; expired:
-//! `expired_token`. An approved authorization is consumed in the statement that checks it (of
-//! two concurrent polls one wins) and yields the tokens of the login that approved it.
+//! sooner than the interval after its last poll, which also raises the authorization's interval
+//! by 5 s for every later poll; denied: `access_denied`; expired: `expired_token`. An approved
+//! authorization is consumed in the statement that checks it (of two concurrent polls one wins)
+//! and yields the tokens of the login that approved it.
 
 use crate::client_auth;
-use crate::device_authorization::INTERVAL;
 use crate::oauth_error::{OAuthError, OResult};
 use crate::token::{Call, Form};
 use crate::Oidc;
@@ -18,12 +18,15 @@ use http::HeaderMap;
 
 /// The grant type.
 pub const DEVICE_CODE: &str = "urn:ietf:params:oauth:grant-type:device_code";
+/// Seconds a `slow_down` adds to the polling interval (RFC 8628 3.5).
+const SLOW_DOWN_STEP: i64 = 5;
 
 struct Row {
     client_id: String,
     scope: String,
     expires_at: i64,
     last_poll_at: i64,
+    poll_interval: i64,
     state: String,
     user_id: String,
     session_id: String,
@@ -55,7 +58,7 @@ pub async fn run(o: &Oidc, c: &Call, headers: &HeaderMap, form: &Form) -> OResul
         .db
         .read_point(move |conn| {
             conn.one(
-                "SELECT client_id, scope, expires_at, last_poll_at, state, user_id, session_id, auth_time, amr \
+                "SELECT client_id, scope, expires_at, last_poll_at, poll_interval, state, user_id, session_id, auth_time, amr \
                  FROM oidc_device_authorizations WHERE instance_id = ? AND device_code_hash = ?",
                 &params![&inst, &h],
             )?
@@ -65,11 +68,12 @@ pub async fn run(o: &Oidc, c: &Call, headers: &HeaderMap, form: &Form) -> OResul
                     scope: r.text(1)?,
                     expires_at: r.int(2)?,
                     last_poll_at: r.int(3)?,
-                    state: r.text(4)?,
-                    user_id: r.text(5)?,
-                    session_id: r.text(6)?,
-                    auth_time: r.int(7)?,
-                    amr: r.text(8)?,
+                    poll_interval: r.int(4)?,
+                    state: r.text(5)?,
+                    user_id: r.text(6)?,
+                    session_id: r.text(7)?,
+                    auth_time: r.int(8)?,
+                    amr: r.text(9)?,
                 })
             })
             .transpose()
@@ -105,19 +109,30 @@ pub async fn run(o: &Oidc, c: &Call, headers: &HeaderMap, form: &Form) -> OResul
             ))
         }
         "pending" => {
-            // Record this poll; of concurrent polls only one finds the old value.
+            // Record this poll and, when it came too soon, raise the interval; of concurrent
+            // polls only one finds the old `last_poll_at`, the others count as too soon.
+            let too_soon = now - r.last_poll_at < r.poll_interval * 1_000_000;
+            let step = if too_soon { SLOW_DOWN_STEP } else { 0 };
             let (inst, h, last) = (c.instance.clone(), hash.clone(), r.last_poll_at);
-            let recorded = o
+            let slow = o
                 .st
                 .db
                 .write(&hash, move |conn| {
-                    Ok(conn.exec(
-                        "UPDATE oidc_device_authorizations SET last_poll_at = ? WHERE instance_id = ? AND device_code_hash = ? AND last_poll_at = ?",
-                        &params![now, &inst, &h, last],
-                    )? == 1)
+                    let recorded = conn.exec(
+                        "UPDATE oidc_device_authorizations SET last_poll_at = ?, poll_interval = poll_interval + ? \
+                         WHERE instance_id = ? AND device_code_hash = ? AND last_poll_at = ?",
+                        &params![now, step, &inst, &h, last],
+                    )? == 1;
+                    if !recorded {
+                        conn.exec(
+                            "UPDATE oidc_device_authorizations SET poll_interval = poll_interval + ? WHERE instance_id = ? AND device_code_hash = ?",
+                            &params![SLOW_DOWN_STEP, &inst, &h],
+                        )?;
+                    }
+                    Ok(too_soon || !recorded)
                 })
                 .await?;
-            if !recorded || now - r.last_poll_at < INTERVAL * 1_000_000 {
+            if slow {
                 return Err(polling(
                     "OIDC-dev07",
                     "slow_down",

@@ -6,7 +6,9 @@
 //! into a narrower one (fewer scopes, a smaller audience) or another type (`jwt`,
 //! `id_token`); an `act` the subject token had is kept. Impersonation — a subject given as
 //! `urn:zitadel:params:oauth:token-type:user_id` or as a JWT signed with one of the app's
-//! keys, or any request with an `actor_token` — needs an actor (access or ID token) who holds
+//! keys, or any request with an `actor_token` — needs the instance's security policy to enable
+//! impersonation (else 403 `invalid_request`, as ZITADEL answers) and an actor (access or ID
+//! token) who holds
 //! the `impersonation` permission (IAM_/ORG_END_USER_IMPERSONATOR) on the instance or in the
 //! subject's organisation (`admin.impersonation` when the subject is a manager itself); the
 //! new token carries `act: {"iss", "sub": actor[, "act": the actor's own actor]}` and the
@@ -50,6 +52,18 @@ struct Token {
     auth_time: Option<i64>,
     amr: Vec<String>,
     act: Option<Value>,
+}
+
+/// Impersonation while the security policy disables it: ZITADEL's permission-denied error,
+/// which its provider sends as 403 `invalid_request`.
+fn impersonation_disabled() -> OAuthError {
+    OAuthError {
+        id: "OIDC-tex23",
+        status: StatusCode::FORBIDDEN,
+        error: "invalid_request",
+        description: "impersonation is disabled by the instance's security policy".into(),
+        basic_challenge: false,
+    }
 }
 
 fn access_denied(id: &'static str, d: impl Into<String>) -> OAuthError {
@@ -313,6 +327,10 @@ pub async fn run(o: &Oidc, c: &Call, headers: &HeaderMap, form: &Form) -> OResul
     .await?;
     let impersonation = matches!(subject_type, USER_ID | JWT) || form.get("actor_token").is_some();
     let actor = if impersonation {
+        let policy = castellan_api::app::security_policy::of_instance(&o.st, &c.instance).await?;
+        if !policy.enable_impersonation {
+            return Err(impersonation_disabled());
+        }
         let token = form.require("actor_token")?;
         let kind = form.require("actor_token_type")?;
         let a = verify(

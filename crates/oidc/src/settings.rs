@@ -1,6 +1,6 @@
 //! The instance's OIDC settings (admin API `GetOIDCSettings` / `AddOIDCSettings` /
 //! `UpdateOIDCSettings`): token lifetimes and Castellan's extensions (`flat_roles_claim`,
-//! `token_exchange_enabled`). Until an instance stores its own, ZITADEL's defaults apply.
+//! `token_exchange_enabled`, `pkce_plain_allowed`). Until an instance stores its own, ZITADEL's defaults apply.
 
 use castellan_api::error::R;
 use castellan_api::state::St;

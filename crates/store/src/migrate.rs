@@ -22,6 +22,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (13, include_str!("schema/013_oidc_runtime.sql")),
     (15, include_str!("schema/015_login.sql")),
     (16, include_str!("schema/016_oidc_settings.sql")),
+    (17, include_str!("schema/017_device_pkce_security.sql")),
 ];
 
 fn render(sql: &str, d: Dialect) -> String {
@@ -111,6 +112,7 @@ pub const READ_MODELS: &[&str] = &[
     "smtp_configs",
     "secret_generators",
     "oidc_settings",
+    "security_policies",
     "signing_keys",
 ];
 

@@ -365,11 +365,21 @@ fn apply_changes(c: &mut dyn Conn, e: &Event, p: &Payload) -> Result<()> {
         OidcSettingsAdded(o) | OidcSettingsChanged(o) => {
             let secs = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
             c.exec(
-                "INSERT INTO oidc_settings (instance_id, access_token_lifetime, id_token_lifetime, refresh_token_idle_expiration, refresh_token_expiration, flat_roles_claim, token_exchange_enabled, created_at, changed_at, seq) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (instance_id) DO UPDATE SET access_token_lifetime = excluded.access_token_lifetime, id_token_lifetime = excluded.id_token_lifetime, \
+                "INSERT INTO oidc_settings (instance_id, access_token_lifetime, id_token_lifetime, refresh_token_idle_expiration, refresh_token_expiration, flat_roles_claim, token_exchange_enabled, pkce_plain_allowed, created_at, changed_at, seq) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (instance_id) DO UPDATE SET access_token_lifetime = excluded.access_token_lifetime, id_token_lifetime = excluded.id_token_lifetime, \
                  refresh_token_idle_expiration = excluded.refresh_token_idle_expiration, refresh_token_expiration = excluded.refresh_token_expiration, \
-                 flat_roles_claim = excluded.flat_roles_claim, token_exchange_enabled = excluded.token_exchange_enabled, changed_at = excluded.changed_at, seq = excluded.seq",
-                &params![i, secs(o.access_token_lifetime_secs), secs(o.id_token_lifetime_secs), secs(o.refresh_token_idle_expiration_secs), secs(o.refresh_token_expiration_secs), o.flat_roles_claim, o.token_exchange_enabled, t, t, s],
+                 flat_roles_claim = excluded.flat_roles_claim, token_exchange_enabled = excluded.token_exchange_enabled, pkce_plain_allowed = excluded.pkce_plain_allowed, changed_at = excluded.changed_at, seq = excluded.seq",
+                &params![i, secs(o.access_token_lifetime_secs), secs(o.id_token_lifetime_secs), secs(o.refresh_token_idle_expiration_secs), secs(o.refresh_token_expiration_secs), o.flat_roles_claim, o.token_exchange_enabled, o.pkce_plain_allowed, t, t, s],
+            )?;
+        }
+        SecurityPolicySet(sp) => {
+            let origins = serde_json::to_string(&sp.allowed_origins)
+                .map_err(|e| Error::internal("PROJ-s3cp0", e.to_string()))?;
+            c.exec(
+                "INSERT INTO security_policies (instance_id, enable_iframe_embedding, allowed_origins, enable_impersonation, created_at, changed_at, seq) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (instance_id) DO UPDATE SET enable_iframe_embedding = excluded.enable_iframe_embedding, \
+                 allowed_origins = excluded.allowed_origins, enable_impersonation = excluded.enable_impersonation, changed_at = excluded.changed_at, seq = excluded.seq",
+                &params![i, sp.enable_iframe_embedding, origins, sp.enable_impersonation, t, t, s],
             )?;
         }
 

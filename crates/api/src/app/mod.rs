@@ -25,6 +25,7 @@ pub mod policies;
 pub mod projects;
 pub mod query;
 pub mod secret_generators;
+pub mod security_policy;
 pub mod setup;
 pub mod smtp;
 pub mod tokens;

@@ -25,7 +25,7 @@ type Stored = (OidcSettings, i64, i64, i64);
 fn load(c: &mut dyn Conn, inst: &str) -> Result<Option<Stored>> {
     let Some(r) = c.one(
         "SELECT access_token_lifetime, id_token_lifetime, refresh_token_idle_expiration, refresh_token_expiration, \
-         flat_roles_claim, token_exchange_enabled, seq, created_at, changed_at FROM oidc_settings WHERE instance_id = ?",
+         flat_roles_claim, token_exchange_enabled, pkce_plain_allowed, seq, created_at, changed_at FROM oidc_settings WHERE instance_id = ?",
         &params![inst],
     )?
     else {
@@ -40,10 +40,11 @@ fn load(c: &mut dyn Conn, inst: &str) -> Result<Option<Stored>> {
             refresh_token_expiration: secs(3)?,
             flat_roles_claim: r.int(4)? != 0,
             token_exchange_enabled: r.int(5)? != 0,
+            pkce_plain_allowed: r.int(6)? != 0,
         },
-        r.int(6)?,
         r.int(7)?,
         r.int(8)?,
+        r.int(9)?,
     )))
 }
 
@@ -68,6 +69,7 @@ pub async fn get(st: &St, ctx: &Ctx) -> R<pb::OidcSettings> {
         refresh_token_expiration: duration(s.refresh_token_expiration),
         flat_roles_claim: s.flat_roles_claim,
         token_exchange_enabled: s.token_exchange_enabled,
+        pkce_plain_allowed: s.pkce_plain_allowed,
     })
 }
 

@@ -300,6 +300,7 @@ impl AdminService for Svc {
             ],
             r.flat_roles_claim,
             r.token_exchange_enabled,
+            r.pkce_plain_allowed,
         )?;
         ok(AddOidcSettingsResponse {
             details: Some(oidc_settings::add(&self.st, &ctx, s).await?),
@@ -323,9 +324,35 @@ impl AdminService for Svc {
             ],
             r.flat_roles_claim,
             r.token_exchange_enabled,
+            r.pkce_plain_allowed,
         )?;
         ok(UpdateOidcSettingsResponse {
             details: Some(oidc_settings::update(&self.st, &ctx, s).await?),
+        })
+    }
+
+    async fn get_security_policy(
+        &self,
+        req: Request<GetSecurityPolicyRequest>,
+    ) -> Res<GetSecurityPolicyResponse> {
+        let (ctx, _) = split(req)?;
+        ok(GetSecurityPolicyResponse {
+            policy: Some(crate::app::security_policy::get(&self.st, &ctx).await?),
+        })
+    }
+
+    async fn set_security_policy(
+        &self,
+        req: Request<SetSecurityPolicyRequest>,
+    ) -> Res<SetSecurityPolicyResponse> {
+        let (ctx, r) = split(req)?;
+        let p = castellan_domain::security_policy::SecurityPolicy {
+            enable_iframe_embedding: r.enable_iframe_embedding,
+            allowed_origins: r.allowed_origins,
+            enable_impersonation: r.enable_impersonation,
+        };
+        ok(SetSecurityPolicyResponse {
+            details: Some(crate::app::security_policy::set(&self.st, &ctx, p).await?),
         })
     }
 
@@ -1214,6 +1241,7 @@ fn oidc_settings_of(
     d: [(&str, Option<prost_types::Duration>); 4],
     flat_roles_claim: bool,
     token_exchange_enabled: bool,
+    pkce_plain_allowed: bool,
 ) -> Result<castellan_domain::oidc_settings::OidcSettings, Status> {
     let mut out = [std::time::Duration::ZERO; 4];
     for (slot, (name, v)) in out.iter_mut().zip(d) {
@@ -1228,5 +1256,6 @@ fn oidc_settings_of(
         refresh_token_expiration: out[3],
         flat_roles_claim,
         token_exchange_enabled,
+        pkce_plain_allowed,
     })
 }

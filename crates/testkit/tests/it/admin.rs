@@ -1453,6 +1453,17 @@ both!(
             )),
         )
         .await);
+        // The security policy (its own table, origins as JSON).
+        ok(s.admin(
+            "PUT",
+            "/admin/v1/policies/security",
+            Some(json!({
+                "enableIframeEmbedding": true,
+                "allowedOrigins": ["https://a.example", "http://localhost:3000"],
+                "enableImpersonation": true,
+            })),
+        )
+        .await);
 
         let before = dump(&s.db_url).await;
         let count = |d: &Vec<(String, Vec<Vec<castellan_store::Value>>)>, t: &str| {
@@ -1469,6 +1480,7 @@ both!(
         assert_eq!(count(&before, "project_grant_roles"), 1);
         assert_eq!(count(&before, "user_grants"), 3);
         assert_eq!(count(&before, "user_grant_roles"), 3);
+        assert_eq!(count(&before, "security_policies"), 1);
 
         let (db_url, dir, backend) = (s.db_url.clone(), s.dir.clone(), s.backend);
         let admin_pat = s.pat.clone();

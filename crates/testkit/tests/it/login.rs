@@ -748,55 +748,122 @@ both!(select_account_with_two_users, |s: TestServer| async move {
     assert!(done.params().contains_key("code"), "{done:?}");
 });
 
-both!(list_my_user_sessions, |s: TestServer| async move {
-    let client = oidc_app(&s, json!({})).await;
-    let (uid, login) = human(&s, "hedy", false).await;
-    let token = s.token_for(&uid).await;
-    let r = ok(s
-        .call(
-            "POST",
-            "/auth/v1/users/me/sessions/_search",
-            None,
-            Some(&token),
-            None,
-        )
-        .await);
-    assert!(r["result"].as_array().is_none_or(|a| a.is_empty()), "{r}");
-    // Signed in on two browsers: two sessions.
-    let mut b1 = Browser::new(&s);
-    login_to_code(&s, &mut b1, &client, &login).await;
-    let mut b2 = Browser::new(&s);
-    login_to_code(&s, &mut b2, &client, &login).await;
-    let r = ok(s
-        .call(
-            "POST",
-            "/auth/v1/users/me/sessions/_search",
-            None,
-            Some(&token),
-            None,
-        )
-        .await);
-    let list = r["result"].as_array().expect("result");
-    assert_eq!(list.len(), 2, "{r}");
-    for x in list {
-        assert_eq!(x["userId"], uid);
-        assert_eq!(x["loginName"], login);
-        assert_eq!(x["authState"], "SESSION_STATE_ACTIVE");
-        assert!(x["sessionId"].as_str().is_some_and(|v| !v.is_empty()));
-    }
-    assert_ne!(list[0]["agentId"], list[1]["agentId"]);
-    // Signing out on one browser leaves one.
-    b1.get("/oidc/v1/end_session").await;
+/// Signs `login` in on browser `b` for the public `client` (PKCE S256, the ZITADEL audience)
+/// and redeems the code: the access token, issued in that browser.
+async fn browser_token(
+    s: &TestServer,
+    b: &mut Browser,
+    client: &str,
+    login: &str,
+    extra: &str,
+) -> String {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let verifier = b64.encode(castellan_domain::id::random_bytes::<32>());
+    let challenge = b64.encode(aws_lc_rs::digest::digest(
+        &aws_lc_rs::digest::SHA256,
+        verifier.as_bytes(),
+    ));
+    let url = format!(
+        "/oauth/v2/authorize?client_id={client}&redirect_uri={}&response_type=code&scope={}&code_challenge={challenge}&code_challenge_method=S256{extra}",
+        urlencode(REDIRECT),
+        urlencode("openid urn:zitadel:iam:org:project:id:zitadel:aud"),
+    );
+    let p = b.get(&url).await;
+    let p = b.follow(p).await;
+    let done = if p.body.contains("name=\"loginName\"") {
+        b.sign_in(&p, login, PASSWORD).await
+    } else {
+        p
+    };
+    let code = done
+        .params()
+        .get("code")
+        .cloned()
+        .unwrap_or_else(|| panic!("no code: {done:?}"));
+    let t = super::oidc_token::token(
+        s,
+        None,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+            ("client_id", client),
+            ("code_verifier", &verifier),
+        ],
+    )
+    .await;
+    t.ok()["access_token"]
+        .as_str()
+        .expect("access_token")
+        .to_string()
+}
+
+async fn my_sessions(s: &TestServer, token: &str) -> Vec<Value> {
     let r = ok(s
         .call(
             "POST",
             "/auth/v1/users/me/sessions/_search",
             Some(json!({})),
-            Some(&token),
+            Some(token),
             None,
         )
         .await);
-    assert_eq!(r["result"].as_array().map(Vec::len), Some(1), "{r}");
+    r["result"].as_array().cloned().unwrap_or_default()
+}
+
+both!(list_my_user_sessions, |s: TestServer| async move {
+    let client = oidc_app(
+        &s,
+        json!({"appType": "OIDC_APP_TYPE_USER_AGENT", "authMethodType": "OIDC_AUTH_METHOD_TYPE_NONE"}),
+    )
+    .await;
+    let (uid, login) = human(&s, "hedy", false).await;
+    let (uid2, login2) = human(&s, "grace", false).await;
+    // Browser one: hedy, then grace; browser two: hedy.
+    let mut b1 = Browser::new(&s);
+    let t1 = browser_token(&s, &mut b1, &client, &login, "").await;
+    browser_token(&s, &mut b1, &client, &login2, "&prompt=login").await;
+    let mut b2 = Browser::new(&s);
+    let t2 = browser_token(&s, &mut b2, &client, &login, "").await;
+
+    // A token lists the sessions of the browser it was issued in: every user signed in there.
+    let list = my_sessions(&s, &t1).await;
+    assert_eq!(list.len(), 2, "{list:?}");
+    let mut users: Vec<&str> = list.iter().filter_map(|x| x["userId"].as_str()).collect();
+    users.sort_unstable();
+    let mut want = [uid.as_str(), uid2.as_str()];
+    want.sort_unstable();
+    assert_eq!(users, want);
+    assert_eq!(list[0]["agentId"], list[1]["agentId"]);
+    for x in &list {
+        assert_eq!(x["authState"], "SESSION_STATE_ACTIVE");
+        assert!(x["sessionId"].as_str().is_some_and(|v| !v.is_empty()));
+        assert!(x["loginName"] == login.as_str() || x["loginName"] == login2.as_str());
+    }
+    let other = my_sessions(&s, &t2).await;
+    assert_eq!(other.len(), 1, "{other:?}");
+    assert_eq!(other[0]["userId"], uid);
+    assert_eq!(other[0]["loginName"], login);
+    assert_ne!(other[0]["agentId"], list[0]["agentId"]);
+
+    // A PAT was issued in no browser: nothing.
+    let pat = s.token_for(&uid).await;
+    assert!(my_sessions(&s, &pat).await.is_empty());
+
+    // Signing out in browser one ends its sessions (and its tokens); browser two keeps its one.
+    b1.get("/oidc/v1/end_session").await;
+    let r = s
+        .call(
+            "POST",
+            "/auth/v1/users/me/sessions/_search",
+            None,
+            Some(&t1),
+            None,
+        )
+        .await;
+    assert_eq!(r.0, 401, "{}", r.1);
+    assert_eq!(my_sessions(&s, &t2).await.len(), 1);
     // Without a token: unauthenticated.
     let r = s
         .call(

@@ -362,3 +362,69 @@ both!(device_flow_refusals, |s: TestServer| async move {
         .await
         .err(400, "invalid_request");
 });
+
+/// Sets the device's last poll to `secs_ago` seconds before now.
+async fn last_poll_ago(s: &TestServer, user_code: &str, secs_ago: i64) {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_micros();
+    let at = i64::try_from(now).expect("micros") - secs_ago * 1_000_000;
+    let code = user_code.to_string();
+    s.state()
+        .db
+        .write("device-test", move |c| {
+            c.exec(
+                "UPDATE oidc_device_authorizations SET last_poll_at = ? WHERE user_code = ?",
+                &castellan_store::params![at, &code],
+            )?;
+            Ok(())
+        })
+        .await
+        .expect("exec");
+}
+
+both!(
+    device_slow_down_raises_the_interval,
+    |s: TestServer| async move {
+        let p = project(&s, "TV").await;
+        let client = device_app(&s, &p, "tv").await;
+        let d = authorize_device(&s, &client, "openid").await.ok().clone();
+        let (dc, uc) = (
+            d["device_code"].as_str().expect("dc").to_string(),
+            d["user_code"].as_str().expect("uc").to_string(),
+        );
+        let interval = || {
+            let code = uc.clone();
+            s.state().db.read(move |c| {
+                c.scalar(
+                    "SELECT poll_interval FROM oidc_device_authorizations WHERE user_code = ?",
+                    &castellan_store::params![&code],
+                )
+            })
+        };
+        assert_eq!(d["interval"], 5);
+        poll(&s, &client, &dc)
+            .await
+            .err(400, "authorization_pending");
+        assert_eq!(interval().await.expect("interval"), 5);
+        // Too soon: slow_down, and from now on 10 s.
+        poll(&s, &client, &dc).await.err(400, "slow_down");
+        assert_eq!(interval().await.expect("interval"), 10);
+        // 6 s later is fine for the original 5 s, not for the raised 10 s: slow_down again, 15 s.
+        last_poll_ago(&s, &uc, 6).await;
+        poll(&s, &client, &dc).await.err(400, "slow_down");
+        assert_eq!(interval().await.expect("interval"), 15);
+        last_poll_ago(&s, &uc, 11).await;
+        poll(&s, &client, &dc).await.err(400, "slow_down");
+        assert_eq!(interval().await.expect("interval"), 20);
+        // Waiting the raised interval: pending, and the interval stays.
+        last_poll_ago(&s, &uc, 21).await;
+        poll(&s, &client, &dc)
+            .await
+            .err(400, "authorization_pending");
+        assert_eq!(interval().await.expect("interval"), 20);
+        last_poll_ago(&s, &uc, 19).await;
+        poll(&s, &client, &dc).await.err(400, "slow_down");
+    }
+);

@@ -1,6 +1,7 @@
 //! Token exchange (RFC 8693) at the token endpoint: off unless the instance's OIDC settings
 //! enable it and the app allows the grant; narrowing an access token, other token types,
-//! impersonation with and without the permission, and bad subject tokens.
+//! impersonation (only when the security policy enables it) with and without the permission,
+//! and bad subject tokens.
 
 use super::oidc_introspect::introspect;
 use super::oidc_token::{app, project, token, verify_with_jwks, Answer};
@@ -59,6 +60,16 @@ async fn enable(s: &TestServer) {
             "refreshTokenIdleExpiration": "86400s", "refreshTokenExpiration": "172800s",
             "tokenExchangeEnabled": true,
         })),
+    )
+    .await);
+}
+
+/// Sets the security policy's `enableImpersonation`.
+async fn impersonation(s: &TestServer, on: bool) {
+    ok(s.admin(
+        "PUT",
+        "/admin/v1/policies/security",
+        Some(json!({ "enableImpersonation": on })),
     )
     .await);
 }
@@ -267,6 +278,47 @@ both!(token_exchange_impersonation, |s: TestServer| async move {
     let actor = person(&s, "tx-actor").await;
     let actor_at = subject_token(&s, &rp, &actor, &["openid", "profile"]).await;
     let user_at = subject_token(&s, &rp, &user, &["openid", "profile"]).await;
+    // The security policy disables impersonation by default: refused (as ZITADEL: 403
+    // invalid_request) even for an actor with the role, with a user id or a token as subject.
+    ok(s.admin(
+        "POST",
+        "/management/v1/orgs/me/members",
+        Some(json!({"userId": actor, "roles": ["ORG_END_USER_IMPERSONATOR"]})),
+    )
+    .await);
+    for (subject, kind) in [(user.as_str(), USER_ID), (user_at.as_str(), AT)] {
+        let r = exchange(
+            &s,
+            &rp,
+            &[
+                ("subject_token", subject),
+                ("subject_token_type", kind),
+                ("actor_token", &actor_at),
+                ("actor_token_type", AT),
+            ],
+        )
+        .await;
+        r.err(403, "invalid_request");
+        assert!(r.body["error_description"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("security policy"));
+    }
+    // A plain exchange does not need it.
+    exchange(
+        &s,
+        &rp,
+        &[("subject_token", &user_at), ("subject_token_type", AT)],
+    )
+    .await
+    .ok();
+    impersonation(&s, true).await;
+    ok(s.admin(
+        "DELETE",
+        &format!("/management/v1/orgs/me/members/{actor}"),
+        None,
+    )
+    .await);
     // Impersonation without an actor token.
     let r = exchange(
         &s,
@@ -470,6 +522,7 @@ both!(
         .await;
         let user = person(&s, "tx-jwt-subject").await;
         let actor = person(&s, "tx-jwt-actor").await;
+        impersonation(&s, true).await;
         ok(s.admin(
             "POST",
             "/management/v1/orgs/me/members",
