@@ -17,6 +17,7 @@ pub mod methods;
 pub mod metrics;
 pub mod notify;
 pub mod openapi;
+pub mod read_cache;
 pub mod rest;
 pub mod signing_keys;
 pub mod state;

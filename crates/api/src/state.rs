@@ -118,6 +118,8 @@ pub struct AppState {
     pub token_checks: crate::token_check::Cache,
     /// Users and clients as the provider's claims need them.
     pub claims_data: crate::app::claims_data::Cache,
+    /// Policies, label views and default organisations (`read_cache::ReadCache`).
+    pub read_cache: crate::read_cache::ReadCache,
 }
 
 /// A small cache of user rows keyed by (instance, user id) and stamped with the data epoch.
@@ -163,6 +165,7 @@ impl AppState {
             security_policy: Default::default(),
             token_checks: Default::default(),
             claims_data: Default::default(),
+            read_cache: Default::default(),
             cache: crate::authn::Cache::new(db.auth_epoch().clone()),
             db,
             ids: IdGenerator::new(node),

@@ -5,8 +5,10 @@ use crate::page::{self, Brand};
 use crate::{csrf, i18n, Login};
 use axum::response::{Html, IntoResponse, Response};
 use castellan_api::state::St;
+use castellan_domain::Kind;
 use castellan_oidc::auth_request::{self, AuthRequest};
-use castellan_oidc::authorize::{parse_params, redirect, CALLBACK_PATH};
+use castellan_oidc::authorize::{parse_params, redirect, response_mode, CALLBACK_PATH};
+use castellan_oidc::authorize_callback;
 use castellan_oidc::session;
 use http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use std::collections::HashMap;
@@ -177,9 +179,22 @@ impl Flow {
         self.finish(stop(status, self.lang, key))
     }
 
-    /// Records the login of `user_id` on this browser (password checked now) and sends the
-    /// browser to the provider's callback.
+    /// Records the login of `user_id` on this browser (password checked now) and answers with
+    /// [`Flow::signed_in_answer`].
     pub async fn signed_in(&self, user_id: &str) -> Response {
+        let (mut writes, code) = self.sign_in_writes(user_id);
+        let key = session::agent_key(&self.agent);
+        match self.st.db.write(&key, move |c| writes(c)).await {
+            Ok(()) => self.signed_in_answer(code.as_deref()),
+            Err(e) => self.sign_in_failed(&e),
+        }
+    }
+
+    /// What finishing a login of `user_id` on this browser writes, for one commit (the
+    /// caller's, which may also record the password check): the session (password checked
+    /// now), the finished request and, when the browser goes straight back to the client, the
+    /// hash of its code. Returns the writes and that code.
+    pub fn sign_in_writes(&self, user_id: &str) -> (SignInWrites, Option<String>) {
         let (inst, agent, uid, new_id, req) = (
             self.instance.clone(),
             self.agent.clone(),
@@ -187,21 +202,56 @@ impl Flow {
             self.st.ids.next(),
             self.req.id.clone(),
         );
-        // The session and the finished request in one commit.
-        let done = self
-            .st
-            .db
-            .write(&session::agent_key(&self.agent), move |c| {
-                let sid = session::password_checked(c, &inst, &agent, &uid, &new_id)?;
-                let now = castellan_domain::id::now_micros();
-                auth_request::complete_in(c, &inst, &req, &uid, &sid, now, "pwd")
-            })
-            .await;
-        if done.is_err() {
-            return self.stop(StatusCode::SERVICE_UNAVAILABLE, "error.busy");
-        }
-        let mut r = redirect(&format!("{CALLBACK_PATH}?id={}", self.req.id));
+        // A code in a redirect (query or fragment) goes out with this answer; form_post,
+        // device approval and implicit tokens are the callback's.
+        let direct =
+            authorize_callback::issues_code(&self.req) && response_mode(&self.req) != "form_post";
+        let code = direct.then(castellan_api::app::tokens::random_token);
+        let code_hash = code.as_deref().map(castellan_api::authn::hash_secret);
+        let writes = move |c: &mut dyn castellan_store::Conn| {
+            let sid = session::password_checked(c, &inst, &agent, &uid, &new_id)?;
+            let now = castellan_domain::id::now_micros();
+            auth_request::complete_in(c, &inst, &req, &uid, &sid, now, "pwd")?;
+            match &code_hash {
+                Some(h) if !auth_request::set_code_in(c, &inst, &req, h)? => {
+                    Err(castellan_domain::Error::new(
+                        Kind::FailedPrecondition,
+                        USED_UP,
+                        "Errors.AuthRequest.Used",
+                    )
+                    .with("the request already has a code"))
+                }
+                _ => Ok(()),
+            }
+        };
+        (Box::new(writes), code)
+    }
+
+    /// The answer once the writes of [`Flow::sign_in_writes`] are durable: the client's
+    /// redirect with `code`, else the provider's callback.
+    pub fn signed_in_answer(&self, code: Option<&str>) -> Response {
+        let mut r = match code {
+            Some(code) => authorize_callback::code_response(&self.st, &self.host, &self.req, code),
+            None => redirect(&format!("{CALLBACK_PATH}?id={}", self.req.id)),
+        };
+        // The answer to a form post: the browser follows with a GET.
         *r.status_mut() = StatusCode::SEE_OTHER;
         self.finish(r)
     }
+
+    /// The page for sign-in writes that failed.
+    pub fn sign_in_failed(&self, e: &castellan_domain::Error) -> Response {
+        if e.id == USED_UP {
+            return self.stop(StatusCode::BAD_REQUEST, "error.request");
+        }
+        tracing::error!(error = %e.text(), "login: finish");
+        self.stop(StatusCode::SERVICE_UNAVAILABLE, "error.busy")
+    }
 }
+
+/// The writes of a finished login (`Flow::sign_in_writes`).
+pub type SignInWrites =
+    Box<dyn FnMut(&mut dyn castellan_store::Conn) -> castellan_domain::Result<()> + Send>;
+
+/// Error id of a request that was answered already.
+const USED_UP: &str = "LOGIN-us3dU";

@@ -20,7 +20,12 @@ pub struct Brand {
 /// The active label policy of `org` ('' = the instance's) as a `Brand`.
 pub async fn brand(st: &St, instance: &str, org: &str, host: &str) -> Brand {
     let (inst, o) = (instance.to_string(), org.to_string());
-    let Ok(view) = st.db.read(move |c| label::view(c, &inst, &o, false)).await else {
+    let key = format!("label\0{instance}\0{org}");
+    let view = st
+        .read_cache
+        .get(st, key, move |c| label::view(c, &inst, &o, false))
+        .await;
+    let Ok(view) = view else {
         return Brand::default();
     };
     let prefix = castellan_api::assets::url_prefix(st, host);

@@ -85,7 +85,16 @@ pub async fn submit(State(l): State<Login>, req: Request) -> Response {
         failed(&l, &f, &ip, &name);
         return render(&f, &name, f.t("password.invalid")).await;
     };
-    match users::check_password(&f.st, &f.instance, &user, &f.raw("password")).await {
+    // The session starts at once unless the password must be changed first; its writes go
+    // into the commit that records the check.
+    let (writes, code) = match user.password_change_required {
+        true => (None, None),
+        false => {
+            let (w, c) = f.sign_in_writes(&user.id);
+            (Some(w), c)
+        }
+    };
+    match users::check_password(&f.st, &f.instance, &user, &f.raw("password"), writes).await {
         Ok(Check::Ok) => {}
         Ok(Check::Wrong) => {
             failed(&l, &f, &ip, &user.id);
@@ -93,16 +102,13 @@ pub async fn submit(State(l): State<Login>, req: Request) -> Response {
         }
         Ok(Check::Locked) => return render(&f, &name, locked_text(&f, &user).await).await,
         Ok(Check::Inactive) => return render(&f, &name, f.t("password.inactive")).await,
-        Err(e) => {
-            tracing::error!(error = %e.text(), "login: password check");
-            return f.stop(StatusCode::SERVICE_UNAVAILABLE, "error.busy");
-        }
+        Err(e) => return f.sign_in_failed(&e),
     }
     if user.password_change_required {
         // The session starts only once the password is changed.
         return render_change(&f, &user.login_name, "").await;
     }
-    f.signed_in(&user.id).await
+    f.signed_in_answer(code.as_deref())
 }
 
 /// The rate-limit keys of a password check: the client address, and the user (or the login
@@ -194,7 +200,15 @@ pub async fn change(State(l): State<Login>, req: Request) -> Response {
         f.raw("change-new-password"),
         f.raw("change-password-confirmation"),
     );
-    match users::check_password(&f.st, &f.instance, &user, &f.raw("change-old-password")).await {
+    match users::check_password(
+        &f.st,
+        &f.instance,
+        &user,
+        &f.raw("change-old-password"),
+        None,
+    )
+    .await
+    {
         Ok(Check::Ok) => {}
         Ok(Check::Locked) => return render(&f, &name, locked_text(&f, &user).await).await,
         Ok(Check::Wrong) => {

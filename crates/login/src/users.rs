@@ -1,6 +1,7 @@
 //! Finding the user behind a login name, the policies in force, and recording password checks
 //! (lockout policy).
 
+use crate::flow::SignInWrites;
 use castellan_api::app::policies;
 use castellan_api::app::users::{UserRow, COLS};
 use castellan_api::state::St;
@@ -13,16 +14,17 @@ use castellan_store::{params, Author, Conn};
 
 /// The organisation a request is restricted to by its scopes, else the instance's default.
 pub async fn org_of_request(st: &St, instance: &str, r: &AuthRequest) -> String {
+    if let Some(id) = r.org_id_scope() {
+        return id.to_string();
+    }
     let inst = instance.to_string();
-    let (by_id, by_domain) = (
-        r.org_id_scope().map(str::to_string),
-        r.org_domain_scope().map(str::to_lowercase),
+    let by_domain = r.org_domain_scope().map(str::to_lowercase);
+    let key = format!(
+        "org_of_request\0{instance}\0{}",
+        by_domain.as_deref().unwrap_or_default()
     );
-    st.db
-        .read(move |c| {
-            if let Some(id) = by_id {
-                return Ok(id);
-            }
+    st.read_cache
+        .get(st, key, move |c| {
             if let Some(d) = by_domain {
                 if let Some(r) = c.one(
                     "SELECT org_id FROM org_domains WHERE instance_id = ? AND domain = ? AND is_verified = 1",
@@ -37,15 +39,19 @@ pub async fn org_of_request(st: &St, instance: &str, r: &AuthRequest) -> String 
                 .map(Option::unwrap_or_default)
         })
         .await
+        .map(|o| o.as_ref().clone())
         .unwrap_or_default()
 }
 
 /// The effective policy of kind `T` in `org`.
-pub async fn policy<T: PolicySettings + Send + 'static>(st: &St, instance: &str, org: &str) -> T {
-    let (inst, org) = (instance.to_string(), org.to_string());
-    st.db
-        .read(move |c| policies::effective::<T>(c, &inst, &org).map(|p| p.settings))
+pub async fn policy<T: PolicySettings + Clone + Send + Sync + 'static>(
+    st: &St,
+    instance: &str,
+    org: &str,
+) -> T {
+    policies::cached::<T>(st, instance, org)
         .await
+        .map(|p| p.as_ref().clone())
         .unwrap_or_default()
 }
 
@@ -81,7 +87,7 @@ pub async fn find(
         .disable_login_with_email;
     let user = st
         .db
-        .read(move |c| {
+        .read_point(move |c| {
             let restrict = |u: Option<UserRow>| u.filter(|u| !org_only || u.org_id == ctx_org);
             if let Some(u) = restrict(one_user(c, "instance_id = ? AND lower(login_name) = ?", &params![&inst, &name])?) {
                 return Ok(Some(u));
@@ -120,12 +126,14 @@ pub enum Check {
 }
 
 /// Checks `password` of `user`, records the outcome as an event, locks the user when the
-/// lockout policy's limit is reached, and re-hashes imported (non-argon2id) hashes.
+/// lockout policy's limit is reached, and re-hashes imported (non-argon2id) hashes. On
+/// success, `then` (the writes that finish the login) goes into the same commit.
 pub async fn check_password(
     st: &St,
     instance: &str,
     user: &UserRow,
     password: &str,
+    mut then: Option<SignInWrites>,
 ) -> Result<Check> {
     match user.state {
         user_state::LOCKED => return Ok(Check::Locked),
@@ -177,7 +185,11 @@ pub async fn check_password(
     }
     st.db
         .command(&uid.clone(), author, move |tx| {
-            tx.push(agg::USER, &uid, &org, evs.clone())
+            tx.push(agg::USER, &uid, &org, evs.clone())?;
+            match then.as_mut() {
+                Some(writes) => writes(&mut *tx.conn),
+                None => Ok(()),
+            }
         })
         .await?;
     Ok(Check::Ok)

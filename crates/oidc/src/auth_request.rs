@@ -208,15 +208,23 @@ pub fn complete_in(
 /// Stores the hash of the request's code; false when it already had one (one code per request).
 pub async fn set_code(st: &St, instance: &str, id: &str, code_hash: &str) -> Result<bool> {
     let (inst, id, hash) = (instance.to_string(), id.to_string(), code_hash.to_string());
-    let exp = now_micros() + CODE_LIFETIME;
     st.db
-        .write(&id.clone(), move |c| {
-            Ok(c.exec(
-                "UPDATE oidc_auth_requests SET code_hash = ?, code_expires_at = ? WHERE instance_id = ? AND id = ? AND code_hash IS NULL",
-                &params![&hash, exp, &inst, &id],
-            )? == 1)
-        })
+        .write(&id.clone(), move |c| set_code_in(c, &inst, &id, &hash))
         .await
+}
+
+/// [`set_code`] inside the caller's transaction.
+pub fn set_code_in(
+    c: &mut dyn castellan_store::Conn,
+    instance: &str,
+    id: &str,
+    code_hash: &str,
+) -> Result<bool> {
+    let exp = now_micros() + CODE_LIFETIME;
+    Ok(c.exec(
+        "UPDATE oidc_auth_requests SET code_hash = ?, code_expires_at = ? WHERE instance_id = ? AND id = ? AND code_hash IS NULL",
+        &params![code_hash, exp, instance, id],
+    )? == 1)
 }
 
 /// The `response_type` of requests the device page (RFC 8628) creates: their login approves a

@@ -553,12 +553,9 @@ pub async fn session_serves(
     if !r.login_hint.is_empty() && !r.login_hint.eq_ignore_ascii_case(&user.login_name) {
         return false;
     }
-    let (inst, org) = (instance.to_string(), user.org_id.clone());
-    let lifetime = st
-        .db
-        .read(move |c| policies::effective::<Login>(c, &inst, &org))
+    let lifetime = policies::cached::<Login>(st, instance, &user.org_id)
         .await
-        .map(|p| p.settings.password_check_lifetime)
+        .map(|p| p.password_check_lifetime)
         .unwrap_or(0);
     s.usable(lifetime, now)
 }

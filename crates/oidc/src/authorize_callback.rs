@@ -89,11 +89,27 @@ pub async fn callback(
             );
         }
     }
-    let iss = issuer(st, &host);
+    code_response(st, &host, &r, &code)
+}
+
+/// Whether a finished login of `r` is answered with a code (not a device approval, not the
+/// implicit flow).
+pub fn issues_code(r: &AuthRequest) -> bool {
+    r.response_type != auth_request::DEVICE && implicit_type(&r.response_type).is_none()
+}
+
+/// The answer to the client of `r` carrying its `code`, in the request's response mode.
+pub fn code_response(
+    st: &castellan_api::state::St,
+    host: &str,
+    r: &AuthRequest,
+    code: &str,
+) -> Response {
+    let iss = issuer(st, host);
     respond(
-        &response_mode(&r),
+        &response_mode(r),
         &r.redirect_uri,
-        &[("code", &code), ("state", &r.state), ("iss", &iss)],
+        &[("code", code), ("state", &r.state), ("iss", &iss)],
     )
 }
 

@@ -111,7 +111,7 @@ impl Session {
 pub async fn of_agent(st: &St, instance: &str, agent: &str) -> Result<Vec<Session>> {
     let (inst, key) = (instance.to_string(), agent_key(agent));
     st.db
-        .read(move |c| {
+        .read_point(move |c| {
             c.query(
                 &format!("SELECT {COLS} FROM login_sessions WHERE instance_id = ? AND user_agent_id = ? AND terminated_at = 0 ORDER BY updated_at DESC"),
                 &params![&inst, &key],

@@ -23,6 +23,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (15, include_str!("schema/015_login.sql")),
     (16, include_str!("schema/016_oidc_settings.sql")),
     (17, include_str!("schema/017_device_pkce_security.sql")),
+    (18, include_str!("schema/018_login_session_index.sql")),
 ];
 
 fn render(sql: &str, d: Dialect) -> String {

@@ -86,13 +86,24 @@ pub async fn get_default<T: PolicySettings>(st: &St, ctx: &Ctx) -> R<Policy<T>> 
     Ok(st.db.read(move |c| instance_default::<T>(c, &inst)).await?)
 }
 
+/// The policy of kind `T` in force in `org` of `inst`, through the node's read cache.
+pub async fn cached<T: PolicySettings + Send + Sync + 'static>(
+    st: &St,
+    inst: &str,
+    org: &str,
+) -> Result<std::sync::Arc<T>> {
+    let key = format!("policy\0{}\0{inst}\0{org}", T::KIND.key());
+    let (inst, org) = (inst.to_string(), org.to_string());
+    st.read_cache
+        .get(st, key, move |c| {
+            effective::<T>(c, &inst, &org).map(|p| p.settings)
+        })
+        .await
+}
+
 /// The password complexity policy in force in `org` of `inst`.
 pub async fn complexity(st: &St, inst: &str, org: &str) -> R<Complexity> {
-    let (inst, org) = (inst.to_string(), org.to_string());
-    Ok(st
-        .db
-        .read(move |c| effective::<Complexity>(c, &inst, &org).map(|p| p.settings))
-        .await?)
+    Ok(cached::<Complexity>(st, inst, org).await?.as_ref().clone())
 }
 
 /// The policy event of `settings` (instance or org, added/changed/removed).
