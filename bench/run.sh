@@ -92,8 +92,12 @@ run_castellan_oidc() {
     oidc --scenario oidc-userinfo --token "$token" --label "$label"
     oidc --scenario oidc-client-credentials "${jcc[@]}" --label "$label-jwt-rs256"
     oidc --scenario oidc-jwt-profile --key-file "$dir/machine-key.json" --label "$label"
+    # The hash ceiling moves by up to 10 % between runs on this shared machine: measure it just
+    # before and just after the logins (the idle server beside it) and compare with their mean.
+    hash_ceiling "$label-before-login"
     CONNS=$LOGIN_CONNECTIONS oidc --scenario oidc-login --client-id "$(json .clientId "$web")" \
         --client-secret "$(json .clientSecret "$web")" --login-name "$login" --password 'Bench-Password-1!' --label "$label"
+    hash_ceiling "$label-after-login"
     record "$($LOAD --addr "$api" --scenario oidc-issue --count "$ISSUE" --connections "$CONNECTIONS" "${cc[@]}" --label "$label")"
     oidc --scenario oidc-client-credentials "${cc[@]}" --label "$label-after-$ISSUE"
     oidc --scenario oidc-introspect "${intro[@]}" --label "$label-after-$ISSUE"
@@ -126,6 +130,12 @@ run_peer_oidc_provider() {
     run_oidc oidc-provider "localhost:$port" machine machine-secret api api-secret "$token"
     kill "$PEER"; wait "$PEER" 2>/dev/null || true
     PEER=""
+}
+
+# The password hash's own ceiling: verifications on every core, no server work ($1: label).
+hash_ceiling() {
+    record "$($LOAD --scenario hash-ceiling --duration "$SECS" --hash-memory "$HASH_MEMORY" \
+        --hash-iterations "$HASH_ITERATIONS" --hash-parallelism "$HASH_PARALLELISM" --label "$1")"
 }
 
 rss_mb() { awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
@@ -199,8 +209,7 @@ run_backend() {
 
 if [ "${OIDC:-0}" = 1 ]; then
     # The password hash's own ceiling on this machine (no server running).
-    record "$($LOAD --scenario hash-ceiling --duration "$SECS" --hash-memory "$HASH_MEMORY" \
-        --hash-iterations "$HASH_ITERATIONS" --hash-parallelism "$HASH_PARALLELISM" --label argon2id)"
+    hash_ceiling argon2id
 fi
 if [[ " $BACKENDS " == *" sqlite "* ]]; then
     run_backend sqlite "sqlite://$WORK/sqlite/castellan.db" 18181
