@@ -55,9 +55,9 @@ run_oidc() {
     local label="$1" addr="$2"
     # client_credentials last: oidc-provider's in-memory store is an LRU of 1,000 entries and
     # the thousands of tokens it issues would evict the user token.
-    record "$($LOAD --addr "$addr" --scenario oidc-introspect --duration "$SECS" --connections "$CONNECTIONS" --client-id "$5" --client-secret "$6" --token "$7" --label "$label")"
+    record "$($LOAD --addr "$addr" --scenario oidc-introspect --duration "$SECS" --connections "$CONNECTIONS" --client-id="$5" --client-secret="$6" --token "$7" --label "$label")"
     record "$($LOAD --addr "$addr" --scenario oidc-userinfo --duration "$SECS" --connections "$CONNECTIONS" --token "$7" --label "$label")"
-    record "$($LOAD --addr "$addr" --scenario oidc-client-credentials --duration "$SECS" --connections "$CONNECTIONS" --client-id "$3" --client-secret "$4" --label "$label")"
+    record "$($LOAD --addr "$addr" --scenario oidc-client-credentials --duration "$SECS" --connections "$CONNECTIONS" --client-id="$3" --client-secret="$4" --label "$label")"
 }
 
 # Castellan's OIDC scenarios (OIDC=1): through the management API an API app (introspection),
@@ -82,9 +82,9 @@ run_castellan_oidc() {
     web=$(mgmt POST "/management/v1/projects/$project/apps/oidc" '{"name":"bench-web","redirectUris":["https://rp.example.com/cb"],"responseTypes":["OIDC_RESPONSE_TYPE_CODE"],"grantTypes":["OIDC_GRANT_TYPE_AUTHORIZATION_CODE"],"appType":"OIDC_APP_TYPE_WEB","authMethodType":"OIDC_AUTH_METHOD_TYPE_BASIC"}')
     human=$(json .userId "$(mgmt POST /management/v1/users/human/_import '{"userName":"bench-login","profile":{"firstName":"Bench","lastName":"Login"},"email":{"email":"bench-login@example.com","isEmailVerified":true},"password":"Bench-Password-1!","passwordChangeRequired":false}')")
     login=$(json .user.preferredLoginName "$(curl -sf "localhost:$port/management/v1/users/$human" -H "authorization: Bearer $pat")")
-    cc=(--client-id "$(json .clientId "$secret")" --client-secret "$(json .clientSecret "$secret")")
-    jcc=(--client-id "$(json .clientId "$jsecret")" --client-secret "$(json .clientSecret "$jsecret")")
-    intro=(--client-id "$(json .clientId "$app")" --client-secret "$(json .clientSecret "$app")" --token "$token")
+    cc=(--client-id="$(json .clientId "$secret")" --client-secret="$(json .clientSecret "$secret")")
+    jcc=(--client-id="$(json .clientId "$jsecret")" --client-secret="$(json .clientSecret "$jsecret")")
+    intro=(--client-id="$(json .clientId "$app")" --client-secret="$(json .clientSecret "$app")" --token "$token")
     oidc() { record "$($LOAD --addr "$api" --duration "$SECS" --connections "${CONNS:-$CONNECTIONS}" "$@")"; }
     # p99 on a fresh server first (compared with the same after $ISSUE more tokens below).
     oidc --scenario oidc-client-credentials "${cc[@]}" --label "$label"
@@ -95,8 +95,8 @@ run_castellan_oidc() {
     # The hash ceiling moves by up to 10 % between runs on this shared machine: measure it just
     # before and just after the logins (the idle server beside it) and compare with their mean.
     hash_ceiling "$label-before-login"
-    CONNS=$LOGIN_CONNECTIONS oidc --scenario oidc-login --client-id "$(json .clientId "$web")" \
-        --client-secret "$(json .clientSecret "$web")" --login-name "$login" --password 'Bench-Password-1!' --label "$label"
+    CONNS=$LOGIN_CONNECTIONS oidc --scenario oidc-login --client-id="$(json .clientId "$web")" \
+        --client-secret="$(json .clientSecret "$web")" --login-name "$login" --password 'Bench-Password-1!' --label "$label"
     hash_ceiling "$label-after-login"
     record "$($LOAD --addr "$api" --scenario oidc-issue --count "$ISSUE" --connections "$CONNECTIONS" "${cc[@]}" --label "$label")"
     oidc --scenario oidc-client-credentials "${cc[@]}" --label "$label-after-$ISSUE"
@@ -113,7 +113,7 @@ run_castellan_eddsa() {
         -d '{"userName":"bench-jwt","name":"Bench JWT","accessTokenType":"ACCESS_TOKEN_TYPE_JWT"}')")
     jsecret=$(curl -sf -X PUT "localhost:$port/management/v1/users/$jwtm/secret" -H "authorization: Bearer $pat" -H 'content-type: application/json' -d '{}')
     record "$($LOAD --addr "localhost:$port" --scenario oidc-client-credentials --duration "$SECS" --connections "$CONNECTIONS" \
-        --client-id "$(json .clientId "$jsecret")" --client-secret "$(json .clientSecret "$jsecret")" --label "$label")"
+        --client-id="$(json .clientId "$jsecret")" --client-secret="$(json .clientSecret "$jsecret")" --label "$label")"
     kill "$SERVER"; wait "$SERVER" 2>/dev/null || true
     SERVER=""
 }

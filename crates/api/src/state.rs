@@ -100,6 +100,8 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Bounds concurrent password hashing so that it never starves the runtime.
     pub hashers: Semaphore,
+    /// The permits of `hashers`.
+    hasher_count: usize,
     /// Users by id, valid while the data epoch is unchanged (single-writer databases only).
     pub user_cache: UserCache,
     /// The HTTP and DNS checks of organisation domain validation.
@@ -172,6 +174,7 @@ impl AppState {
             cfg,
             metrics: Metrics::new(),
             hashers: Semaphore::new(workers),
+            hasher_count: workers,
             user_cache: UserCache::default(),
             domain_check,
         })
@@ -193,14 +196,9 @@ impl AppState {
 
     /// Hashes a password with argon2id on the bounded blocking pool.
     pub async fn hash_password(&self, pw: String) -> castellan_domain::Result<String> {
-        let _permit =
-            self.hashers.acquire().await.map_err(|_| {
-                castellan_domain::Error::internal("HASH-p00l", "hasher pool closed")
-            })?;
         let params = self.cfg.hash;
-        tokio::task::spawn_blocking(move || castellan_domain::password::hash(&pw, params))
-            .await
-            .map_err(|e| castellan_domain::Error::internal("HASH-j01n", e.to_string()))?
+        self.on_hasher(move || castellan_domain::password::hash(&pw, params))
+            .await?
     }
 
     /// Verifies a password against a stored hash on the same bounded pool.
@@ -209,13 +207,28 @@ impl AppState {
         pw: String,
         hash: String,
     ) -> castellan_domain::Result<bool> {
-        let _permit =
+        self.on_hasher(move || castellan_domain::password::verify(&pw, &hash))
+            .await
+    }
+
+    /// Runs `f` (a hash or a check) on the bounded pool of hashing threads. When no other
+    /// hash runs or waits afterwards, argon2's kept working memory goes back to the system.
+    async fn on_hasher<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> castellan_domain::Result<T> {
+        let permit =
             self.hashers.acquire().await.map_err(|_| {
                 castellan_domain::Error::internal("HASH-p00l", "hasher pool closed")
             })?;
-        tokio::task::spawn_blocking(move || castellan_domain::password::verify(&pw, &hash))
+        let out = tokio::task::spawn_blocking(f)
             .await
-            .map_err(|e| castellan_domain::Error::internal("HASH-j01n", e.to_string()))
+            .map_err(|e| castellan_domain::Error::internal("HASH-j01n", e.to_string()))?;
+        if self.hashers.available_permits() + 1 == self.hasher_count {
+            drop(permit);
+            tokio::task::spawn_blocking(castellan_domain::password::release_memory);
+        }
+        Ok(out)
     }
 
     /// The instance's external origin, e.g. `https://auth.example.com`.

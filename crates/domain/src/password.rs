@@ -129,8 +129,15 @@ pub fn hash(pw: &str, p: HashParams) -> Result<String> {
 /// Working memory of finished hashes, kept for the next one: a hash needs `memory_kib` of it
 /// (19 MiB by default), and allocating it afresh costs a page fault per 4 KiB and its
 /// zeroing, a fifth of the hash's own time. At most one buffer per core is kept (the
-/// server's hasher pool runs that many hashes at once).
+/// server's hasher pool runs that many hashes at once) while hashes keep coming
+/// ([`release_memory`]).
 static MEMORY: Mutex<Vec<Vec<Block>>> = Mutex::new(Vec::new());
+
+/// Gives the kept working memory back to the system (when no hash is waiting: an idle server
+/// holds none).
+pub fn release_memory() {
+    MEMORY.lock().unwrap_or_else(|e| e.into_inner()).clear();
+}
 
 /// Runs argon2 over `pw` and the raw `salt` into `out` with pooled working memory.
 fn compute(
