@@ -93,15 +93,17 @@ pub async fn post(State(o): State<Oidc>, headers: HeaderMap, uri: Uri, body: Byt
     authorize(&o.st, &headers, &uri, parse_params(s), true).await
 }
 
-/// The active OIDC client `client_id` of an active project, if any.
+/// The active OIDC client `client_id` of an active project, if any (through the node's read
+/// cache: every authorization request asks).
 pub async fn active_client(
     st: &St,
     instance: &str,
     client_id: &str,
 ) -> castellan_domain::Result<Option<Client>> {
     let (inst, cid) = (instance.to_string(), client_id.to_string());
-    st.db
-        .read_point(move |c| {
+    let key = format!("active_client\0{instance}\0{client_id}");
+    st.read_cache
+        .get(st, key, move |c| {
             let Some(client) = castellan_api::app::apps::by_client_id(c, &inst, &cid)? else {
                 return Ok(None);
             };
@@ -119,6 +121,7 @@ pub async fn active_client(
             Ok(active.then_some(client))
         })
         .await
+        .map(|c| c.as_ref().clone())
 }
 
 pub(crate) fn not_found_page() -> Response {

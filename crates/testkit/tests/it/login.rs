@@ -1011,3 +1011,65 @@ both!(
         assert!(done.params().contains_key("code"), "{done:?}");
     }
 );
+
+both!(
+    authorize_follows_app_and_project_state,
+    |s: TestServer| async move {
+        // The authorization endpoint reads clients through the node's read cache: deactivating
+        // the app or its project must take effect on the next request.
+        let p = ok(s
+            .admin(
+                "POST",
+                "/management/v1/projects",
+                Some(json!({"name": "Cached"})),
+            )
+            .await);
+        let project = p["id"].as_str().expect("project").to_string();
+        let body = json!({
+            "name": "web",
+            "redirectUris": [REDIRECT],
+            "responseTypes": ["OIDC_RESPONSE_TYPE_CODE"],
+            "grantTypes": ["OIDC_GRANT_TYPE_AUTHORIZATION_CODE"],
+            "appType": "OIDC_APP_TYPE_WEB",
+            "authMethodType": "OIDC_AUTH_METHOD_TYPE_BASIC",
+        });
+        let app = ok(s
+            .admin(
+                "POST",
+                &format!("/management/v1/projects/{project}/apps/oidc"),
+                Some(body),
+            )
+            .await);
+        let (client, app_id) = (
+            app["clientId"].as_str().expect("clientId").to_string(),
+            app["appId"].as_str().expect("appId").to_string(),
+        );
+        let mut b = Browser::new(&s);
+        let accepted = |p: &Page| p.status == 302 && p.location.starts_with("/ui/login/");
+        let refused = |p: &Page| p.status == 400 && p.body.contains("unknown or not active");
+        let p = b.get(&authorize_url(&client, "")).await;
+        assert!(accepted(&p), "{p:?}");
+        let app_path = format!("/management/v1/projects/{project}/apps/{app_id}");
+        ok(
+            s.admin("POST", &format!("{app_path}/_deactivate"), Some(json!({})))
+                .await,
+        );
+        let p = b.get(&authorize_url(&client, "")).await;
+        assert!(refused(&p), "deactivated app: {p:?}");
+        ok(
+            s.admin("POST", &format!("{app_path}/_reactivate"), Some(json!({})))
+                .await,
+        );
+        let p = b.get(&authorize_url(&client, "")).await;
+        assert!(accepted(&p), "reactivated app: {p:?}");
+        let project_path = format!("/management/v1/projects/{project}");
+        ok(s.admin(
+            "POST",
+            &format!("{project_path}/_deactivate"),
+            Some(json!({})),
+        )
+        .await);
+        let p = b.get(&authorize_url(&client, "")).await;
+        assert!(refused(&p), "deactivated project: {p:?}");
+    }
+);
