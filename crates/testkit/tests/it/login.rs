@@ -1073,3 +1073,44 @@ both!(
         assert!(refused(&p), "deactivated project: {p:?}");
     }
 );
+
+both!(
+    a_used_request_cannot_be_signed_in_again,
+    |s: TestServer| async move {
+        // The password form answers with the client's redirect and its code, written in the
+        // commit of the password check. Sending the same form again (back button, replay) must
+        // not mint a second code for the request.
+        let client = oidc_app(&s, json!({})).await;
+        let (uid, login) = human(&s, "replay", false).await;
+        let mut b = Browser::new(&s);
+        let p = b.get(&authorize_url(&client, "")).await;
+        let p = b.follow(p).await;
+        let pw = b
+            .submit(&p, "/ui/login/loginname", &[("loginName", &login)])
+            .await;
+        let lname = pw.field("loginName").expect("loginName");
+        let fields = [("loginName", lname.as_str()), ("password", PASSWORD)];
+        let done = b.submit(&pw, "/ui/login/password", &fields).await;
+        assert_eq!(done.status, 303, "{done:?}");
+        assert!(done.location.starts_with(REDIRECT), "{done:?}");
+        let code = done.params()["code"].clone();
+        let again = b.submit(&pw, "/ui/login/password", &fields).await;
+        assert_eq!(again.status, 400, "{again:?}");
+        assert!(again.location.is_empty(), "{again:?}");
+        assert!(
+            again.body.contains("unknown or has expired"),
+            "{}",
+            again.body
+        );
+        let rows = db_text(
+            &s,
+            format!("SELECT code_hash FROM oidc_auth_requests WHERE user_id = '{uid}'"),
+        )
+        .await;
+        assert_eq!(rows.len(), 1, "{rows:?}");
+        assert!(
+            rows[0].contains(&castellan_api::authn::hash_secret(&code)),
+            "the first code stays: {rows:?}"
+        );
+    }
+);
