@@ -169,6 +169,11 @@ impl Browser {
 /// A project with an OIDC web app (code flow, basic auth) redirecting to `REDIRECT`; returns
 /// the client id.
 pub async fn oidc_app(s: &TestServer, extra: Value) -> String {
+    oidc_app_ids(s, extra).await.2
+}
+
+/// [`oidc_app`], returning (project id, app id, client id).
+pub async fn oidc_app_ids(s: &TestServer, extra: Value) -> (String, String, String) {
     let p = ok(s
         .admin(
             "POST",
@@ -198,7 +203,8 @@ pub async fn oidc_app(s: &TestServer, extra: Value) -> String {
             Some(body),
         )
         .await);
-    r["clientId"].as_str().expect("clientId").to_string()
+    let id = |k: &str| r[k].as_str().expect(k).to_string();
+    (project, id("appId"), id("clientId"))
 }
 
 /// A human in the default org with `PASSWORD`; returns (id, login name).
@@ -1017,33 +1023,7 @@ both!(
     |s: TestServer| async move {
         // The authorization endpoint reads clients through the node's read cache: deactivating
         // the app or its project must take effect on the next request.
-        let p = ok(s
-            .admin(
-                "POST",
-                "/management/v1/projects",
-                Some(json!({"name": "Cached"})),
-            )
-            .await);
-        let project = p["id"].as_str().expect("project").to_string();
-        let body = json!({
-            "name": "web",
-            "redirectUris": [REDIRECT],
-            "responseTypes": ["OIDC_RESPONSE_TYPE_CODE"],
-            "grantTypes": ["OIDC_GRANT_TYPE_AUTHORIZATION_CODE"],
-            "appType": "OIDC_APP_TYPE_WEB",
-            "authMethodType": "OIDC_AUTH_METHOD_TYPE_BASIC",
-        });
-        let app = ok(s
-            .admin(
-                "POST",
-                &format!("/management/v1/projects/{project}/apps/oidc"),
-                Some(body),
-            )
-            .await);
-        let (client, app_id) = (
-            app["clientId"].as_str().expect("clientId").to_string(),
-            app["appId"].as_str().expect("appId").to_string(),
-        );
+        let (project, app_id, client) = oidc_app_ids(&s, json!({})).await;
         let mut b = Browser::new(&s);
         let accepted = |p: &Page| p.status == 302 && p.location.starts_with("/ui/login/");
         let refused = |p: &Page| p.status == 400 && p.body.contains("unknown or not active");
