@@ -112,15 +112,12 @@ pub struct AppState {
     access_token_cipher: Option<Cipher>,
     /// Token signing keys of every instance this node has served.
     pub keys: crate::signing_keys::KeyRing,
-    /// OIDC settings per instance (`app::oidc_settings::of_instance`).
-    pub oidc_settings: crate::app::oidc_settings::Cache,
-    /// Security policy per instance (`app::security_policy::of_instance`).
-    pub security_policy: crate::app::security_policy::Cache,
     /// Verdicts of `token_check::access_token_active` per token id.
     pub token_checks: crate::token_check::Cache,
     /// Users and clients as the provider's claims need them.
     pub claims_data: crate::app::claims_data::Cache,
-    /// Policies, label views and default organisations (`read_cache::ReadCache`).
+    /// Policies, label views, default organisations, OIDC settings and security policies
+    /// (`read_cache::ReadCache`).
     pub read_cache: crate::read_cache::ReadCache,
 }
 
@@ -163,8 +160,6 @@ impl AppState {
             smtp_cipher,
             access_token_cipher,
             keys,
-            oidc_settings: Default::default(),
-            security_policy: Default::default(),
             token_checks: Default::default(),
             claims_data: Default::default(),
             read_cache: Default::default(),

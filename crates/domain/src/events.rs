@@ -757,9 +757,6 @@ impl Payload {
                 | AppDeactivated { .. }
                 | AppReactivated { .. }
                 | AppRemoved { .. }
-                | OidcSettingsAdded(_)
-                | OidcSettingsChanged(_)
-                | SecurityPolicySet(_)
                 | ProjectGrantMemberAdded { .. }
                 | ProjectGrantMemberChanged { .. }
                 | ProjectGrantMemberRemoved { .. }

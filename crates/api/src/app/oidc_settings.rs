@@ -1,8 +1,8 @@
 //! The instance's OIDC settings (admin API `GetOIDCSettings`, `AddOIDCSettings`,
 //! `UpdateOIDCSettings`). An instance that never stored any has the defaults
 //! (`castellan_domain::oidc_settings`). `of_instance` is on the hot path of every token the
-//! provider issues: it is served from memory, stamped with the auth epoch, which the settings
-//! events move on every node.
+//! provider issues: it is served from the node's read cache (`read_cache`), which every change
+//! of the settings empties on every node.
 
 use crate::convert::{details, mutation};
 use crate::ctx::Ctx;
@@ -14,9 +14,6 @@ use castellan_domain::{Error, Result};
 use castellan_proto::zitadel::settings::v1 as pb;
 use castellan_proto::zitadel::v1::ObjectDetails;
 use castellan_store::{params, Conn};
-use std::collections::HashMap;
-use std::sync::atomic::Ordering;
-use std::sync::RwLock;
 use std::time::Duration;
 
 /// Stored settings with (seq, created, changed).
@@ -110,41 +107,15 @@ async fn write(st: &St, ctx: &Ctx, s: OidcSettings, adding: bool) -> R<ObjectDet
     Ok(mutation(&evs, adding).unwrap_or_default())
 }
 
-/// Settings per instance, stamped with the auth epoch.
-#[derive(Default)]
-pub struct Cache {
-    map: RwLock<HashMap<String, (u64, OidcSettings)>>,
-}
-
-/// The settings in force for `instance` (from memory while the auth epoch is unchanged).
+/// The settings in force for `instance` (through the node's read cache).
 pub async fn of_instance(st: &St, instance: &str) -> R<OidcSettings> {
-    let epoch = st.db.auth_epoch().load(Ordering::SeqCst);
-    {
-        let m = st
-            .oidc_settings
-            .map
-            .read()
-            .unwrap_or_else(|e| e.into_inner());
-        if let Some((e, s)) = m.get(instance) {
-            if *e == epoch {
-                return Ok(*s);
-            }
-        }
-    }
     let inst = instance.to_string();
+    let key = format!("oidc_settings\0{instance}");
     let s = st
-        .db
-        .read_point(move |c| load(c, &inst))
-        .await?
-        .map_or_else(OidcSettings::default, |(s, ..)| s);
-    let mut m = st
-        .oidc_settings
-        .map
-        .write()
-        .unwrap_or_else(|e| e.into_inner());
-    if m.len() >= 10_000 {
-        m.clear();
-    }
-    m.insert(instance.to_string(), (epoch, s));
-    Ok(s)
+        .read_cache
+        .get(st, key, move |c| {
+            Ok(load(c, &inst)?.map_or_else(OidcSettings::default, |(s, ..)| s))
+        })
+        .await?;
+    Ok(*s)
 }

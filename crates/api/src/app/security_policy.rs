@@ -1,8 +1,8 @@
 //! The instance's security policy (admin `GetSecurityPolicy` / `SetSecurityPolicy`): iframe
 //! embedding of the login with its allowed origins, and impersonation by token exchange. An
 //! instance that never set one has everything off. `of_instance` serves the login's page
-//! headers and the token endpoint from memory, stamped with the auth epoch, which the
-//! `instance.policy.security.set` event moves on every node.
+//! headers and the token endpoint from the node's read cache (`read_cache`), which every
+//! `instance.policy.security.set` event empties on every node.
 
 use crate::convert::{details, mutation};
 use crate::ctx::Ctx;
@@ -14,9 +14,7 @@ use castellan_domain::{Error, Result};
 use castellan_proto::zitadel::settings::v1 as pb;
 use castellan_proto::zitadel::v1::ObjectDetails;
 use castellan_store::{params, Conn};
-use std::collections::HashMap;
-use std::sync::atomic::Ordering;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 /// The stored policy with (seq, created, changed).
 type Stored = (SecurityPolicy, i64, i64, i64);
@@ -87,43 +85,14 @@ pub async fn set(st: &St, ctx: &Ctx, p: SecurityPolicy) -> R<ObjectDetails> {
     Ok(get(st, ctx).await?.details.unwrap_or_default())
 }
 
-/// Policies per instance, stamped with the auth epoch.
-#[derive(Default)]
-pub struct Cache {
-    map: RwLock<HashMap<String, (u64, Arc<SecurityPolicy>)>>,
-}
-
-/// The policy in force for `instance` (from memory while the auth epoch is unchanged).
+/// The policy in force for `instance` (through the node's read cache).
 pub async fn of_instance(st: &St, instance: &str) -> R<Arc<SecurityPolicy>> {
-    let epoch = st.db.auth_epoch().load(Ordering::SeqCst);
-    {
-        let m = st
-            .security_policy
-            .map
-            .read()
-            .unwrap_or_else(|e| e.into_inner());
-        if let Some((e, p)) = m.get(instance) {
-            if *e == epoch {
-                return Ok(p.clone());
-            }
-        }
-    }
     let inst = instance.to_string();
-    let p = Arc::new(
-        st.db
-            .read_point(move |c| load(c, &inst))
-            .await?
-            .map(|s| s.0)
-            .unwrap_or_default(),
-    );
-    let mut m = st
-        .security_policy
-        .map
-        .write()
-        .unwrap_or_else(|e| e.into_inner());
-    if m.len() >= 10_000 {
-        m.clear();
-    }
-    m.insert(instance.to_string(), (epoch, p.clone()));
-    Ok(p)
+    let key = format!("security_policy\0{instance}");
+    Ok(st
+        .read_cache
+        .get(st, key, move |c| {
+            Ok(load(c, &inst)?.map(|s| s.0).unwrap_or_default())
+        })
+        .await?)
 }
