@@ -183,8 +183,9 @@ impl Flow {
     /// [`Flow::signed_in_answer`].
     pub async fn signed_in(&self, user_id: &str) -> Response {
         let (mut writes, code) = self.sign_in_writes(user_id);
-        let key = session::agent_key(&self.agent);
-        match self.st.db.write(&key, move |c| writes(c)).await {
+        // Keyed by the user, as the password check that carries the same writes: one writer
+        // queue sees every sign-in of this user.
+        match self.st.db.write(user_id, move |c| writes(c)).await {
             Ok(()) => self.signed_in_answer(code.as_deref()),
             Err(e) => self.sign_in_failed(&e),
         }

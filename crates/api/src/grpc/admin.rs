@@ -288,20 +288,7 @@ impl AdminService for Svc {
         req: Request<AddOidcSettingsRequest>,
     ) -> Res<AddOidcSettingsResponse> {
         let (ctx, r) = split(req)?;
-        let s = oidc_settings_of(
-            [
-                ("access_token_lifetime", r.access_token_lifetime),
-                ("id_token_lifetime", r.id_token_lifetime),
-                (
-                    "refresh_token_idle_expiration",
-                    r.refresh_token_idle_expiration,
-                ),
-                ("refresh_token_expiration", r.refresh_token_expiration),
-            ],
-            r.flat_roles_claim,
-            r.token_exchange_enabled,
-            r.pkce_plain_allowed,
-        )?;
+        let s = oidc_settings_of!(r)?;
         ok(AddOidcSettingsResponse {
             details: Some(oidc_settings::add(&self.st, &ctx, s).await?),
         })
@@ -312,20 +299,7 @@ impl AdminService for Svc {
         req: Request<UpdateOidcSettingsRequest>,
     ) -> Res<UpdateOidcSettingsResponse> {
         let (ctx, r) = split(req)?;
-        let s = oidc_settings_of(
-            [
-                ("access_token_lifetime", r.access_token_lifetime),
-                ("id_token_lifetime", r.id_token_lifetime),
-                (
-                    "refresh_token_idle_expiration",
-                    r.refresh_token_idle_expiration,
-                ),
-                ("refresh_token_expiration", r.refresh_token_expiration),
-            ],
-            r.flat_roles_claim,
-            r.token_exchange_enabled,
-            r.pkce_plain_allowed,
-        )?;
+        let s = oidc_settings_of!(r)?;
         ok(UpdateOidcSettingsResponse {
             details: Some(oidc_settings::update(&self.st, &ctx, s).await?),
         })
@@ -1237,7 +1211,29 @@ impl AdminService for Svc {
 
 /// The settings of an Add/Update request: four durations (a missing one is zero, which
 /// validation refuses naming the field) and the extensions.
-fn oidc_settings_of(
+/// The settings of an Add or an Update OIDC settings request (both carry the same fields).
+macro_rules! oidc_settings_of {
+    ($r:expr) => {{
+        let r = $r;
+        oidc_settings_from(
+            [
+                ("access_token_lifetime", r.access_token_lifetime),
+                ("id_token_lifetime", r.id_token_lifetime),
+                (
+                    "refresh_token_idle_expiration",
+                    r.refresh_token_idle_expiration,
+                ),
+                ("refresh_token_expiration", r.refresh_token_expiration),
+            ],
+            r.flat_roles_claim,
+            r.token_exchange_enabled,
+            r.pkce_plain_allowed,
+        )
+    }};
+}
+use oidc_settings_of;
+
+fn oidc_settings_from(
     d: [(&str, Option<prost_types::Duration>); 4],
     flat_roles_claim: bool,
     token_exchange_enabled: bool,
