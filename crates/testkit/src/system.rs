@@ -105,3 +105,60 @@ impl TestServer {
         self.send(Some(host), method, path, body, token, org).await
     }
 }
+
+/// An instance created through the system API for a test.
+pub struct CreatedInstance {
+    pub id: String,
+    /// The PAT of its first machine user (`boss-sa`, IAM_OWNER).
+    pub pat: String,
+    /// Its generated domain (add the server's port for `call_host`).
+    pub host: String,
+}
+
+impl SystemUser {
+    /// Creates instance `name` (first org `{name} org`, machine `boss-sa` with a PAT) and reads
+    /// its generated domain; panics unless both calls answer 200.
+    pub async fn create_instance(&self, s: &TestServer, name: &str) -> CreatedInstance {
+        let t = self.token(&s.origin());
+        let body = serde_json::json!({
+            "instanceName": name,
+            "firstOrgName": format!("{name} org"),
+            "machine": { "userName": "boss-sa", "name": "Boss", "personalAccessToken": {} }
+        });
+        let (st, r) = s
+            .call(
+                "POST",
+                "/system/v1/instances/_create",
+                Some(body),
+                Some(&t),
+                None,
+            )
+            .await;
+        assert_eq!(st, 200, "CreateInstance: {r}");
+        let text = |v: &Value, k: &str| v[k].as_str().expect(k).to_string();
+        let id = text(&r, "instanceId");
+        let (st, got) = s
+            .call(
+                "GET",
+                &format!("/system/v1/instances/{id}"),
+                None,
+                Some(&t),
+                None,
+            )
+            .await;
+        assert_eq!(st, 200, "GetInstance: {got}");
+        let host = got["instance"]["domains"]
+            .as_array()
+            .expect("domains")
+            .iter()
+            .find(|d| d["generated"] == true)
+            .and_then(|d| d["domain"].as_str())
+            .expect("generated domain")
+            .to_string();
+        CreatedInstance {
+            pat: text(&r, "pat"),
+            id,
+            host,
+        }
+    }
+}

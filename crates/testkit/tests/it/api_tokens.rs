@@ -311,38 +311,8 @@ async fn oidc_tokens_stay_in_their_instance() {
     let Some(s) = TestServer::start_with(Backend::Sqlite, |c| sys.configure(c, &[])).await else {
         return;
     };
-    let created = ok(s
-        .call(
-            "POST",
-            "/system/v1/instances/_create",
-            Some(json!({
-                "instanceName": "Second",
-                "firstOrgName": "Second org",
-                "machine": {"userName": "boss-sa", "name": "Boss", "personalAccessToken": {}}
-            })),
-            Some(&sys.token(&s.origin())),
-            None,
-        )
-        .await);
-    let b_inst = created["instanceId"]
-        .as_str()
-        .expect("instanceId")
-        .to_string();
-    let b_pat = created["pat"].as_str().expect("pat").to_string();
-    let b_host = ok(s
-        .call(
-            "GET",
-            &format!("/system/v1/instances/{b_inst}"),
-            None,
-            Some(&sys.token(&s.origin())),
-            None,
-        )
-        .await)["instance"]["domains"]
-        .as_array()
-        .expect("domains")
-        .iter()
-        .find_map(|d| d["domain"].as_str().map(str::to_string))
-        .expect("domain");
+    let b = sys.create_instance(&s, "Second").await;
+    let (b_inst, b_pat, b_host) = (b.id, b.pat, b.host);
     let b_me = ok(s
         .call_host(
             &b_host,

@@ -17,41 +17,8 @@ async fn start(backend: Backend) -> Option<(TestServer, SystemUser)> {
 
 /// A new, empty instance with a machine IAM_OWNER holding a PAT: (host, PAT).
 async fn new_instance(s: &TestServer, u: &SystemUser, name: &str) -> (String, String) {
-    let t = u.token(&s.origin());
-    let body = json!({
-        "instanceName": name,
-        "firstOrgName": format!("{name} org"),
-        "machine": { "userName": "boss-sa", "name": "Boss", "personalAccessToken": {} }
-    });
-    let r = ok(s
-        .call(
-            "POST",
-            "/system/v1/instances/_create",
-            Some(body),
-            Some(&t),
-            None,
-        )
-        .await);
-    let (id, pat) = (r["instanceId"].as_str(), r["pat"].as_str());
-    let (id, pat) = (id.expect("instanceId"), pat.expect("pat").to_string());
-    let got = ok(s
-        .call(
-            "GET",
-            &format!("/system/v1/instances/{id}"),
-            None,
-            Some(&t),
-            None,
-        )
-        .await);
-    let host = got["instance"]["domains"]
-        .as_array()
-        .expect("domains")
-        .iter()
-        .find(|d| d["generated"] == true)
-        .and_then(|d| d["domain"].as_str())
-        .expect("generated domain")
-        .to_string();
-    (host, pat)
+    let i = u.create_instance(s, name).await;
+    (i.host, i.pat)
 }
 
 /// A REST call as `org` in the first instance; the answer must be 200.

@@ -1313,36 +1313,8 @@ both_backends!(
             return;
         };
         let sys = owner.token(&s.origin());
-        let r = ok(s
-            .call(
-                "POST",
-                "/system/v1/instances/_create",
-                Some(json!({
-                    "instanceName": "Doomed",
-                    "firstOrgName": "Doomed org",
-                    "machine": {"userName": "boss-sa", "name": "Boss", "personalAccessToken": {}}
-                })),
-                Some(&sys),
-                None,
-            )
-            .await);
-        let (id, pat) = (
-            r["instanceId"].as_str().expect("id").to_string(),
-            r["pat"].as_str().expect("pat").to_string(),
-        );
-        let got = ok(s
-            .call(
-                "GET",
-                &format!("/system/v1/instances/{id}"),
-                None,
-                Some(&sys),
-                None,
-            )
-            .await);
-        let host = got["instance"]["domains"][0]["domain"]
-            .as_str()
-            .expect("domain")
-            .to_string();
+        let doomed = owner.create_instance(&s, "Doomed").await;
+        let (id, pat, host) = (doomed.id, doomed.pat, doomed.host);
 
         // A logo in each instance.
         let main_pat = s.pat.clone();

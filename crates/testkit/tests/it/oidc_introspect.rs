@@ -430,35 +430,8 @@ both_backends!(
         let Some(s) = TestServer::start_with(backend, |c| owner.configure(c, &[])).await else {
             return;
         };
-        let t = owner.token(&s.origin());
-        let r = ok(s
-            .call(
-                "POST",
-                "/system/v1/instances/_create",
-                Some(json!({
-                    "instanceName": "Other",
-                    "firstOrgName": "Other org",
-                    "machine": { "userName": "boss-sa", "name": "Boss", "personalAccessToken": {} }
-                })),
-                Some(&t),
-                None,
-            )
-            .await);
-        let other_id = r["instanceId"].as_str().expect("instanceId").to_string();
-        let other_pat = r["pat"].as_str().expect("pat").to_string();
-        let got = ok(s
-            .call(
-                "GET",
-                &format!("/system/v1/instances/{other_id}"),
-                None,
-                Some(&t),
-                None,
-            )
-            .await);
-        let host = got["instance"]["domains"][0]["domain"]
-            .as_str()
-            .expect("domain")
-            .to_string();
+        let other = owner.create_instance(&s, "Other").await;
+        let (other_pat, host) = (other.pat, other.host);
         let host = format!("{host}:{}", s.port);
         // In the other instance: a project, an API app, a machine with a secret.
         let call = |m: &'static str, p: String, b: Value| {
