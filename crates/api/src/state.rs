@@ -1,7 +1,7 @@
 //! Shared state of the API layer.
 
 use crate::metrics::Metrics;
-use castellan_domain::crypto::{Cipher, Masterkey, ACCESS_TOKEN, SMTP_PASSWORD};
+use castellan_domain::crypto::{Cipher, Masterkey, ACCESS_TOKEN, AUTH_REQUEST, SMTP_PASSWORD};
 use castellan_domain::id::IdGenerator;
 use castellan_domain::password::HashParams;
 use castellan_store::Db;
@@ -110,6 +110,8 @@ pub struct AppState {
     smtp_cipher: Option<Cipher>,
     /// Seals opaque access tokens; `None` without a masterkey.
     access_token_cipher: Option<Cipher>,
+    /// Seals authorization requests (`authRequestID`); `None` without a masterkey.
+    auth_request_cipher: Option<Cipher>,
     /// Token signing keys of every instance this node has served.
     pub keys: crate::signing_keys::KeyRing,
     /// Verdicts of `token_check::access_token_active` per token id.
@@ -155,10 +157,12 @@ impl AppState {
         let domain_check = crate::app::domain_check::DomainCheck::new(&cfg.domain_validation);
         let smtp_cipher = cfg.masterkey.cipher(SMTP_PASSWORD).ok();
         let access_token_cipher = cfg.masterkey.cipher(ACCESS_TOKEN).ok();
+        let auth_request_cipher = cfg.masterkey.cipher(AUTH_REQUEST).ok();
         let keys = crate::signing_keys::KeyRing::new(cfg.key_config);
         Arc::new(AppState {
             smtp_cipher,
             access_token_cipher,
+            auth_request_cipher,
             keys,
             token_checks: Default::default(),
             claims_data: Default::default(),
@@ -185,6 +189,13 @@ impl AppState {
     /// The cipher of opaque access tokens (an error when no masterkey is configured).
     pub fn access_token_cipher(&self) -> castellan_domain::Result<&Cipher> {
         self.access_token_cipher.as_ref().ok_or_else(|| {
+            castellan_domain::Error::internal("CRYPT-n0key", "no masterkey configured")
+        })
+    }
+
+    /// The cipher of authorization requests (an error when no masterkey is configured).
+    pub fn auth_request_cipher(&self) -> castellan_domain::Result<&Cipher> {
+        self.auth_request_cipher.as_ref().ok_or_else(|| {
             castellan_domain::Error::internal("CRYPT-n0key", "no masterkey configured")
         })
     }

@@ -19,6 +19,8 @@ pub const SMTP_PASSWORD: &str = "castellan/smtp-password";
 pub const SIGNING_KEY: &str = "castellan/signing-key";
 /// Purpose label of opaque access tokens (their claims, sealed).
 pub const ACCESS_TOKEN: &str = "castellan/access-token";
+/// Purpose label of authorization requests travelling through the login (`authRequestID`).
+pub const AUTH_REQUEST: &str = "castellan/auth-request";
 
 const VERSION: &str = "v1.";
 const SALT: &[u8] = b"castellan masterkey v1";

@@ -171,9 +171,9 @@ pub async fn submit(State(l): State<Login>, headers: HeaderMap, uri: Uri, body: 
         max_age: -1,
         ..AuthRequest::default()
     };
-    match auth_request::insert(&l.st, &instance, r).await {
+    match auth_request::start(&l.st, &instance, r) {
         Ok(r) => {
-            let mut resp = redirect(&format!("{LOGIN_PATH}?authRequestID={}", r.id));
+            let mut resp = redirect(&format!("{LOGIN_PATH}?authRequestID={}", r.handle));
             *resp.status_mut() = StatusCode::SEE_OTHER;
             resp
         }

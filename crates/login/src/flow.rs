@@ -97,9 +97,8 @@ impl Flow {
             return Err(stop(StatusCode::NOT_FOUND, "en", "error.request"));
         };
         let id = form.get("authRequestID").cloned().unwrap_or_default();
-        let req = match auth_request::load(&st, &instance, &id).await {
-            Ok(Some(r)) if !r.has_code => r,
-            _ => return Err(stop(StatusCode::BAD_REQUEST, "en", "error.request")),
+        let Some(req) = auth_request::open(&st, &instance, &id) else {
+            return Err(stop(StatusCode::BAD_REQUEST, "en", "error.request"));
         };
         let lang = i18n::lang(&req.ui_locales);
         let org = crate::users::org_of_request(&st, &instance, &req).await;
@@ -137,7 +136,7 @@ impl Flow {
     pub fn hidden(&self) -> String {
         format!(
             "{}{}",
-            page::hidden("authRequestID", &self.req.id),
+            page::hidden("authRequestID", &self.req.handle),
             page::hidden(csrf::FIELD, &csrf::token(&self.agent))
         )
     }
@@ -201,7 +200,7 @@ impl Flow {
             self.agent.clone(),
             user_id.to_string(),
             self.st.ids.next(),
-            self.req.id.clone(),
+            self.req.clone(),
         );
         // A code in a redirect (query or fragment) goes out with this answer; form_post,
         // device approval and implicit tokens are the callback's.
@@ -211,18 +210,21 @@ impl Flow {
         let code_hash = code.as_deref().map(castellan_api::authn::hash_secret);
         let writes = move |c: &mut dyn castellan_store::Conn| {
             let sid = session::password_checked(c, &inst, &agent, &uid, &new_id)?;
-            let now = castellan_domain::id::now_micros();
-            auth_request::complete_in(c, &inst, &req, &uid, &sid, now, "pwd")?;
-            match &code_hash {
-                Some(h) if !auth_request::set_code_in(c, &inst, &req, h)? => {
-                    Err(castellan_domain::Error::new(
-                        Kind::FailedPrecondition,
-                        USED_UP,
-                        "Errors.AuthRequest.Used",
-                    )
-                    .with("the request already has a code"))
-                }
-                _ => Ok(()),
+            let f = auth_request::Finished {
+                user_id: &uid,
+                session_id: &sid,
+                auth_time: castellan_domain::id::now_micros(),
+                amr: "pwd",
+                code_hash: code_hash.as_deref(),
+            };
+            match auth_request::finish_in(c, &req, &f)? {
+                true => Ok(()),
+                false => Err(castellan_domain::Error::new(
+                    Kind::FailedPrecondition,
+                    USED_UP,
+                    "Errors.AuthRequest.Used",
+                )
+                .with("the request was used already")),
             }
         };
         (Box::new(writes), code)

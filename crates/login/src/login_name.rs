@@ -38,7 +38,7 @@ pub async fn render(f: &Flow, value: &str, error: &str) -> Response {
     let register = if policy.allow_register {
         format!(
             "<p><a href=\"/ui/login/register?authRequestID={}\">{}</a></p>",
-            escape(&f.req.id),
+            escape(&f.req.handle),
             escape(f.t("login.register"))
         )
     } else {

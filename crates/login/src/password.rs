@@ -30,7 +30,7 @@ pub async fn render(f: &Flow, login_name: &str, error: &str) -> Response {
         escape(login_name),
         page::input("password", f.t("password.label"), "password", "", "current-password", true),
         escape(f.t("password.submit")),
-        escape(&f.req.id),
+        escape(&f.req.handle),
         escape(f.t("password.other_user")),
     );
     f.page(

@@ -33,7 +33,7 @@ pub async fn page(State(l): State<Login>, headers: HeaderMap, uri: Uri) -> Respo
     let body = format!(
         "<form method=\"post\" action=\"/ui/login/select\">{}{buttons}</form><p><a href=\"/ui/login/login?authRequestID={}\">{}</a></p>",
         f.hidden(),
-        escape(&f.req.id),
+        escape(&f.req.handle),
         escape(f.t("select.other")),
     );
     f.page(
@@ -62,7 +62,7 @@ pub async fn submit(State(l): State<Login>, headers: HeaderMap, uri: Uri, body: 
     };
     let now = castellan_domain::id::now_micros();
     if session_serves(&f.st, &f.instance, &s, &f.req, now).await {
-        return f.finish(castellan_oidc::authorize::finish(&f.st, &f.instance, &f.req, &s).await);
+        return f.finish(castellan_oidc::authorize::finish(&f.st, &f.req, &s).await);
     }
     match castellan_api::app::users::get_any(&f.st, &f.instance, &uid).await {
         Ok(u) => crate::password::render(&f, &u.login_name, "").await,

@@ -1,50 +1,84 @@
-//! Authorization requests (`oidc_auth_requests`): stored by `/oauth/v2/authorize`, completed by
-//! the login (user, session, auth time), turned into a code by the callback.
+//! Authorization requests. `/oauth/v2/authorize` (and the device page) seal a validated
+//! request into its `authRequestID` ([`start`]): the login carries it through its pages and
+//! forms, and nothing is stored until the login finishes. The finished login stores the
+//! request (`oidc_auth_requests`, [`finish_in`]) with its user, session, auth time and, when
+//! the browser goes straight back to the client, the hash of its code; the primary key makes
+//! that happen once per request. The callback turns a stored request into a code.
 
 use castellan_api::state::St;
 use castellan_domain::id::now_micros;
 use castellan_domain::Result;
 use castellan_store::{params, Row};
+use serde::{Deserialize, Serialize};
 
 /// How long a request waits for its login (µs).
 pub const LIFETIME: i64 = 10 * 60 * 1_000_000;
-/// How long expired requests are kept (µs): unfinished ones, and finished ones (longer than
-/// any session lasts without a new request: the login policy's check lifetimes are days).
-const KEEP_UNFINISHED: i64 = 24 * 3600 * 1_000_000;
+/// How long finished requests are kept (µs): longer than any session lasts without a new
+/// request (the login policy's check lifetimes are days); back-channel logout finds a
+/// session's clients through them.
 const KEEP_FINISHED: i64 = 400 * 24 * 3600 * 1_000_000;
 /// How long an issued code can be redeemed (µs).
 pub const CODE_LIFETIME: i64 = 5 * 60 * 1_000_000;
 
-/// A stored authorization request.
-#[derive(Debug, Clone, Default)]
+/// An authorization request: sealed while the login runs, stored once it finished.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct AuthRequest {
+    #[serde(rename = "i")]
     pub id: String,
+    #[serde(rename = "c")]
     pub client_id: String,
+    #[serde(rename = "r")]
     pub redirect_uri: String,
+    #[serde(rename = "t")]
     pub response_type: String,
+    #[serde(rename = "m", default)]
     pub response_mode: String,
+    #[serde(rename = "s", default)]
     pub scope: String,
+    #[serde(rename = "st", default)]
     pub state: String,
+    #[serde(rename = "n", default)]
     pub nonce: String,
+    #[serde(rename = "cc", default)]
     pub code_challenge: String,
+    #[serde(rename = "cm", default)]
     pub code_challenge_method: String,
+    #[serde(rename = "p", default)]
     pub prompt: String,
     /// Seconds; -1 when not given.
+    #[serde(rename = "ma")]
     pub max_age: i64,
+    #[serde(rename = "lh", default)]
     pub login_hint: String,
+    #[serde(rename = "ul", default)]
     pub ui_locales: String,
+    #[serde(rename = "av", default)]
     pub acr_values: String,
+    #[serde(rename = "hu", default)]
     pub hint_user_id: String,
+    #[serde(rename = "ca")]
     pub created_at: i64,
+    #[serde(rename = "ea")]
     pub expires_at: i64,
+    /// The instance the request belongs to (sealed with it; not a column of its own).
+    #[serde(rename = "in")]
+    pub instance_id: String,
+    /// The sealed request (`authRequestID`); empty for a stored one.
+    #[serde(skip)]
+    pub handle: String,
+    #[serde(skip)]
     pub user_id: String,
+    #[serde(skip)]
     pub session_id: String,
+    #[serde(skip)]
     pub auth_time: i64,
+    #[serde(skip)]
     pub amr: String,
+    #[serde(skip)]
     pub has_code: bool,
 }
 
-const COLS: &str = "id, client_id, redirect_uri, response_type, response_mode, scope, state, nonce, code_challenge, code_challenge_method, prompt, max_age, login_hint, ui_locales, acr_values, hint_user_id, created_at, expires_at, user_id, session_id, auth_time, amr, code_hash";
+const COLS: &str = "id, client_id, redirect_uri, response_type, response_mode, scope, state, nonce, code_challenge, code_challenge_method, prompt, max_age, login_hint, ui_locales, acr_values, hint_user_id, created_at, expires_at, user_id, session_id, auth_time, amr, code_hash, instance_id";
 
 fn from_row(r: &Row) -> Result<AuthRequest> {
     Ok(AuthRequest {
@@ -71,6 +105,8 @@ fn from_row(r: &Row) -> Result<AuthRequest> {
         auth_time: r.int(20)?,
         amr: r.text(21)?,
         has_code: r.opt_text(22)?.is_some(),
+        instance_id: r.text(23)?,
+        handle: String::new(),
     })
 }
 
@@ -117,36 +153,33 @@ impl AuthRequest {
     }
 }
 
-/// Stores a new request (its `id`, `created_at` and `expires_at` are set here).
-pub async fn insert(st: &St, instance: &str, mut r: AuthRequest) -> Result<AuthRequest> {
+/// Starts request `r` of `instance`: sets its id, creation and expiry and seals it into its
+/// `handle`. Writes nothing.
+pub fn start(st: &St, instance: &str, mut r: AuthRequest) -> Result<AuthRequest> {
     r.id = st.ids.next();
     r.created_at = now_micros();
     r.expires_at = r.created_at + LIFETIME;
-    let inst = instance.to_string();
-    let q = r.clone();
-    st.db
-        .write(&r.id.clone(), move |c| {
-            c.exec(
-                "INSERT INTO oidc_auth_requests (instance_id, id, client_id, redirect_uri, response_type, response_mode, scope, state, nonce, code_challenge, code_challenge_method, prompt, max_age, login_hint, ui_locales, acr_values, hint_user_id, created_at, expires_at) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                &params![&inst, &q.id, &q.client_id, &q.redirect_uri, &q.response_type, &q.response_mode, &q.scope, &q.state, &q.nonce, &q.code_challenge, &q.code_challenge_method, &q.prompt, q.max_age, &q.login_hint, &q.ui_locales, &q.acr_values, &q.hint_user_id, q.created_at, q.expires_at],
-            )?;
-            // Now and then, forget requests long expired: unfinished ones a day later,
-            // finished ones (back-channel logout finds a session's clients through them) when
-            // no session can still be using them.
-            if castellan_domain::id::random_bytes::<1>()[0] < 4 {
-                c.exec(
-                    "DELETE FROM oidc_auth_requests WHERE (session_id = '' AND expires_at < ?) OR expires_at < ?",
-                    &params![q.created_at - KEEP_UNFINISHED, q.created_at - KEEP_FINISHED],
-                )?;
-            }
-            Ok(())
-        })
-        .await?;
+    r.instance_id = instance.to_string();
+    let json = serde_json::to_vec(&r).map_err(|e| {
+        castellan_domain::Error::internal("OIDC-s3al1", format!("auth request: {e}"))
+    })?;
+    r.handle = st.auth_request_cipher()?.encrypt(&json)?;
     Ok(r)
 }
 
-/// A request that has not expired.
+/// The unexpired request of `instance` sealed in `handle`; `None` for anything else
+/// (unknown, tampered, expired, another instance's).
+pub fn open(st: &St, instance: &str, handle: &str) -> Option<AuthRequest> {
+    let json = st.auth_request_cipher().ok()?.decrypt(handle).ok()?;
+    let mut r: AuthRequest = serde_json::from_slice(&json).ok()?;
+    if r.instance_id != instance || r.expires_at <= now_micros() {
+        return None;
+    }
+    r.handle = handle.to_string();
+    Some(r)
+}
+
+/// A stored (finished) request that has not expired.
 pub async fn load(st: &St, instance: &str, id: &str) -> Result<Option<AuthRequest>> {
     let (inst, id) = (instance.to_string(), id.to_string());
     let now = now_micros();
@@ -163,46 +196,62 @@ pub async fn load(st: &St, instance: &str, id: &str) -> Result<Option<AuthReques
         .await
 }
 
-/// Records the finished login of `user_id` in session `session_id` (authenticated at
-/// `auth_time`, µs) on a request that has no code yet.
-pub async fn complete(
-    st: &St,
-    instance: &str,
-    id: &str,
-    user_id: &str,
-    session_id: &str,
-    auth_time: i64,
-    amr: &str,
-) -> Result<()> {
-    let (inst, id, uid, sid, amr) = (
-        instance.to_string(),
-        id.to_string(),
-        user_id.to_string(),
-        session_id.to_string(),
-        amr.to_string(),
-    );
-    st.db
-        .write(&id.clone(), move |c| {
-            complete_in(c, &inst, &id, &uid, &sid, auth_time, &amr)
-        })
-        .await
+/// What a finished login stores with its request.
+pub struct Finished<'a> {
+    pub user_id: &'a str,
+    pub session_id: &'a str,
+    /// µs.
+    pub auth_time: i64,
+    pub amr: &'a str,
+    /// The hash of the code the answer carries, when it goes straight to the client.
+    pub code_hash: Option<&'a str>,
 }
 
-/// `complete` inside a caller's write (the login records the session in the same commit).
-pub fn complete_in(
+/// Stores `r` as finished by `f`, inside the caller's write. False when the request was
+/// finished before (a request serves one login).
+pub fn finish_in(
     c: &mut dyn castellan_store::Conn,
-    instance: &str,
-    id: &str,
-    user_id: &str,
-    session_id: &str,
-    auth_time: i64,
-    amr: &str,
-) -> Result<()> {
-    c.exec(
-        "UPDATE oidc_auth_requests SET user_id = ?, session_id = ?, auth_time = ?, amr = ? WHERE instance_id = ? AND id = ? AND code_hash IS NULL",
-        &params![user_id, session_id, auth_time, amr, instance, id],
+    r: &AuthRequest,
+    f: &Finished<'_>,
+) -> Result<bool> {
+    let code_expires_at = f.code_hash.map_or(0, |_| now_micros() + CODE_LIFETIME);
+    let n = c.exec(
+        "INSERT INTO oidc_auth_requests (instance_id, id, client_id, redirect_uri, response_type, response_mode, scope, state, nonce, code_challenge, code_challenge_method, prompt, max_age, login_hint, ui_locales, acr_values, hint_user_id, created_at, expires_at, user_id, session_id, auth_time, amr, code_hash, code_expires_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (instance_id, id) DO NOTHING",
+        &params![&r.instance_id, &r.id, &r.client_id, &r.redirect_uri, &r.response_type, &r.response_mode, &r.scope, &r.state, &r.nonce, &r.code_challenge, &r.code_challenge_method, &r.prompt, r.max_age, &r.login_hint, &r.ui_locales, &r.acr_values, &r.hint_user_id, r.created_at, r.expires_at, f.user_id, f.session_id, f.auth_time, f.amr, f.code_hash, code_expires_at],
     )?;
-    Ok(())
+    // Now and then, forget requests no session can still be using.
+    if n == 1 && castellan_domain::id::random_bytes::<1>()[0] < 4 {
+        c.exec(
+            "DELETE FROM oidc_auth_requests WHERE expires_at < ?",
+            &params![r.created_at - KEEP_FINISHED],
+        )?;
+    }
+    Ok(n == 1)
+}
+
+/// [`finish_in`] in a write of its own.
+pub async fn finish(st: &St, r: &AuthRequest, f: Finished<'_>) -> Result<bool> {
+    let (r, uid, sid, amr, hash) = (
+        r.clone(),
+        f.user_id.to_string(),
+        f.session_id.to_string(),
+        f.amr.to_string(),
+        f.code_hash.map(str::to_string),
+    );
+    let auth_time = f.auth_time;
+    st.db
+        .write(&r.id.clone(), move |c| {
+            let f = Finished {
+                user_id: &uid,
+                session_id: &sid,
+                auth_time,
+                amr: &amr,
+                code_hash: hash.as_deref(),
+            };
+            finish_in(c, &r, &f)
+        })
+        .await
 }
 
 /// Stores the hash of the request's code; false when it already had one (one code per request).

@@ -411,10 +411,10 @@ async fn authorize(
             }
         }
     }
-    let r = match auth_request::insert(st, &instance, r).await {
+    let r = match auth_request::start(st, &instance, r) {
         Ok(r) => r,
         Err(e) => {
-            tracing::error!(error = %e.text(), "authorize: store request");
+            tracing::error!(error = %e.text(), "authorize: seal request");
             return error_page(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "Please try again",
@@ -425,7 +425,7 @@ async fn authorize(
     if is_post && session::agent_of(headers).is_none() {
         // A cross-site POST carries no SameSite=Lax cookie: look at the sessions after a
         // same-site GET.
-        let mut resp = redirect(&format!("{RESUME_PATH}?id={}", r.id));
+        let mut resp = redirect(&format!("{RESUME_PATH}?id={}", r.handle));
         *resp.status_mut() = StatusCode::SEE_OTHER;
         return resp;
     }
@@ -447,8 +447,8 @@ pub async fn resume(
     };
     let p = parse_params(q.as_deref().unwrap_or(""));
     let id = p.get("id").cloned().unwrap_or_default();
-    match auth_request::load(st, &instance, &id).await {
-        Ok(Some(r)) if !r.completed() && !r.has_code => decide(st, &headers, &host, &instance, &r).await,
+    match auth_request::open(st, &instance, &id) {
+        Some(r) => decide(st, &headers, &host, &instance, &r).await,
         _ => error_page(
             StatusCode::BAD_REQUEST,
             "The login cannot be continued",
@@ -467,7 +467,7 @@ async fn decide(
     r: &AuthRequest,
 ) -> Response {
     let (host, instance) = (host.to_string(), instance.to_string());
-    let to = |path: &str| redirect(&format!("{path}?authRequestID={}", r.id));
+    let to = |path: &str| redirect(&format!("{path}?authRequestID={}", r.handle));
     if r.has_prompt("create") {
         return to(REGISTER_PATH);
     }
@@ -483,7 +483,7 @@ async fn decide(
     };
     if r.has_prompt("none") {
         return match pick {
-            Pick::One(s) => finish(st, &instance, r, &s).await,
+            Pick::One(s) => finish(st, r, &s).await,
             Pick::Several(_) => redirect_error(
                 st,
                 &host,
@@ -507,7 +507,7 @@ async fn decide(
         };
     }
     match pick {
-        Pick::One(s) => finish(st, &instance, r, &s).await,
+        Pick::One(s) => finish(st, r, &s).await,
         Pick::Several(_) => to(SELECT_PATH),
         Pick::Nothing => to(LOGIN_PATH),
     }
@@ -585,19 +585,21 @@ pub async fn pick_session(
 }
 
 /// Completes `r` with session `s` and sends the browser to the callback, which issues the code.
-pub async fn finish(st: &St, instance: &str, r: &AuthRequest, s: &Session) -> Response {
-    match auth_request::complete(
-        st,
-        instance,
-        &r.id,
-        &s.user_id,
-        &s.id,
-        s.auth_time(),
-        &s.amr,
-    )
-    .await
-    {
-        Ok(()) => redirect(&format!("{CALLBACK_PATH}?id={}", r.id)),
+pub async fn finish(st: &St, r: &AuthRequest, s: &Session) -> Response {
+    let f = auth_request::Finished {
+        user_id: &s.user_id,
+        session_id: &s.id,
+        auth_time: s.auth_time(),
+        amr: &s.amr,
+        code_hash: None,
+    };
+    match auth_request::finish(st, r, f).await {
+        Ok(true) => redirect(&format!("{CALLBACK_PATH}?id={}", r.id)),
+        Ok(false) => error_page(
+            StatusCode::BAD_REQUEST,
+            "The login cannot be continued",
+            "This sign-in request was already used. Please start again from the application.",
+        ),
         Err(e) => {
             tracing::error!(error = %e.text(), "authorize: complete request");
             error_page(

@@ -1094,3 +1094,42 @@ both!(
         );
     }
 );
+
+/// The `authRequestID` is the request itself, sealed with the masterkey: the login opens it
+/// only unchanged and only in the instance that issued it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sealed_request_opens_only_unchanged_and_in_its_instance() {
+    use castellan_testkit::system::SystemUser;
+    let sys = SystemUser::new("sys");
+    let Some(s) = TestServer::start_with(Backend::Sqlite, |c| sys.configure(c, &[])).await else {
+        return;
+    };
+    let client = oidc_app(&s, json!({})).await;
+    let mut b = Browser::new(&s);
+    let p = b.get(&authorize_url(&client, "")).await;
+    let p = b.follow(p).await;
+    let id = p.field("authRequestID").expect("authRequestID");
+    let page = |id: &str| format!("/ui/login/login?authRequestID={id}");
+    let again = b.get(&page(&id)).await;
+    assert_eq!(again.status, 200, "{again:?}");
+    assert!(again.field("loginName").is_some(), "{}", again.body);
+    let mut changed = id.clone().into_bytes();
+    let at = changed.len() / 2;
+    changed[at] = if changed[at] == b'A' { b'B' } else { b'A' };
+    let changed = String::from_utf8(changed).expect("ascii");
+    let refused = b.get(&page(&changed)).await;
+    assert_eq!(refused.status, 400, "{refused:?}");
+    assert!(refused.field("loginName").is_none(), "{}", refused.body);
+    let other = sys.create_instance(&s, "Other").await;
+    let r = b
+        .http
+        .get(format!("{}{}", s.base, page(&id)))
+        .header("host", format!("{}:{}", other.host, s.port))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status(), 400);
+    let body = r.text().await.unwrap_or_default();
+    assert!(!body.contains("name=\"loginName\""), "{body}");
+    s.stop().await;
+}
