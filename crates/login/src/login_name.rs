@@ -71,7 +71,7 @@ pub async fn submit(State(l): State<Login>, headers: HeaderMap, uri: Uri, body: 
         return render(&f, &name, "").await;
     }
     let org_only = f.req.org_id_scope().is_some() || f.req.org_domain_scope().is_some();
-    match users::find(&f.st, &f.instance, &name, &f.org, org_only).await {
+    match users::find_cached(&f.st, &f.instance, &name, &f.org, org_only).await {
         Some(u) => crate::password::render(&f, &u.login_name, "").await,
         // The policy says not to tell: the password page fails later, generically.
         None if policy.ignore_unknown_usernames => crate::password::render(&f, &name, "").await,

@@ -66,7 +66,8 @@ fn one_user(c: &mut dyn Conn, sql: &str, p: &[castellan_store::Value]) -> Result
 /// The human user a login name names: the full login name, else (domain discovery) the user
 /// name in the organisation owning the verified domain after `@`, else the user name in the
 /// request's organisation, else a verified email (when the login policy allows). `org_only`
-/// restricts to one organisation (the request's scopes).
+/// restricts to one organisation (the request's scopes). Read fresh: the password check
+/// uses the row.
 pub async fn find(
     st: &St,
     instance: &str,
@@ -74,47 +75,109 @@ pub async fn find(
     context_org: &str,
     org_only: bool,
 ) -> Option<UserRow> {
-    let (inst, name, ctx_org) = (
-        instance.to_string(),
-        name.trim().to_lowercase(),
-        context_org.to_string(),
+    let q = Lookup::new(st, instance, name, context_org, org_only).await?;
+    let user = st.db.read_point(move |c| q.run(c)).await.ok().flatten()?;
+    (user.kind == HUMAN).then_some(user)
+}
+
+/// [`find`] through the node's read cache (valid while the data epoch stands still): for the
+/// login name step, which only decides the next page.
+pub async fn find_cached(
+    st: &St,
+    instance: &str,
+    name: &str,
+    context_org: &str,
+    org_only: bool,
+) -> Option<UserRow> {
+    let q = Lookup::new(st, instance, name, context_org, org_only).await?;
+    let key = format!(
+        "login_user\0{}\0{}\0{}\0{}\0{}",
+        q.instance, q.context_org, q.org_only, q.allow_email, q.name
     );
-    if name.is_empty() {
-        return None;
-    }
-    let allow_email = !policy::<Login>(st, instance, context_org)
-        .await
-        .disable_login_with_email;
     let user = st
-        .db
-        .read_point(move |c| {
-            let restrict = |u: Option<UserRow>| u.filter(|u| !org_only || u.org_id == ctx_org);
-            if let Some(u) = restrict(one_user(c, "instance_id = ? AND lower(login_name) = ?", &params![&inst, &name])?) {
-                return Ok(Some(u));
-            }
-            if let Some((user, domain)) = name.rsplit_once('@') {
-                if let Some(r) = c.one(
-                    "SELECT org_id FROM org_domains WHERE instance_id = ? AND domain = ? AND is_verified = 1",
-                    &params![&inst, domain],
-                )? {
-                    let org = r.text(0)?;
-                    if let Some(u) = restrict(one_user(c, "instance_id = ? AND org_id = ? AND lower(username) = ?", &params![&inst, &org, user])?) {
-                        return Ok(Some(u));
-                    }
+        .read_cache
+        .get(st, key, move |c| q.run(c))
+        .await
+        .ok()?
+        .as_ref()
+        .clone()?;
+    (user.kind == HUMAN).then_some(user)
+}
+
+/// One login-name lookup ([`find`]).
+struct Lookup {
+    instance: String,
+    name: String,
+    context_org: String,
+    org_only: bool,
+    allow_email: bool,
+}
+
+impl Lookup {
+    async fn new(
+        st: &St,
+        instance: &str,
+        name: &str,
+        context_org: &str,
+        org_only: bool,
+    ) -> Option<Lookup> {
+        let name = name.trim().to_lowercase();
+        if name.is_empty() {
+            return None;
+        }
+        let allow_email = !policy::<Login>(st, instance, context_org)
+            .await
+            .disable_login_with_email;
+        Some(Lookup {
+            instance: instance.to_string(),
+            name,
+            context_org: context_org.to_string(),
+            org_only,
+            allow_email,
+        })
+    }
+
+    fn run(&self, c: &mut dyn Conn) -> Result<Option<UserRow>> {
+        let (inst, name, ctx_org) = (&self.instance, &self.name, &self.context_org);
+        let restrict = |u: Option<UserRow>| u.filter(|u| !self.org_only || &u.org_id == ctx_org);
+        if let Some(u) = restrict(one_user(
+            c,
+            "instance_id = ? AND lower(login_name) = ?",
+            &params![inst, name],
+        )?) {
+            return Ok(Some(u));
+        }
+        if let Some((user, domain)) = name.rsplit_once('@') {
+            if let Some(r) = c.one(
+                "SELECT org_id FROM org_domains WHERE instance_id = ? AND domain = ? AND is_verified = 1",
+                &params![inst, domain],
+            )? {
+                let org = r.text(0)?;
+                if let Some(u) = restrict(one_user(
+                    c,
+                    "instance_id = ? AND org_id = ? AND lower(username) = ?",
+                    &params![inst, &org, user],
+                )?) {
+                    return Ok(Some(u));
                 }
             }
-            if let Some(u) = one_user(c, "instance_id = ? AND org_id = ? AND lower(username) = ?", &params![&inst, &ctx_org, &name])? {
-                return Ok(Some(u));
-            }
-            if allow_email && name.contains('@') {
-                return Ok(restrict(one_user(c, "instance_id = ? AND lower(email) = ? AND email_verified = 1", &params![&inst, &name])?));
-            }
-            Ok(None)
-        })
-        .await
-        .ok()
-        .flatten()?;
-    (user.kind == HUMAN).then_some(user)
+        }
+        if let Some(u) = one_user(
+            c,
+            "instance_id = ? AND org_id = ? AND lower(username) = ?",
+            &params![inst, ctx_org, name],
+        )? {
+            return Ok(Some(u));
+        }
+        if self.allow_email && name.contains('@') {
+            return Ok(restrict(one_user(
+                c,
+                "instance_id = ? AND lower(email) = ? AND email_verified = 1",
+                &params![inst, name],
+            )?));
+        }
+        Ok(None)
+    }
 }
 
 /// How a password check ended.
