@@ -161,8 +161,8 @@ pub async fn of_agent_by_id(
 }
 
 /// Records a successful password check of `user_id` on the browser `agent` inside a write
-/// (the caller's transaction): updates the browser's session of that user or starts one.
-/// Returns the session id.
+/// (the caller's transaction): refreshes the browser's live session of that user or starts
+/// one (`new_id`), in one statement. Returns the session id.
 pub fn password_checked(
     c: &mut dyn Conn,
     instance: &str,
@@ -172,23 +172,15 @@ pub fn password_checked(
 ) -> Result<String> {
     let now = now_micros();
     let key = agent_key(agent);
-    let existing = c.one(
-        "SELECT id FROM login_sessions WHERE instance_id = ? AND user_agent_id = ? AND user_id = ? AND terminated_at = 0",
-        &params![instance, &key, user_id],
-    )?;
-    if let Some(r) = existing {
-        let id = r.text(0)?;
-        c.exec(
-            "UPDATE login_sessions SET updated_at = ?, password_checked_at = ?, amr = 'pwd' WHERE instance_id = ? AND id = ?",
-            &params![now, now, instance, &id],
-        )?;
-        return Ok(id);
-    }
-    c.exec(
-        "INSERT INTO login_sessions (instance_id, id, user_agent_id, user_id, created_at, updated_at, password_checked_at, amr) VALUES (?, ?, ?, ?, ?, ?, ?, 'pwd')",
+    c.one(
+        "INSERT INTO login_sessions (instance_id, id, user_agent_id, user_id, created_at, updated_at, password_checked_at, amr) VALUES (?, ?, ?, ?, ?, ?, ?, 'pwd') \
+         ON CONFLICT (instance_id, user_agent_id, user_id) WHERE terminated_at = 0 \
+         DO UPDATE SET updated_at = excluded.updated_at, password_checked_at = excluded.password_checked_at, amr = 'pwd' \
+         RETURNING id",
         &params![instance, new_id, &key, user_id, now, now, now],
-    )?;
-    Ok(new_id.to_string())
+    )?
+    .ok_or_else(|| castellan_domain::Error::internal("LOGIN-s3ss1", "session upsert returned no row"))?
+    .text(0)
 }
 
 /// How long a session revocation is remembered (µs): longer than any token it ends lives.
