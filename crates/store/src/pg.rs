@@ -10,20 +10,22 @@ use std::collections::HashMap;
 ///
 /// Statements run as named prepared statements, parsed once per connection. The session keeps
 /// the server's `plan_cache_mode` (`auto`): after five executions PostgreSQL may switch a
-/// statement to a generic plan, made without the parameter values, when it costs no more than
-/// the custom plans did. That suits every statement but `LIKE`: a generic plan cannot use the
-/// `text_pattern_ops` indexes for `LIKE 'prefix%'`, and one statement serves prefix and
-/// contains searches (`'%part%'`, a sequential scan anyway), so the average would soon favour
-/// the generic sequential scan for every search. Statements with `LIKE` therefore run as
-/// unnamed statements (parse, bind and execute in one round trip, planned with their values
-/// each time), with the parameter types the named statement reported once.
+/// statement to a generic plan, made once without the parameter values, when its estimated
+/// cost is no higher than the custom plans' average plus their planning. That suits every
+/// statement but `LIKE`: a generic plan cannot use the `text_pattern_ops` indexes for
+/// `LIKE 'prefix%'`, and one statement serves prefix and contains searches (`'%part%'`, a
+/// sequential scan anyway), so after a few contains searches the generic sequential scan
+/// would serve every later prefix search too. Statements with `LIKE` therefore run as unnamed
+/// statements (parse, bind and execute in one round trip, planned with their values each
+/// time), with the parameter types their named statement reported when it was prepared; the
+/// named one is never executed.
 pub struct Pg {
     client: Client,
     stmts: HashMap<String, Prepared>,
 }
 
 /// A cached statement; `custom` holds the renumbered SQL of one that must be planned with its
-/// values (it contains `LIKE`).
+/// values (it contains `LIKE`; our SQL writes keywords in capitals).
 #[derive(Clone)]
 struct Prepared {
     stmt: Statement,
