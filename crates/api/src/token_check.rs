@@ -57,47 +57,44 @@ pub async fn access_token_active(st: &St, t: &AccessToken) -> R<bool> {
     Ok(ok)
 }
 
-/// The database part of the check (everything but the expiry).
+/// The database part of the check (everything but the expiry), in one statement: the user and
+/// its organisation (no row: unknown user), whether `oidc_revocations` names the token, its
+/// grant or its session, and the client's app with its project (NULL: no such app).
 fn still_valid(c: &mut dyn Conn, t: &AccessToken) -> castellan_domain::Result<bool> {
-    let inst = t.instance_id.as_str();
     let ids: Vec<&str> = t.revocation_ids().collect();
     let marks = vec!["?"; ids.len()].join(", ");
-    let mut p: Vec<Value> = vec![inst.into()];
-    p.extend(ids.iter().map(|i| Value::from(*i)));
-    if c.one(
-        &format!("SELECT 1 FROM oidc_revocations WHERE instance_id = ? AND id IN ({marks})"),
-        &p,
-    )?
-    .is_some()
-    {
-        return Ok(false);
-    }
-    let Some(u) = c.one(
-        "SELECT u.state, o.state, u.username, u.login_name FROM users u \
-         JOIN orgs o ON o.instance_id = u.instance_id AND o.id = u.org_id \
-         WHERE u.instance_id = ? AND u.id = ?",
-        &params![inst, &t.subject],
-    )?
-    else {
+    // `a.client_id <> ''` repeats the predicate of the partial index apps_client_id, so that a
+    // generic plan on PostgreSQL can use it; it also keeps tokens without a client off apps.
+    let sql = format!(
+        "SELECT u.state, o.state, u.username, u.login_name, \
+         EXISTS (SELECT 1 FROM oidc_revocations r WHERE r.instance_id = u.instance_id AND r.id IN ({marks})), \
+         a.id, a.state, p.state \
+         FROM users u JOIN orgs o ON o.instance_id = u.instance_id AND o.id = u.org_id \
+         LEFT JOIN apps a ON a.instance_id = u.instance_id AND a.client_id = ? AND a.client_id <> '' \
+         LEFT JOIN projects p ON p.instance_id = a.instance_id AND p.id = a.project_id \
+         WHERE u.instance_id = ? AND u.id = ?"
+    );
+    // Placeholders in the order they appear: revocation ids, client id, instance, user.
+    let mut p: Vec<Value> = ids.iter().map(|i| Value::from(*i)).collect();
+    p.extend([
+        Value::from(t.client_id.as_str()),
+        Value::from(t.instance_id.as_str()),
+        Value::from(t.subject.as_str()),
+    ]);
+    let Some(r) = c.one(&sql, &p)? else {
         return Ok(false);
     };
-    if u.int(0)? != user_state::ACTIVE || u.int(1)? != org_state::ACTIVE {
+    if r.bool(4)? || r.int(0)? != user_state::ACTIVE || r.int(1)? != org_state::ACTIVE {
         return Ok(false);
     }
     if t.client_id.is_empty() {
         return Ok(true);
     }
-    match c.one(
-        "SELECT a.state, p.state FROM apps a JOIN projects p ON p.instance_id = a.instance_id AND p.id = a.project_id \
-         WHERE a.instance_id = ? AND a.client_id = ?",
-        &params![inst, &t.client_id],
-    )? {
-        Some(a) => Ok(a.int(0)? == app_state::ACTIVE && a.int(1)? == project_state::ACTIVE),
-        // Machine grants (client credentials, JWT profile): the machine user is the client.
-        None => Ok(t.client_id == t.subject
-            || t.client_id == u.text(2)?
-            || t.client_id == u.text(3)?),
+    if r.opt_text(5)?.is_some() {
+        return Ok(r.int(6)? == app_state::ACTIVE && r.int(7)? == project_state::ACTIVE);
     }
+    // Machine grants (client credentials, JWT profile): the machine user is the client.
+    Ok(t.client_id == t.subject || t.client_id == r.text(2)? || t.client_id == r.text(3)?)
 }
 
 /// Revokes every token whose id, grant id or session id is `id`, until `expires_at`

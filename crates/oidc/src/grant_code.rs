@@ -1,8 +1,10 @@
 //! `grant_type=authorization_code` (RFC 6749 4.1.3, RFC 7636): redeems a code the login
 //! issued. The code must belong to the authenticated client, come with the same
-//! `redirect_uri`, pass PKCE and be unused and unexpired; it is marked used in the statement
-//! that checks it, so of two concurrent redemptions one wins. A code presented again revokes
-//! the grant: every token minted from it carries the request id as grant id.
+//! `redirect_uri`, pass PKCE and be unused and unexpired. One statement finds an unused code
+//! of this client and `redirect_uri` and marks it used (of two concurrent redemptions one
+//! wins); expiry and PKCE are checked after it, so a failing attempt still uses the code up.
+//! A code presented again revokes the grant: every token minted from it carries the request
+//! id as grant id.
 
 use crate::client_auth::{self, Method};
 use crate::mint;
@@ -14,14 +16,12 @@ use base64::Engine;
 use castellan_api::authn::hash_secret;
 use castellan_domain::id::now_micros;
 use castellan_domain::oidc_app::grant_type;
-use castellan_store::params;
+use castellan_store::{params, Conn};
 use http::HeaderMap;
 
-/// The stored request a code stands for.
+/// The stored request a code stands for, as its redemption returns it.
 struct Request {
     id: String,
-    client_id: String,
-    redirect_uri: String,
     scope: String,
     nonce: String,
     challenge: String,
@@ -31,7 +31,70 @@ struct Request {
     auth_time: i64,
     amr: String,
     code_expires_at: i64,
-    code_used_at: i64,
+}
+
+/// What presenting a code did.
+enum Redeemed {
+    /// The code was unused, of this client and this `redirect_uri`: it is used now.
+    Now(Request),
+    Unknown,
+    /// It was used before (or by a concurrent redemption): the grant to revoke.
+    AlreadyUsed(String),
+    /// Unused, and left so: another client's code, or another `redirect_uri`.
+    OtherClient,
+    OtherRedirect,
+}
+
+/// Marks the code used if it is unused and belongs to `client_id` and `redirect_uri`, in one
+/// statement (of two concurrent redemptions one wins); otherwise looks it up to say why not.
+fn redeem(
+    conn: &mut dyn Conn,
+    inst: &str,
+    hash: &str,
+    client_id: &str,
+    redirect_uri: &str,
+    now: i64,
+) -> castellan_domain::Result<Redeemed> {
+    let row = conn.one(
+        "UPDATE oidc_auth_requests SET code_used_at = ? \
+         WHERE instance_id = ? AND code_hash = ? AND code_used_at = 0 AND client_id = ? AND redirect_uri = ? \
+         RETURNING id, scope, nonce, code_challenge, code_challenge_method, user_id, session_id, \
+         auth_time, amr, code_expires_at",
+        &params![now, inst, hash, client_id, redirect_uri],
+    )?;
+    if let Some(r) = row {
+        return Ok(Redeemed::Now(Request {
+            id: r.text(0)?,
+            scope: r.text(1)?,
+            nonce: r.text(2)?,
+            challenge: r.text(3)?,
+            challenge_method: r.text(4)?,
+            user_id: r.text(5)?,
+            session_id: r.text(6)?,
+            auth_time: r.int(7)?,
+            amr: r.text(8)?,
+            code_expires_at: r.int(9)?,
+        }));
+    }
+    let Some(r) = conn.one(
+        "SELECT id, code_used_at, client_id, redirect_uri FROM oidc_auth_requests \
+         WHERE instance_id = ? AND code_hash = ?",
+        &params![inst, hash],
+    )?
+    else {
+        return Ok(Redeemed::Unknown);
+    };
+    Ok(if r.int(1)? != 0 {
+        Redeemed::AlreadyUsed(r.text(0)?)
+    } else if r.text(2)? != client_id {
+        Redeemed::OtherClient
+    } else if r.text(3)? != redirect_uri {
+        Redeemed::OtherRedirect
+    } else {
+        // Changed between the two statements (SQLite has one writer; PostgreSQL's writers run
+        // REPEATABLE READ and retry a conflict): cannot happen, answer as for a used code.
+        Redeemed::AlreadyUsed(r.text(0)?)
+    })
 }
 
 /// Whether `verifier` answers the stored challenge (S256; plain only when the request used it).
@@ -76,58 +139,47 @@ pub async fn run(o: &Oidc, c: &Call, headers: &HeaderMap, form: &Form) -> OResul
     }
     let code = form.require("code")?;
     let hash = hash_secret(code);
-    let inst = c.instance.clone();
-    let r =
+    // The code is used up by this attempt once it is of this client and redirect_uri, even
+    // when a later check fails; another client or redirect_uri leaves it unused.
+    let (inst, client_id, now) = (c.instance.clone(), app.client_id.clone(), now_micros());
+    let redirect_uri = form.get("redirect_uri").unwrap_or_default().to_string();
+    let key = hash.clone();
+    let redeemed =
         o.st.db
-            .read_point(move |conn| {
-                conn.one(
-                    "SELECT id, client_id, redirect_uri, scope, nonce, code_challenge, \
-                 code_challenge_method, user_id, session_id, auth_time, amr, code_expires_at, \
-                 code_used_at FROM oidc_auth_requests WHERE instance_id = ? AND code_hash = ?",
-                    &params![&inst, &hash],
-                )?
-                .map(|r| -> castellan_domain::Result<Request> {
-                    Ok(Request {
-                        id: r.text(0)?,
-                        client_id: r.text(1)?,
-                        redirect_uri: r.text(2)?,
-                        scope: r.text(3)?,
-                        nonce: r.text(4)?,
-                        challenge: r.text(5)?,
-                        challenge_method: r.text(6)?,
-                        user_id: r.text(7)?,
-                        session_id: r.text(8)?,
-                        auth_time: r.int(9)?,
-                        amr: r.text(10)?,
-                        code_expires_at: r.int(11)?,
-                        code_used_at: r.int(12)?,
-                    })
-                })
-                .transpose()
+            .write(&key, move |conn| {
+                redeem(conn, &inst, &hash, &client_id, &redirect_uri, now)
             })
-            .await?
-            .ok_or_else(|| OAuthError::invalid_grant("OIDC-cod02", "the code is unknown"))?;
+            .await?;
     let s = crate::settings::of_instance(&o.st, &c.instance).await?;
-    if r.code_used_at != 0 {
-        revoke(o, c, &r.id, revocation_until(&s)).await?;
-        return Err(OAuthError::invalid_grant(
-            "OIDC-cod03",
-            "the code was already used",
-        ));
-    }
-    if r.client_id != app.client_id {
-        return Err(OAuthError::invalid_grant(
-            "OIDC-cod04",
-            "the code was issued to another client",
-        ));
-    }
-    if form.get("redirect_uri").unwrap_or_default() != r.redirect_uri {
-        return Err(OAuthError::invalid_grant(
-            "OIDC-cod05",
-            "redirect_uri differs from the authorization request's",
-        ));
-    }
-    if r.code_expires_at <= now_micros() || r.user_id.is_empty() {
+    let r = match redeemed {
+        Redeemed::Now(r) => r,
+        Redeemed::Unknown => {
+            return Err(OAuthError::invalid_grant(
+                "OIDC-cod02",
+                "the code is unknown",
+            ))
+        }
+        Redeemed::AlreadyUsed(id) => {
+            revoke(o, c, &id, revocation_until(&s)).await?;
+            return Err(OAuthError::invalid_grant(
+                "OIDC-cod03",
+                "the code was already used",
+            ));
+        }
+        Redeemed::OtherClient => {
+            return Err(OAuthError::invalid_grant(
+                "OIDC-cod04",
+                "the code was issued to another client",
+            ))
+        }
+        Redeemed::OtherRedirect => {
+            return Err(OAuthError::invalid_grant(
+                "OIDC-cod05",
+                "redirect_uri differs from the authorization request's",
+            ))
+        }
+    };
+    if r.code_expires_at <= now || r.user_id.is_empty() {
         return Err(OAuthError::invalid_grant(
             "OIDC-cod06",
             "the code has expired",
@@ -143,25 +195,6 @@ pub async fn run(o: &Oidc, c: &Call, headers: &HeaderMap, form: &Form) -> OResul
         return Err(OAuthError::invalid_grant(
             "OIDC-cod08",
             "the code_verifier does not match",
-        ));
-    }
-    // Single use: only the redemption that flips code_used_at from 0 goes on.
-    let (inst, id, now) = (c.instance.clone(), r.id.clone(), now_micros());
-    let won =
-        o.st.db
-            .write(&r.id, move |conn| {
-                Ok(conn.exec(
-                "UPDATE oidc_auth_requests SET code_used_at = ? WHERE instance_id = ? AND id = ? \
-                 AND code_used_at = 0",
-                &params![now, &inst, &id],
-            )? == 1)
-            })
-            .await?;
-    if !won {
-        revoke(o, c, &r.id, revocation_until(&s)).await?;
-        return Err(OAuthError::invalid_grant(
-            "OIDC-cod09",
-            "the code was already used",
         ));
     }
     let login = crate::login_grant::Login {

@@ -600,3 +600,138 @@ async fn eddsa_keys_sign_id_tokens(backend: Backend) {
 }
 
 both_backends!(eddsa_keys, eddsa_keys_sign_id_tokens);
+
+// Every verdict of the token check (`token_check::still_valid`) against the database, asked
+// with fresh tokens (no cached verdict), and an organisation's deactivation seen through
+// introspection of a token that was active before.
+both!(
+    token_verdicts_follow_users_orgs_apps_and_projects,
+    |s: TestServer| async move {
+        let st = s.state();
+        let active = |t: castellan_domain::access_token::AccessToken| async move {
+            castellan_api::token_check::access_token_active(st, &t)
+                .await
+                .unwrap_or_else(|e| panic!("{:?}", e.0))
+        };
+        // The introspecting app, in the default org; a user of another org.
+        let pa = project(&s, "verdict-api").await;
+        let (_, api, api_secret) = app(
+            &s,
+            &pa,
+            "api",
+            json!({"name": "verdict-api", "authMethodType": "API_AUTH_METHOD_TYPE_BASIC"}),
+        )
+        .await;
+        let other = new_org(&s, "Verdict Org").await;
+        let (bot, _) = machine(&s, Some(&other), "verdict-bot").await;
+        // Login names with the org's domain, so that the login name differs from the user name.
+        ok(s.admin(
+            "POST",
+            &format!("/admin/v1/orgs/{other}/policies/domain"),
+            Some(json!({"userLoginMustBeDomain": true, "validateOrgDomains": false})),
+        )
+        .await);
+        let login_name = ok(in_org(
+            &s,
+            &other,
+            "GET",
+            &format!("/management/v1/users/{bot}"),
+            None,
+        )
+        .await)["user"]["preferredLoginName"]
+            .as_str()
+            .expect("preferredLoginName")
+            .to_string();
+        assert_ne!(login_name, "verdict-bot");
+        let token = |user: &str, client: &str| {
+            let (s, user, client, pa) = (&s, user.to_string(), client.to_string(), pa.clone());
+            async move { s.access_token(&user, &client, &[&pa], &["openid"]).await }
+        };
+
+        // An app's token; an unknown client that is not the user; an unknown user.
+        assert!(active(token(&bot, &api).await).await);
+        assert!(!active(token(&bot, "no-such-client").await).await);
+        assert!(!active(token("no-such-user", &api).await).await);
+        // Machine grants: the client is the user (id, user name or login name); no client.
+        for c in [bot.as_str(), "verdict-bot", login_name.as_str(), ""] {
+            assert!(active(token(&bot, c).await).await, "client {c:?}");
+        }
+
+        // Revoked by session and by grant.
+        let mut t = token(&bot, &api).await;
+        t.session_id = Some("verdict-session".into());
+        t.grant_id = Some("verdict-grant".into());
+        assert!(active(t.clone()).await);
+        for id in ["verdict-session", "verdict-grant"] {
+            castellan_api::token_check::revoke(st, &t.instance_id, id, t.exp * 1_000_000)
+                .await
+                .expect("revoke");
+            let mut fresh = t.clone();
+            fresh.id = st.ids.next();
+            if id == "verdict-session" {
+                fresh.grant_id = None;
+            } else {
+                fresh.session_id = None;
+            }
+            assert!(!active(fresh).await, "revoked {id}");
+        }
+
+        // The client's project, then the app itself, deactivated.
+        let pc = project(&s, "verdict-client").await;
+        let (app_id, client, _) = app(
+            &s,
+            &pc,
+            "api",
+            json!({"name": "verdict-client", "authMethodType": "API_AUTH_METHOD_TYPE_BASIC"}),
+        )
+        .await;
+        assert!(active(token(&bot, &client).await).await);
+        let post = |path: String| {
+            let s = &s;
+            async move { ok(s.admin("POST", &path, Some(json!({}))).await) }
+        };
+        post(format!("/management/v1/projects/{pc}/_deactivate")).await;
+        assert!(!active(token(&bot, &client).await).await);
+        post(format!("/management/v1/projects/{pc}/_reactivate")).await;
+        assert!(active(token(&bot, &client).await).await);
+        post(format!(
+            "/management/v1/projects/{pc}/apps/{app_id}/_deactivate"
+        ))
+        .await;
+        assert!(!active(token(&bot, &client).await).await);
+
+        // The user's organisation deactivated: its users' tokens end, also those introspected
+        // as active before; reactivated, they work again.
+        let t = s.seal(&token(&bot, &api).await);
+        assert_eq!(
+            introspect(&s, (&api, &api_secret), &t).await["active"],
+            true
+        );
+        ok(in_org(
+            &s,
+            &other,
+            "POST",
+            "/management/v1/orgs/me/_deactivate",
+            Some(json!({})),
+        )
+        .await);
+        assert_eq!(
+            introspect(&s, (&api, &api_secret), &t).await,
+            json!({"active": false})
+        );
+        assert!(!active(token(&bot, &api).await).await);
+        assert!(!active(token(&bot, &bot).await).await);
+        ok(in_org(
+            &s,
+            &other,
+            "POST",
+            "/management/v1/orgs/me/_reactivate",
+            Some(json!({})),
+        )
+        .await);
+        assert_eq!(
+            introspect(&s, (&api, &api_secret), &t).await["active"],
+            true
+        );
+    }
+);

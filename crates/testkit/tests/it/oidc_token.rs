@@ -836,6 +836,14 @@ both!(
         // A public client without PKCE gets nothing.
         let (_, code) = insert_code(&s, CodeRequest::new(&spa, &user, "openid")).await;
         redeem(code, None).await.err(400, "invalid_grant");
+        // A failed PKCE check uses the code up: the right verifier comes too late.
+        let (_, code) = insert_code(&s, with_pkce()).await;
+        redeem(code.clone(), Some(pkce().0))
+            .await
+            .err(400, "invalid_grant");
+        redeem(code, Some(verifier.clone()))
+            .await
+            .err(400, "invalid_grant");
 
         // private_key_jwt: an assertion signed with the app's key.
         let (app_id, pkj, _) = web_app(
