@@ -253,7 +253,7 @@ impl Client {
 /// Looks an OIDC or API client up by its client id (instance-wide).
 pub fn by_client_id(c: &mut dyn Conn, instance: &str, client_id: &str) -> Result<Option<Client>> {
     let r = c.one(
-        &format!("SELECT {COLS} FROM apps WHERE instance_id = ? AND client_id = ?"),
+        &format!("SELECT {COLS} FROM apps WHERE instance_id = ? AND client_id = ? AND client_id <> ''"),
         &params![instance, client_id],
     )?;
     let Some(row) = r.as_ref().map(AppRow::from_row).transpose()? else {
@@ -284,7 +284,7 @@ fn ensure_client_id_free(tx: &mut Tx<'_>, client_id: &str) -> Result<()> {
     let inst = tx.instance().to_string();
     if tx
         .one(
-            "SELECT 1 FROM apps WHERE instance_id = ? AND client_id = ?",
+            "SELECT 1 FROM apps WHERE instance_id = ? AND client_id = ? AND client_id <> ''",
             &params![&inst, client_id],
         )?
         .is_some()
@@ -301,7 +301,7 @@ fn ensure_entity_id_free(tx: &mut Tx<'_>, entity_id: &str, except_app: &str) -> 
     let inst = tx.instance().to_string();
     if tx
         .one(
-            "SELECT 1 FROM apps WHERE instance_id = ? AND entity_id = ? AND id <> ?",
+            "SELECT 1 FROM apps WHERE instance_id = ? AND entity_id = ? AND entity_id <> '' AND id <> ?",
             &params![&inst, entity_id, except_app],
         )?
         .is_some()
