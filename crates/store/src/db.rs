@@ -308,6 +308,8 @@ fn writer_loop(
         Dialect::Sqlite => "BEGIN IMMEDIATE",
         Dialect::Postgres => "BEGIN ISOLATION LEVEL REPEATABLE READ",
     };
+    // A batch of several commands opens the first savepoint with the transaction.
+    let begin_savepoint = format!("{begin}; SAVEPOINT cmd");
     loop {
         // Wait for the next command, then take everything queued behind it into the same
         // transaction.
@@ -322,7 +324,9 @@ fn writer_loop(
             }
             jobs
         };
-        if let Err(e) = conn.batch(begin) {
+        let n = jobs.len();
+        let open = if n == 1 { begin } else { &begin_savepoint };
+        if let Err(e) = conn.batch(open) {
             tracing::error!(error = %e, "cannot begin a transaction; reconnecting");
             // Dropping the jobs drops their reply channels: the callers get UNAVAILABLE.
             drop(jobs);
@@ -332,8 +336,9 @@ fn writer_loop(
             continue;
         }
         let mut finishers: Vec<Finish> = Vec::with_capacity(jobs.len());
-        let n = jobs.len();
         let mut end = "COMMIT";
+        // The commit's outcome when it travelled with the last savepoint's release.
+        let mut committed: Option<Result<(), DbError>> = None;
         let mut changed = false;
         if n == 1 {
             // A lone command needs no savepoint: if it fails, the transaction is rolled back.
@@ -345,32 +350,36 @@ fn writer_loop(
                 changed |= ran.changed;
                 finishers.push(ran.finish);
             }
-        } else if let Err(e) = conn.batch("SAVEPOINT cmd") {
-            tracing::error!(error = %e, "savepoint failed");
-            drop(jobs);
-            end = "ROLLBACK";
         } else {
             // Each command in its own savepoint; the statements that close one savepoint and
-            // open the next travel together.
+            // open the next travel together, and so do the last release and the commit.
             for (i, job) in jobs.into_iter().enumerate() {
                 let ran = job(conn.as_mut());
                 changed |= ran.ok && ran.changed;
-                let sql = match (ran.ok, i + 1 == n) {
+                let last = i + 1 == n;
+                let sql = match (ran.ok, last) {
                     (true, false) => "RELEASE SAVEPOINT cmd; SAVEPOINT cmd",
                     (false, false) => {
                         "ROLLBACK TO SAVEPOINT cmd; RELEASE SAVEPOINT cmd; SAVEPOINT cmd"
                     }
+                    (true, true) if end == "COMMIT" => "RELEASE SAVEPOINT cmd; COMMIT",
                     (true, true) => "RELEASE SAVEPOINT cmd",
+                    (false, true) if end == "COMMIT" => {
+                        "ROLLBACK TO SAVEPOINT cmd; RELEASE SAVEPOINT cmd; COMMIT"
+                    }
                     (false, true) => "ROLLBACK TO SAVEPOINT cmd; RELEASE SAVEPOINT cmd",
                 };
-                if let Err(e) = conn.batch(sql) {
+                let res = conn.batch(sql);
+                if sql.ends_with("COMMIT") {
+                    committed = Some(res);
+                } else if let Err(e) = res {
                     tracing::error!(error = %e, "savepoint release failed");
                     end = "ROLLBACK";
                 }
                 finishers.push(ran.finish);
             }
         }
-        let commit = match conn.batch(end) {
+        let commit = match committed.unwrap_or_else(|| conn.batch(end)) {
             Err(e) => Some(e),
             Ok(()) if end == "ROLLBACK" && finishers.len() > 1 => {
                 Some(DbError::Other("the transaction was rolled back".into()))

@@ -253,7 +253,9 @@ impl Client {
 /// Looks an OIDC or API client up by its client id (instance-wide).
 pub fn by_client_id(c: &mut dyn Conn, instance: &str, client_id: &str) -> Result<Option<Client>> {
     let r = c.one(
-        &format!("SELECT {COLS} FROM apps WHERE instance_id = ? AND client_id = ? AND client_id <> ''"),
+        &format!(
+            "SELECT {COLS} FROM apps WHERE instance_id = ? AND client_id = ? AND client_id <> ''"
+        ),
         &params![instance, client_id],
     )?;
     let Some(row) = r.as_ref().map(AppRow::from_row).transpose()? else {

@@ -35,6 +35,7 @@ mod project_members;
 mod projects;
 mod security_policy;
 mod smtp;
+mod store_batch;
 mod system;
 mod transport;
 mod user_grants;
