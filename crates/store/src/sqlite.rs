@@ -7,8 +7,20 @@ use rusqlite::{Connection, OpenFlags};
 use std::path::Path;
 
 /// A SQLite connection.
+///
+/// Statements are planned once, whatever values are bound later (the query planner
+/// stability guarantee, `SQLITE_DBCONFIG_ENABLE_QPSG`): without it SQLite re-prepares a
+/// statement on every new binding when a bound value might change its plan, which it
+/// assumes for aggregates such as the event insert's `MAX(seq)` and for comparisons with
+/// the predicate of a partial index (`apps.client_id <> ''`). Only `LIKE` needs the bound
+/// value (its prefix becomes an index range), so a reader sends statements with `LIKE` to a
+/// second connection without the guarantee, opened when first needed. The writer keeps one
+/// connection (one transaction); its statements with `LIKE` cannot use an index either way.
 pub struct Sqlite {
     conn: Connection,
+    /// Readers: the connection for statements with `LIKE`, and where to open it.
+    like: Option<Connection>,
+    path: Option<std::path::PathBuf>,
 }
 
 impl rusqlite::ToSql for Value {
@@ -46,6 +58,16 @@ fn map_err(e: rusqlite::Error) -> DbError {
 impl Sqlite {
     /// Opens `path` (created if missing) for reading and writing.
     pub fn open(path: &Path, writer: bool) -> Result<Self, DbError> {
+        let conn = Self::connect(path, writer, true)?;
+        Ok(Sqlite {
+            conn,
+            like: None,
+            path: (!writer).then(|| path.to_path_buf()),
+        })
+    }
+
+    /// One connection; `stable`: plans do not depend on bound values.
+    fn connect(path: &Path, writer: bool, stable: bool) -> Result<Connection, DbError> {
         let flags = if writer {
             OpenFlags::SQLITE_OPEN_READ_WRITE
                 | OpenFlags::SQLITE_OPEN_CREATE
@@ -62,8 +84,26 @@ impl Sqlite {
             "PRAGMA case_sensitive_like=ON; PRAGMA query_only=ON;"
         };
         conn.execute_batch(pragmas).map_err(map_err)?;
+        if stable {
+            conn.set_db_config(
+                rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+                true,
+            )
+            .map_err(map_err)?;
+        }
         conn.set_prepared_statement_cache_capacity(256);
-        Ok(Sqlite { conn })
+        Ok(conn)
+    }
+
+    /// The connection for `sql`: a reader's statements with `LIKE` go to its second one.
+    fn conn_for(&mut self, sql: &str) -> Result<&Connection, DbError> {
+        let Some(path) = self.path.as_deref().filter(|_| sql.contains("LIKE")) else {
+            return Ok(&self.conn);
+        };
+        if self.like.is_none() {
+            self.like = Some(Self::connect(path, false, false)?);
+        }
+        Ok(self.like.as_ref().unwrap_or(&self.conn))
     }
 }
 
@@ -73,7 +113,7 @@ impl Conn for Sqlite {
     }
 
     fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, DbError> {
-        let mut stmt = self.conn.prepare_cached(sql).map_err(map_err)?;
+        let mut stmt = self.conn_for(sql)?.prepare_cached(sql).map_err(map_err)?;
         let n = stmt.column_count();
         let mut rows = stmt
             .query(rusqlite::params_from_iter(params.iter()))
@@ -96,7 +136,7 @@ impl Conn for Sqlite {
     }
 
     fn exec(&mut self, sql: &str, params: &[Value]) -> Result<u64, DbError> {
-        let mut stmt = self.conn.prepare_cached(sql).map_err(map_err)?;
+        let mut stmt = self.conn_for(sql)?.prepare_cached(sql).map_err(map_err)?;
         stmt.execute(rusqlite::params_from_iter(params.iter()))
             .map(|n| n as u64)
             .map_err(map_err)
@@ -104,5 +144,66 @@ impl Conn for Sqlite {
 
     fn batch(&mut self, sql: &str) -> Result<(), DbError> {
         self.conn.execute_batch(sql).map_err(map_err)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp_db(name: &str) -> std::path::PathBuf {
+        let p = std::env::temp_dir().join(format!("castellan-{name}-{}.db", std::process::id()));
+        for ext in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{ext}", p.display()));
+        }
+        p
+    }
+
+    const SCHEMA: &str =
+        "CREATE TABLE ev (a TEXT NOT NULL, b TEXT NOT NULL, seq BIGINT NOT NULL); \
+        CREATE UNIQUE INDEX ev_key ON ev (a, b, seq); \
+        CREATE TABLE names (name TEXT NOT NULL); \
+        CREATE INDEX names_name ON names (name);";
+
+    #[test]
+    fn statements_are_not_prepared_again_for_new_values() {
+        let path = temp_db("qpsg");
+        let mut w = Sqlite::open(&path, true).expect("open");
+        w.batch(SCHEMA).expect("schema");
+        let sql = "INSERT INTO ev (a, b, seq) SELECT ?, ?, COALESCE(MAX(seq), 0) + 1 FROM ev WHERE a = ? AND b = ? RETURNING seq";
+        for i in 0..20 {
+            let b = format!("b{i}");
+            w.batch("BEGIN IMMEDIATE").expect("begin");
+            let p = [
+                Value::from("a"),
+                Value::from(b.as_str()),
+                Value::from("a"),
+                Value::from(b.as_str()),
+            ];
+            assert_eq!(w.query(sql, &p).expect("insert")[0].int(0).expect("seq"), 1);
+            w.batch("COMMIT").expect("commit");
+        }
+        let stmt = w.conn.prepare_cached(sql).expect("cached");
+        assert_eq!(stmt.get_status(rusqlite::StatementStatus::RePrepare), 0);
+    }
+
+    #[test]
+    fn like_prefix_searches_keep_their_index_on_readers() {
+        let path = temp_db("like");
+        let mut w = Sqlite::open(&path, true).expect("open");
+        w.batch(SCHEMA).expect("schema");
+        let mut r = Sqlite::open(&path, false).expect("reader");
+        let sql = "EXPLAIN QUERY PLAN SELECT name FROM names WHERE name LIKE ?";
+        let plan = |rows: Vec<Row>| {
+            rows.iter()
+                .map(|r| r.text(3).unwrap_or_default())
+                .collect::<Vec<_>>()
+                .join(" | ")
+        };
+        let reader = plan(r.query(sql, &[Value::from("user1%")]).expect("plan"));
+        assert!(reader.contains("INDEX names_name"), "{reader}");
+        // The writer's connection plans without the bound value: no index for LIKE there.
+        let writer = plan(w.query(sql, &[Value::from("user1%")]).expect("plan"));
+        assert!(!writer.contains("INDEX names_name"), "{writer}");
     }
 }
