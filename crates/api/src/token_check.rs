@@ -64,7 +64,8 @@ fn still_valid(c: &mut dyn Conn, t: &AccessToken) -> castellan_domain::Result<bo
     let ids: Vec<&str> = t.revocation_ids().collect();
     let marks = vec!["?"; ids.len()].join(", ");
     // `a.client_id <> ''` repeats the predicate of the partial index apps_client_id, so that a
-    // generic plan on PostgreSQL can use it; it also keeps tokens without a client off apps.
+    // plan made without the bound value (SQLite plans once) can use it; it also keeps tokens
+    // without a client off apps.
     let sql = format!(
         "SELECT u.state, o.state, u.username, u.login_name, \
          EXISTS (SELECT 1 FROM oidc_revocations r WHERE r.instance_id = u.instance_id AND r.id IN ({marks})), \
