@@ -10,12 +10,12 @@ use castellan_store::pg::Pg;
 use castellan_store::value::Value;
 use castellan_testkit::postgres;
 
-/// Sequential and index scans of `names` so far in the current transaction.
-fn scans(c: &mut dyn Conn) -> (i64, i64) {
+/// Sequential and index scans of `table` so far in the current transaction.
+fn scans(c: &mut dyn Conn, table: &str) -> (i64, i64) {
     let r = c
         .query(
-            "SELECT seq_scan, idx_scan FROM pg_stat_xact_user_tables WHERE relname = 'names'",
-            &[],
+            "SELECT seq_scan, idx_scan FROM pg_stat_xact_user_tables WHERE relname = ?",
+            &[Value::from(table)],
         )
         .expect("stats");
     (r[0].int(0).expect("seq"), r[0].int(1).expect("idx"))
@@ -47,7 +47,7 @@ fn plans_follow_the_values_and_the_table_size() {
             .expect("contains");
         assert!(!rows.is_empty());
     }
-    let (seq, idx) = scans(c);
+    let (seq, idx) = scans(c, "names");
     assert!(seq >= 6, "contains searches scan the table ({seq})");
     // Prefix searches on the same statement: each one an index scan.
     for i in 0..6 {
@@ -57,7 +57,7 @@ fn plans_follow_the_values_and_the_table_size() {
         assert_eq!(rows.len(), 10);
     }
     assert_eq!(
-        scans(c),
+        scans(c, "names"),
         (seq, idx + 6),
         "prefix searches must use names_name (sequential, index scans)"
     );
@@ -73,21 +73,12 @@ fn plans_follow_the_values_and_the_table_size() {
     c.batch("INSERT INTO grows SELECT i, 'v' FROM generate_series(2, 50000) i")
         .expect("grow");
     c.batch("BEGIN").expect("begin");
-    let grows = |c: &mut dyn Conn| {
-        let r = c
-            .query(
-                "SELECT seq_scan, idx_scan FROM pg_stat_xact_user_tables WHERE relname = 'grows'",
-                &[],
-            )
-            .expect("stats");
-        (r[0].int(0).expect("seq"), r[0].int(1).expect("idx"))
-    };
-    let (seq, idx) = grows(c);
+    let (seq, idx) = scans(c, "grows");
     for id in [7, 70, 700, 7000] {
         assert_eq!(c.query(by_id, &[Value::Int(id)]).expect("grown").len(), 1);
     }
     assert_eq!(
-        grows(c),
+        scans(c, "grows"),
         (seq, idx + 4),
         "lookups on the grown table must use its primary key (sequential, index scans)"
     );
