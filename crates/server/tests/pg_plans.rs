@@ -1,12 +1,13 @@
-//! Query plans of the PostgreSQL driver (`castellan_store::pg`), which plans every execution
-//! with its values: prefix searches (`LIKE 'prefix%'`) keep using their `text_pattern_ops`
-//! index however often their statement ran, also after contains searches on the same
-//! statement (which would make PostgreSQL's plan cache settle on a generic sequential scan),
-//! and a lookup by key first run on a nearly empty table still uses its index once the table
-//! has grown (a generic plan made on the small table would keep scanning it).
+//! Query plans of the PostgreSQL driver (`castellan_store::pg`): ordinary statements move to
+//! generic plans (no planning per execution); a lookup by key first run on a nearly empty
+//! table uses its index again once the table has grown (its statement is prepared afresh
+//! every `RUNS_PER_PLAN` executions); prefix searches (`LIKE 'prefix%'`) keep using their
+//! `text_pattern_ops` index however often their statement ran, also after contains searches
+//! on the same statement (which would make PostgreSQL's plan cache settle on a generic
+//! sequential scan).
 
 use castellan_store::conn::Conn;
-use castellan_store::pg::Pg;
+use castellan_store::pg::{Pg, RUNS_PER_PLAN};
 use castellan_store::value::Value;
 use castellan_testkit::postgres;
 
@@ -70,8 +71,23 @@ fn plans_follow_the_values_and_the_table_size() {
     for _ in 0..10 {
         assert_eq!(c.query(by_id, &[Value::Int(1)]).expect("small").len(), 1);
     }
+    let plans = c
+        .query(
+            "SELECT generic_plans FROM pg_prepared_statements WHERE statement = 'SELECT v FROM grows WHERE id = $1'",
+            &[],
+        )
+        .expect("prepared statements");
+    assert!(
+        plans[0].int(0).expect("generic") > 0,
+        "a lookup by key gets a generic plan"
+    );
     c.batch("INSERT INTO grows SELECT i, 'v' FROM generate_series(2, 50000) i")
         .expect("grow");
+    // Within RUNS_PER_PLAN executions the statement is prepared afresh.
+    for i in 0..RUNS_PER_PLAN {
+        let id = i64::from(i % 50_000) + 1;
+        assert_eq!(c.query(by_id, &[Value::Int(id)]).expect("grown").len(), 1);
+    }
     c.batch("BEGIN").expect("begin");
     let (seq, idx) = scans(c, "grows");
     for id in [7, 70, 700, 7000] {

@@ -7,10 +7,38 @@ use postgres::{Client, NoTls, Statement};
 use std::collections::HashMap;
 
 /// A PostgreSQL connection with a prepared-statement cache.
+///
+/// Statements run as named prepared statements, parsed once per connection. The session keeps
+/// the server's `plan_cache_mode` (`auto`): after five executions PostgreSQL may switch a
+/// statement to a generic plan, made once without the parameter values, when its estimated
+/// cost is no higher than the custom plans' average plus their planning. Two cases need more:
+/// - a generic plan is costed with the table's size when it is made: one made while a table was
+///   nearly empty keeps scanning it as it grows. A statement is therefore prepared afresh
+///   after [`RUNS_PER_PLAN`] executions, and PostgreSQL decides again with the current size;
+/// - a generic plan cannot use the `text_pattern_ops` indexes for `LIKE 'prefix%'`, and one
+///   statement serves prefix and contains searches (`'%part%'`, a sequential scan anyway), so
+///   after a few contains searches the generic sequential scan would serve every later prefix
+///   search too. Statements with `LIKE` therefore run as unnamed statements (parse, bind and
+///   execute in one round trip, planned with their values each time), with the parameter
+///   types their named statement reported when it was prepared; the named one is never
+///   executed.
 pub struct Pg {
     client: Client,
-    stmts: HashMap<String, Statement>,
+    stmts: HashMap<String, Prepared>,
 }
+
+/// A cached statement; `custom` holds the renumbered SQL of one that must be planned with its
+/// values (it contains `LIKE`; our SQL writes keywords in capitals).
+#[derive(Clone)]
+struct Prepared {
+    stmt: Statement,
+    custom: Option<std::sync::Arc<str>>,
+    /// Executions so far.
+    runs: u32,
+}
+
+/// Executions after which a statement is prepared afresh (its plan made again).
+pub const RUNS_PER_PLAN: u32 = 500;
 
 impl ToSql for Value {
     fn to_sql(
@@ -88,14 +116,7 @@ fn map_err(e: postgres::Error) -> DbError {
 impl Pg {
     /// Connects to `url` (`postgres://user:pass@host:port/db`).
     pub fn connect(url: &str) -> Result<Self, DbError> {
-        let mut client = Client::connect(url, NoTls).map_err(map_err)?;
-        // Plan every execution with its values. A generic plan is made once, from the table's
-        // size at that moment: one made while a table was nearly empty keeps scanning it as it
-        // grows (a key lookup went from 8 µs to 0.8 ms while 20,000 users were added), and a
-        // generic plan cannot use the text_pattern_ops indexes for `LIKE 'prefix%'` at all.
-        client
-            .batch_execute("SET plan_cache_mode = force_custom_plan")
-            .map_err(map_err)?;
+        let client = Client::connect(url, NoTls).map_err(map_err)?;
         Ok(Pg {
             client,
             stmts: HashMap::new(),
@@ -107,16 +128,24 @@ impl Pg {
         self.client.is_closed()
     }
 
-    fn stmt(&mut self, sql: &str) -> Result<Statement, DbError> {
-        if let Some(s) = self.stmts.get(sql) {
-            return Ok(s.clone());
+    fn stmt(&mut self, sql: &str) -> Result<Prepared, DbError> {
+        if let Some(s) = self.stmts.get_mut(sql) {
+            s.runs += 1;
+            if s.runs <= RUNS_PER_PLAN || s.custom.is_some() {
+                return Ok(s.clone());
+            }
         }
-        let s = self.client.prepare(&renumber(sql)).map_err(map_err)?;
+        let text = renumber(sql);
+        let p = Prepared {
+            stmt: self.client.prepare(&text).map_err(map_err)?,
+            custom: sql.contains("LIKE").then(|| text.into()),
+            runs: 1,
+        };
         if self.stmts.len() > 512 {
             self.stmts.clear();
         }
-        self.stmts.insert(sql.to_string(), s.clone());
-        Ok(s)
+        self.stmts.insert(sql.to_string(), p.clone());
+        Ok(p)
     }
 
     /// Access to the raw client (LISTEN/NOTIFY).
@@ -129,14 +158,37 @@ fn refs(params: &[Value]) -> Vec<&(dyn ToSql + Sync)> {
     params.iter().map(|p| p as &(dyn ToSql + Sync)).collect()
 }
 
+/// `params` with the types of `st`'s parameters, for an unnamed statement of the same SQL.
+fn typed<'a>(
+    st: &Statement,
+    params: &'a [Value],
+) -> Result<Vec<(&'a (dyn ToSql + Sync), Type)>, DbError> {
+    if params.len() != st.params().len() {
+        return Err(DbError::Other(format!(
+            "expected {} parameters, got {}",
+            st.params().len(),
+            params.len()
+        )));
+    }
+    Ok(params
+        .iter()
+        .zip(st.params())
+        .map(|(p, t)| (p as &(dyn ToSql + Sync), t.clone()))
+        .collect())
+}
+
 impl Conn for Pg {
     fn dialect(&self) -> Dialect {
         Dialect::Postgres
     }
 
     fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, DbError> {
-        let st = self.stmt(sql)?;
-        let rows = self.client.query(&st, &refs(params)).map_err(map_err)?;
+        let p = self.stmt(sql)?;
+        let rows = match &p.custom {
+            None => self.client.query(&p.stmt, &refs(params)),
+            Some(text) => self.client.query_typed(text, &typed(&p.stmt, params)?),
+        }
+        .map_err(map_err)?;
         let mut out = Vec::with_capacity(rows.len());
         for r in rows {
             let mut vals = Vec::with_capacity(r.len());
@@ -170,8 +222,12 @@ impl Conn for Pg {
     }
 
     fn exec(&mut self, sql: &str, params: &[Value]) -> Result<u64, DbError> {
-        let st = self.stmt(sql)?;
-        self.client.execute(&st, &refs(params)).map_err(map_err)
+        let p = self.stmt(sql)?;
+        match &p.custom {
+            None => self.client.execute(&p.stmt, &refs(params)),
+            Some(text) => self.client.execute_typed(text, &typed(&p.stmt, params)?),
+        }
+        .map_err(map_err)
     }
 
     fn batch(&mut self, sql: &str) -> Result<(), DbError> {
