@@ -76,8 +76,7 @@ pub async fn find(
     org_only: bool,
 ) -> Option<UserRow> {
     let q = Lookup::new(st, instance, name, context_org, org_only).await?;
-    let user = st.db.read_point(move |c| q.run(c)).await.ok().flatten()?;
-    (user.kind == HUMAN).then_some(user)
+    st.db.read_point(move |c| q.run(c)).await.ok().flatten()
 }
 
 /// [`find`] through the node's read cache (valid while the data epoch stands still): for the
@@ -94,14 +93,12 @@ pub async fn find_cached(
         "login_user\0{}\0{}\0{}\0{}\0{}",
         q.instance, q.context_org, q.org_only, q.allow_email, q.name
     );
-    let user = st
-        .read_cache
+    st.read_cache
         .get(st, key, move |c| q.run(c))
         .await
         .ok()?
         .as_ref()
-        .clone()?;
-    (user.kind == HUMAN).then_some(user)
+        .clone()
 }
 
 /// One login-name lookup ([`find`]).
@@ -137,7 +134,12 @@ impl Lookup {
         })
     }
 
+    /// The human user the name names.
     fn run(&self, c: &mut dyn Conn) -> Result<Option<UserRow>> {
+        Ok(self.any(c)?.filter(|u| u.kind == HUMAN))
+    }
+
+    fn any(&self, c: &mut dyn Conn) -> Result<Option<UserRow>> {
         let (inst, name, ctx_org) = (&self.instance, &self.name, &self.context_org);
         let restrict = |u: Option<UserRow>| u.filter(|u| !self.org_only || &u.org_id == ctx_org);
         if let Some(u) = restrict(one_user(

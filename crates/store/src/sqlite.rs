@@ -100,10 +100,11 @@ impl Sqlite {
         let Some(path) = self.path.as_deref().filter(|_| sql.contains("LIKE")) else {
             return Ok(&self.conn);
         };
-        if self.like.is_none() {
-            self.like = Some(Self::connect(path, false, false)?);
-        }
-        Ok(self.like.as_ref().unwrap_or(&self.conn))
+        let like = match self.like.take() {
+            Some(c) => c,
+            None => Self::connect(path, false, false)?,
+        };
+        Ok(self.like.insert(like))
     }
 }
 
