@@ -3,6 +3,7 @@
 //! `redirect_uri`, pass PKCE and be unused and unexpired. One statement finds an unused code
 //! of this client and `redirect_uri` and marks it used (of two concurrent redemptions one
 //! wins); expiry and PKCE are checked after it, so a failing attempt still uses the code up.
+//! A code issued with PKCE `plain` redeems only while the instance still allows `plain`.
 //! A code presented again revokes the grant: every token minted from it carries the request
 //! id as grant id.
 
@@ -195,6 +196,13 @@ pub async fn run(o: &Oidc, c: &Call, headers: &HeaderMap, form: &Form) -> OResul
         return Err(OAuthError::invalid_grant(
             "OIDC-cod08",
             "the code_verifier does not match",
+        ));
+    }
+    // A code issued with `plain` while the instance allowed it: refused once it no longer does.
+    if !r.challenge.is_empty() && r.challenge_method != "S256" && !s.pkce_plain_allowed {
+        return Err(OAuthError::invalid_grant(
+            "OIDC-cod09",
+            "the code was issued with PKCE plain, which this instance no longer allows",
         ));
     }
     let login = crate::login_grant::Login {

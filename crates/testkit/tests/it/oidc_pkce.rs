@@ -1,6 +1,7 @@
 //! PKCE `plain` (RFC 7636) only when the instance's OIDC settings allow it
 //! (`pkcePlainAllowed`, Castellan's extension): refused by default, end to end from authorize
-//! to token when on, and discovery's `code_challenge_methods_supported` says which.
+//! to token when on (a code issued with plain is refused once plain is off again), and
+//! discovery's `code_challenge_methods_supported` says which.
 
 use super::login::*;
 use super::oidc_token::token;
@@ -124,9 +125,19 @@ both!(
                 .err(400, "invalid_grant");
         }
 
-        // Off again: refused again.
+        // Off again: refused again, and a code issued with plain before is not redeemed.
+        let p = authorize(&s, &client, &login, &plain).await;
+        let issued = p
+            .params()
+            .get("code")
+            .cloned()
+            .unwrap_or_else(|| panic!("{p:?}"));
         allow_plain(&s, false).await;
         assert_eq!(methods(&s).await, json!(["S256"]));
+        let t = redeem(&s, &client, &issued, verifier).await;
+        t.err(400, "invalid_grant");
+        let why = t.body["error_description"].as_str().unwrap_or_default();
+        assert!(why.contains("plain"), "{}", t.body);
         let p = authorize(&s, &client, &login, &plain).await;
         assert_eq!(p.params()["error"], "invalid_request", "{p:?}");
     }
