@@ -10,6 +10,9 @@
 #   and the argon2id ceiling of this machine (HASH_MEMORY KiB / HASH_ITERATIONS /
 #   HASH_PARALLELISM, the server's PasswordHasher, default 19456 / 2 / 1); CONNECTIONS (32) and
 #   LOGIN_CONNECTIONS (8) set the OIDC scenarios' concurrency.
+#   LOGIN_SPLIT=1 (needs `perf`) samples the machine during the password logins and adds a
+#   line with the CPU milliseconds per login by part (bench/login_split.mjs); it builds into
+#   target/symbols, keeping the symbol table.
 #   ONLY=oidc runs just that (plus each backend's no-op baseline):
 #   ONLY=oidc PEERS=oidc-provider bench/run.sh 10
 set -euo pipefail
@@ -25,13 +28,17 @@ HASH_ITERATIONS="${HASH_ITERATIONS:-2}"
 HASH_PARALLELISM="${HASH_PARALLELISM:-1}"
 LOGIN_CONNECTIONS="${LOGIN_CONNECTIONS:-8}"
 CONNECTIONS="${CONNECTIONS:-32}"   # of the other OIDC scenarios
+if [ "${LOGIN_SPLIT:-0}" = 1 ]; then
+    # The split names functions (argon2, aws-lc): a release build that keeps its symbol table.
+    export CARGO_PROFILE_RELEASE_STRIP=false CARGO_TARGET_DIR=target/symbols
+fi
 if [ -n "$BACKENDS" ]; then
     cargo build --release -p castellan-server -p castellan-bench
 else
     cargo build --release -p castellan-bench
 fi
-BIN=target/release/castellan
-LOAD=target/release/castellan-bench
+BIN=${CARGO_TARGET_DIR:-target}/release/castellan
+LOAD=${CARGO_TARGET_DIR:-target}/release/castellan-bench
 mkdir -p bench/results
 OUT=bench/results/latest.jsonl
 : > "$OUT"
@@ -95,8 +102,18 @@ run_castellan_oidc() {
     # The hash ceiling moves by up to 10 % between runs on this shared machine: measure it just
     # before and just after the logins (the idle server beside it) and compare with their mean.
     hash_ceiling "$label-before-login"
+    local sampler=""
+    if [ "${LOGIN_SPLIT:-0}" = 1 ]; then
+        perf record -a -e cpu-clock -F 999 -o "$WORK/login.perf" -- sleep "$((SECS - 1))" >/dev/null 2>&1 &
+        sampler=$!
+    fi
     CONNS=$LOGIN_CONNECTIONS oidc --scenario oidc-login --client-id="$(json .clientId "$web")" \
         --client-secret="$(json .clientSecret "$web")" --login-name "$login" --password 'Bench-Password-1!' --label "$label"
+    if [ -n "$sampler" ]; then
+        wait "$sampler"
+        perf report -i "$WORK/login.perf" --no-children --sort comm,dso,sym --stdio 2>/dev/null |
+            node bench/login_split.mjs "$label" "$(tail -1 "$OUT")" "$((SECS - 1))" | tee -a "$OUT"
+    fi
     hash_ceiling "$label-after-login"
     record "$($LOAD --addr "$api" --scenario oidc-issue --count "$ISSUE" --connections "$CONNECTIONS" "${cc[@]}" --label "$label")"
     oidc --scenario oidc-client-credentials "${cc[@]}" --label "$label-after-$ISSUE"

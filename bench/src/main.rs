@@ -986,8 +986,10 @@ fn main() {
     } else {
         1
     };
+    // Named so that a machine-wide profile tells the load generator from the server.
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(threads)
+        .thread_name("load-generator")
         .enable_all()
         .build()
         .unwrap_or_else(|e| {
