@@ -21,17 +21,10 @@ use axum::Router;
 use castellan_api::state::St;
 use std::sync::Arc;
 
-/// Failed password checks allowed per minute from one client address.
-pub const CHECKS_PER_IP: u32 = 60;
-/// Failed password checks allowed per minute for one login name.
-pub const CHECKS_PER_LOGIN_NAME: u32 = 10;
-
 /// What the login's handlers share.
 #[derive(Clone)]
 pub struct Login {
     pub st: St,
-    pub by_ip: Arc<rate_limit::Limiter>,
-    pub by_name: Arc<rate_limit::Limiter>,
     /// A hash of a random password with this server's parameters, verified against when a
     /// login name names nobody.
     pub dummy_hash: Arc<tokio::sync::OnceCell<String>>,
@@ -58,8 +51,6 @@ impl Login {
 pub fn router(st: St) -> Router {
     let l = Login {
         st,
-        by_ip: Arc::new(rate_limit::Limiter::new(CHECKS_PER_IP)),
-        by_name: Arc::new(rate_limit::Limiter::new(CHECKS_PER_LOGIN_NAME)),
         dummy_hash: Arc::default(),
     };
     Router::new()

@@ -3,6 +3,7 @@
 
 use crate::flow::{stop, Flow};
 use crate::page;
+use crate::rate_limit::Keys;
 use crate::users::{self, Check};
 use crate::Login;
 use axum::extract::connect_info::ConnectInfo;
@@ -71,18 +72,16 @@ pub async fn submit(State(l): State<Login>, req: Request) -> Response {
     }
     let org_only = f.req.org_id_scope().is_some() || f.req.org_domain_scope().is_some();
     let user = users::find(&f.st, &f.instance, &name, &f.org, org_only).await;
-    if !allowed(
-        &l,
-        &f,
-        &ip,
-        user.as_ref().map_or(name.as_str(), |u| u.id.as_str()),
-    ) {
-        return f.stop(StatusCode::TOO_MANY_REQUESTS, "error.rate");
+    let keys = Keys::new(&f.instance, &ip, user.as_ref().map_or(&name, |u| &u.id));
+    if let Some(stopped) = over_limit(&f, &keys).await {
+        return stopped;
     }
     let Some(user) = user else {
         // As slow as a wrong password, so the time does not tell that the user is unknown.
         l.waste_a_hash(&f.raw("password")).await;
-        failed(&l, &f, &ip, &name);
+        if let Err(e) = keys.hit(&f.st).await {
+            return f.sign_in_failed(&e);
+        }
         return render(&f, &name, f.t("password.invalid")).await;
     };
     // The session starts at once unless the password must be changed first; its writes go
@@ -94,12 +93,10 @@ pub async fn submit(State(l): State<Login>, req: Request) -> Response {
             (Some(w), c)
         }
     };
-    match users::check_password(&f.st, &f.instance, &user, &f.raw("password"), writes).await {
+    let password = f.raw("password");
+    match users::check_password(&f.st, &f.instance, &user, &password, &keys, writes).await {
         Ok(Check::Ok) => {}
-        Ok(Check::Wrong) => {
-            failed(&l, &f, &ip, &user.id);
-            return render(&f, &name, f.t("password.invalid")).await;
-        }
+        Ok(Check::Wrong) => return render(&f, &name, f.t("password.invalid")).await,
         Ok(Check::Locked) => return render(&f, &name, locked_text(&f, &user).await).await,
         Ok(Check::Inactive) => return render(&f, &name, f.t("password.inactive")).await,
         Err(e) => return f.sign_in_failed(&e),
@@ -111,33 +108,14 @@ pub async fn submit(State(l): State<Login>, req: Request) -> Response {
     f.signed_in_answer(code.as_deref())
 }
 
-/// The rate-limit keys of a password check: the client address, and the user (or the login
-/// name when it names nobody: spellings of one user share the user's budget).
-fn keys(f: &Flow, ip: &str, who: &str) -> (String, String) {
-    (
-        format!("{}/{ip}", f.instance),
-        format!("{}/{}", f.instance, who.to_lowercase()),
-    )
-}
-
-fn now_secs() -> u64 {
-    castellan_domain::id::now_micros().max(0) as u64 / 1_000_000
-}
-
-/// Whether a password check may run: neither the address nor the user is over its limit of
-/// failed checks.
-fn allowed(l: &Login, f: &Flow, ip: &str, who: &str) -> bool {
-    let (by_ip, by_name) = keys(f, ip, who);
-    let now = now_secs();
-    l.by_ip.allows(&by_ip, now) && l.by_name.allows(&by_name, now)
-}
-
-/// Counts a failed password check against the address and the user.
-fn failed(l: &Login, f: &Flow, ip: &str, who: &str) {
-    let (by_ip, by_name) = keys(f, ip, who);
-    let now = now_secs();
-    l.by_ip.hit(&by_ip, now);
-    l.by_name.hit(&by_name, now);
+/// The page that stops a password check: the address or the user is at its limit of failed
+/// checks (429), or the counters cannot be read (503).
+async fn over_limit(f: &Flow, keys: &Keys) -> Option<Response> {
+    match keys.allow(&f.st).await {
+        Ok(true) => None,
+        Ok(false) => Some(f.stop(StatusCode::TOO_MANY_REQUESTS, "error.rate")),
+        Err(e) => Some(f.sign_in_failed(&e)),
+    }
 }
 
 /// What a locked user is told: that the user is locked when the lockout policy shows lockout
@@ -184,16 +162,14 @@ pub async fn change(State(l): State<Login>, req: Request) -> Response {
     let name = f.field("loginName");
     let org_only = f.req.org_id_scope().is_some() || f.req.org_domain_scope().is_some();
     let user = users::find(&f.st, &f.instance, &name, &f.org, org_only).await;
-    if !allowed(
-        &l,
-        &f,
-        &ip,
-        user.as_ref().map_or(name.as_str(), |u| u.id.as_str()),
-    ) {
-        return f.stop(StatusCode::TOO_MANY_REQUESTS, "error.rate");
+    let keys = Keys::new(&f.instance, &ip, user.as_ref().map_or(&name, |u| &u.id));
+    if let Some(stopped) = over_limit(&f, &keys).await {
+        return stopped;
     }
     let Some(user) = user else {
-        failed(&l, &f, &ip, &name);
+        if let Err(e) = keys.hit(&f.st).await {
+            return f.sign_in_failed(&e);
+        }
         return crate::login_name::render(&f, &name, f.t("password.invalid")).await;
     };
     let (new, confirm) = (
@@ -205,16 +181,14 @@ pub async fn change(State(l): State<Login>, req: Request) -> Response {
         &f.instance,
         &user,
         &f.raw("change-old-password"),
+        &keys,
         None,
     )
     .await
     {
         Ok(Check::Ok) => {}
         Ok(Check::Locked) => return render(&f, &name, locked_text(&f, &user).await).await,
-        Ok(Check::Wrong) => {
-            failed(&l, &f, &ip, &user.id);
-            return render_change(&f, &name, f.t("password.invalid")).await;
-        }
+        Ok(Check::Wrong) => return render_change(&f, &name, f.t("password.invalid")).await,
         Ok(_) => return render_change(&f, &name, f.t("password.invalid")).await,
         Err(_) => return f.stop(StatusCode::SERVICE_UNAVAILABLE, "error.busy"),
     }

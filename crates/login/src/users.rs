@@ -2,6 +2,7 @@
 //! (lockout policy).
 
 use crate::flow::SignInWrites;
+use crate::rate_limit::Keys;
 use castellan_api::app::policies;
 use castellan_api::app::users::{UserRow, COLS};
 use castellan_api::state::St;
@@ -191,13 +192,15 @@ pub enum Check {
 }
 
 /// Checks `password` of `user`, records the outcome as an event, locks the user when the
-/// lockout policy's limit is reached, and re-hashes imported (non-argon2id) hashes. On
-/// success, `then` (the writes that finish the login) goes into the same commit.
+/// lockout policy's limit is reached, and re-hashes imported (non-argon2id) hashes. A wrong
+/// password counts against the rate limits' `keys` in the same commit; on success, `then`
+/// (the writes that finish the login) goes into it.
 pub async fn check_password(
     st: &St,
     instance: &str,
     user: &UserRow,
     password: &str,
+    keys: &Keys,
     mut then: Option<SignInWrites>,
 ) -> Result<Check> {
     match user.state {
@@ -206,6 +209,7 @@ pub async fn check_password(
         _ => return Ok(Check::Inactive),
     }
     if user.password_hash.is_empty() {
+        keys.hit(st).await?;
         return Ok(Check::Wrong);
     }
     let ok = st
@@ -220,9 +224,10 @@ pub async fn check_password(
         let max = policy::<Lockout>(st, instance, &user.org_id)
             .await
             .max_password_attempts;
-        let inst = instance.to_string();
+        let (inst, keys) = (instance.to_string(), keys.clone());
         st.db
             .command(&uid.clone(), author, move |tx| {
+                keys.hit_in(&mut *tx.conn)?;
                 let failures = tx
                     .one(
                         "SELECT password_failures FROM users WHERE instance_id = ? AND id = ?",

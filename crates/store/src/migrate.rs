@@ -25,6 +25,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (17, include_str!("schema/017_device_pkce_security.sql")),
     (18, include_str!("schema/018_login_session_index.sql")),
     (19, include_str!("schema/019_login_session_live.sql")),
+    (20, include_str!("schema/020_login_rate_limits.sql")),
 ];
 
 fn render(sql: &str, d: Dialect) -> String {

@@ -13,6 +13,7 @@ mod instance;
 mod label_assets;
 mod login;
 mod login_device;
+mod login_limits;
 mod login_logout;
 mod oidc_claims;
 mod oidc_device;
