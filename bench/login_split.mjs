@@ -2,7 +2,7 @@
 // cpu-clock`, into milliseconds per login: the argon2 hash, aws-lc (the RS256 ID token's
 // signature, AES-GCM), the rest of the server's threads (HTTP, login pages, token endpoint,
 // reads, and the interrupts that land on them), the database writer thread, the load
-// generator, kernel threads and idle time.
+// generator, other processes (PostgreSQL, kernel threads) and idle time.
 // Usage: perf report -i F --no-children --sort comm,dso,sym --stdio |
 //          node bench/login_split.mjs LABEL 'LOGIN_JSON_LINE' SAMPLED_SECONDS
 // argon2's block copies run in libc's memmove: memmove on the server's runtime threads counts
@@ -11,7 +11,7 @@ import { createInterface } from "node:readline";
 
 const [label, loginLine, secs] = process.argv.slice(2);
 const logins = JSON.parse(loginLine).per_second * Number(secs);
-const sums = { hash: 0, aws_lc: 0, server: 0, writer: 0, load_generator: 0, kernel_threads: 0, idle: 0 };
+const sums = { hash: 0, aws_lc: 0, server: 0, writer: 0, load_generator: 0, other_processes: 0, idle: 0 };
 let events = 0;
 for await (const line of createInterface({ input: process.stdin })) {
   const count = line.match(/^# Event count \(approx\.\): (\d+)/);
@@ -24,7 +24,7 @@ for await (const line of createInterface({ input: process.stdin })) {
     comm === "swapper" ? "idle"
     : comm === "castellan-write" ? "writer"
     : comm === "load-generator" ? "load_generator"
-    : !server ? "kernel_threads"
+    : !server ? "other_processes"
     : sym.includes("argon2::") || sym.includes("blake2::") || (dso.startsWith("libc") && sym.includes("memmove")) ? "hash"
     : sym.includes("aws_lc") || sym.includes("mulx4x") ? "aws_lc"
     : "server";
