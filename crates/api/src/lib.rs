@@ -7,6 +7,7 @@
 pub mod app;
 pub mod assets;
 pub mod authn;
+pub mod client_address;
 pub mod convert;
 pub mod ctx;
 pub mod dns;

@@ -21,6 +21,8 @@ pub struct ApiConfig {
     pub hash: HashParams,
     /// Headers that carry the instance host when set by a trusted proxy.
     pub instance_host_headers: Vec<String>,
+    /// Proxies whose `X-Forwarded-For` names the client's address.
+    pub trusted_proxies: crate::client_address::TrustedProxies,
     /// Largest accepted REST body.
     pub max_body_bytes: usize,
     /// Callers of the system API.
@@ -77,6 +79,7 @@ impl Default for ApiConfig {
             default_query_limit: 100,
             hash: HashParams::default(),
             instance_host_headers: vec!["x-zitadel-instance-host".into()],
+            trusted_proxies: Default::default(),
             max_body_bytes: 1024 * 1024,
             system_users: Vec::new(),
             user_login_must_be_domain: false,

@@ -49,7 +49,12 @@ async fn form(l: &Login, req: Request) -> Result<(Flow, String), Response> {
     let ip = parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip().to_string())
+        .map(|c| {
+            l.st.cfg
+                .trusted_proxies
+                .client(c.0.ip(), &parts.headers)
+                .to_string()
+        })
         .unwrap_or_default();
     let Ok(body) = axum::body::to_bytes(body, MAX_FORM).await else {
         return Err(stop(StatusCode::PAYLOAD_TOO_LARGE, "en", "error.request"));

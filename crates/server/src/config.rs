@@ -20,6 +20,9 @@ pub struct Config {
     pub default_instance: DefaultInstance,
     /// Headers a trusted proxy sets to name the instance host.
     pub instance_host_headers: Vec<String>,
+    /// Proxies (addresses or CIDR networks) whose `X-Forwarded-For` names the client's
+    /// address (the login's rate limits); empty: the TCP peer is the client.
+    pub trusted_proxies: Vec<String>,
     pub log: Log,
     pub system_defaults: SystemDefaults,
     pub password_hasher: PasswordHasher,
@@ -241,6 +244,7 @@ impl Default for Config {
             first_instance: FirstInstance::default(),
             default_instance: DefaultInstance::default(),
             instance_host_headers: vec!["x-zitadel-instance-host".into()],
+            trusted_proxies: Vec::new(),
             log: Log::default(),
             system_defaults: SystemDefaults::default(),
             password_hasher: PasswordHasher::default(),

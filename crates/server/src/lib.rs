@@ -82,6 +82,9 @@ fn api_config(cfg: &Config, secure: bool) -> Result<ApiConfig, String> {
             .iter()
             .map(|h| h.to_lowercase())
             .collect(),
+        trusted_proxies: castellan_api::client_address::TrustedProxies::parse(
+            &cfg.trusted_proxies,
+        )?,
         max_body_bytes: 1024 * 1024,
         system_users: system_users::parse(&cfg.system_api_users)?,
         user_login_must_be_domain: cfg.default_instance.domain_policy.user_login_must_be_domain,

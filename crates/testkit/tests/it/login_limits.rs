@@ -1,13 +1,34 @@
 //! The login's rate limits on failed password checks: per user (or login name) and per client
-//! address, counted in the database so that every node of a cluster holds them.
+//! address (behind trusted proxies, the one `X-Forwarded-For` names), counted in the database
+//! so that every node of a cluster holds them.
 
 use super::login::*;
 use super::*;
 use castellan_testkit::{temp_dir, test_config};
 
+/// A new browser whose requests say they were forwarded for `address`.
+fn forwarded_for(s: &TestServer, address: &str) -> Browser {
+    let mut h = reqwest::header::HeaderMap::new();
+    h.insert("x-forwarded-for", address.parse().expect("header"));
+    Browser {
+        base: s.base.clone(),
+        http: reqwest::Client::builder()
+            .no_proxy()
+            .redirect(reqwest::redirect::Policy::none())
+            .default_headers(h)
+            .build()
+            .expect("client"),
+        cookie: None,
+    }
+}
+
 /// A new browser on the password page of `login` for `client`.
 async fn password_page(s: &TestServer, client: &str, login: &str) -> (Browser, Page) {
-    let mut b = Browser::new(s);
+    open_password_page(Browser::new(s), client, login).await
+}
+
+/// Browser `b` on the password page of `login` for `client`.
+async fn open_password_page(mut b: Browser, client: &str, login: &str) -> (Browser, Page) {
     let p = b.get(&authorize_url(client, "")).await;
     let p = b.follow(p).await;
     let pw = b
@@ -37,16 +58,49 @@ both!(
     |s: TestServer| async move {
         let client = oidc_app(&s, json!({})).await;
         let (_, login) = human(&s, "ada", false).await;
-        let (mut b, pw) = password_page(&s, &client, &login).await;
-        // 60 failed checks from this address, for names that name nobody (so no user's own
-        // limit of 10 is reached): each answered as a wrong password.
-        for i in 0..60 {
-            let p = check(&mut b, &pw, &format!("nobody-{i}"), "nope").await;
-            assert_eq!(p.status, 200, "{p:?}");
-            assert!(p.body.contains("name=\"password\""), "{}", p.body);
-        }
+        // No trusted proxies: `X-Forwarded-For` is the client's word and changes nothing.
+        let b = forwarded_for(&s, "203.0.113.5");
+        let (mut b, pw) = open_password_page(b, &client, &login).await;
+        fail_sixty(&mut b, &pw).await;
         // The next check from the address is not made, even with a user's right password.
+        let b = forwarded_for(&s, "203.0.113.6");
+        let (mut b, pw) = open_password_page(b, &client, &login).await;
         assert_stopped(&check(&mut b, &pw, &login, PASSWORD).await);
+    }
+);
+
+/// 60 failed checks from `b`, for names that name nobody (so no user's own limit of 10 is
+/// reached): each answered as a wrong password.
+async fn fail_sixty(b: &mut Browser, pw: &Page) {
+    for i in 0..60 {
+        let p = check(b, pw, &format!("nobody-{i}"), "nope").await;
+        assert_eq!(p.status, 200, "{p:?}");
+        assert!(p.body.contains("name=\"password\""), "{}", p.body);
+    }
+}
+
+both_backends!(
+    behind_a_trusted_proxy_each_client_has_its_own_budget,
+    |backend: Backend| async move {
+        let Some(s) = TestServer::start_with(backend, |c| {
+            c.trusted_proxies = vec!["127.0.0.0/8".into(), "::1".into()];
+        })
+        .await
+        else {
+            return;
+        };
+        let client = oidc_app(&s, json!({})).await;
+        let (_, login) = human(&s, "hedy", false).await;
+        let b = forwarded_for(&s, "203.0.113.5");
+        let (mut b, pw) = open_password_page(b, &client, &login).await;
+        fail_sixty(&mut b, &pw).await;
+        assert_stopped(&check(&mut b, &pw, &login, PASSWORD).await);
+        // Another client behind the same proxy signs in.
+        let b = forwarded_for(&s, "203.0.113.6");
+        let (mut b, pw) = open_password_page(b, &client, &login).await;
+        let done = check(&mut b, &pw, &login, PASSWORD).await;
+        assert!(done.params().contains_key("code"), "{done:?}");
+        s.stop().await;
     }
 );
 
