@@ -1,8 +1,10 @@
 //! The user-code page of the device authorization grant (RFC 8628, `/device`): the user types
 //! the code shown on the device, signs in through the usual pages, and the provider's callback
-//! approves the device authorization instead of issuing a code.
+//! approves the device authorization instead of issuing a code. Unknown codes count against the
+//! client address's limit (`rate_limit`, RFC 8628 5.1).
 
 use crate::flow::stop;
+use crate::rate_limit::Keys;
 use crate::{csrf, i18n, page, Login};
 use axum::body::Bytes;
 use axum::extract::State;
@@ -120,7 +122,13 @@ pub async fn page(State(l): State<Login>, headers: HeaderMap, uri: Uri) -> Respo
 
 /// `POST /device`: a pending code starts a login for the device's client (whose end approves
 /// the device), or is denied at once with the deny button.
-pub async fn submit(State(l): State<Login>, headers: HeaderMap, uri: Uri, body: Bytes) -> Response {
+pub async fn submit(
+    State(l): State<Login>,
+    extensions: http::Extensions,
+    headers: HeaderMap,
+    uri: Uri,
+    body: Bytes,
+) -> Response {
     let form = parse_params(std::str::from_utf8(&body).unwrap_or(""));
     let Some(agent) = session::agent_of(&headers) else {
         return stop(StatusCode::FORBIDDEN, "en", "error.csrf");
@@ -136,6 +144,12 @@ pub async fn submit(State(l): State<Login>, headers: HeaderMap, uri: Uri, body: 
     else {
         return stop(StatusCode::NOT_FOUND, "en", "error.request");
     };
+    let limits = Keys::device_code(&instance, &l.client_address(&extensions, &headers));
+    match limits.allow(&l.st).await {
+        Ok(true) => {}
+        Ok(false) => return stop(StatusCode::TOO_MANY_REQUESTS, "en", "error.rate"),
+        Err(_) => return stop(StatusCode::SERVICE_UNAVAILABLE, "en", "error.busy"),
+    }
     let typed = form.get("user_code").cloned().unwrap_or_default();
     let mut found = None;
     for c in spellings(&typed) {
@@ -145,6 +159,9 @@ pub async fn submit(State(l): State<Login>, headers: HeaderMap, uri: Uri, body: 
         }
     }
     let Some((user_code, client_id, scope)) = found else {
+        if limits.hit(&l.st).await.is_err() {
+            return stop(StatusCode::SERVICE_UNAVAILABLE, "en", "error.busy");
+        }
         return render(
             &l,
             &headers,

@@ -31,6 +31,25 @@ pub struct Login {
 }
 
 impl Login {
+    /// The client's address (the TCP peer, or behind trusted proxies the one
+    /// `X-Forwarded-For` names), for the rate limits.
+    pub fn client_address(
+        &self,
+        extensions: &http::Extensions,
+        headers: &http::HeaderMap,
+    ) -> String {
+        extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| {
+                self.st
+                    .cfg
+                    .trusted_proxies
+                    .client(c.0.ip(), headers)
+                    .to_string()
+            })
+            .unwrap_or_default()
+    }
+
     /// Spends the time of one password verification.
     pub async fn waste_a_hash(&self, password: &str) {
         let st = self.st.clone();

@@ -6,14 +6,12 @@ use crate::page;
 use crate::rate_limit::Keys;
 use crate::users::{self, Check};
 use crate::Login;
-use axum::extract::connect_info::ConnectInfo;
 use axum::extract::{Request, State};
 use axum::response::Response;
 use castellan_api::ctx::Ctx;
 use castellan_domain::policy::Login as LoginPolicy;
 use castellan_oidc::authorize::escape;
 use http::StatusCode;
-use std::net::SocketAddr;
 
 /// Largest login form accepted.
 const MAX_FORM: usize = 64 * 1024;
@@ -46,16 +44,7 @@ pub async fn render(f: &Flow, login_name: &str, error: &str) -> Response {
 
 async fn form(l: &Login, req: Request) -> Result<(Flow, String), Response> {
     let (parts, body) = req.into_parts();
-    let ip = parts
-        .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| {
-            l.st.cfg
-                .trusted_proxies
-                .client(c.0.ip(), &parts.headers)
-                .to_string()
-        })
-        .unwrap_or_default();
+    let ip = l.client_address(&parts.extensions, &parts.headers);
     let Ok(body) = axum::body::to_bytes(body, MAX_FORM).await else {
         return Err(stop(StatusCode::PAYLOAD_TOO_LARGE, "en", "error.request"));
     };
@@ -77,7 +66,7 @@ pub async fn submit(State(l): State<Login>, req: Request) -> Response {
     }
     let org_only = f.req.org_id_scope().is_some() || f.req.org_domain_scope().is_some();
     let user = users::find(&f.st, &f.instance, &name, &f.org, org_only).await;
-    let keys = Keys::new(&f.instance, &ip, user.as_ref().map_or(&name, |u| &u.id));
+    let keys = Keys::password(&f.instance, &ip, user.as_ref().map_or(&name, |u| &u.id));
     if let Some(stopped) = over_limit(&f, &keys).await {
         return stopped;
     }
@@ -167,7 +156,7 @@ pub async fn change(State(l): State<Login>, req: Request) -> Response {
     let name = f.field("loginName");
     let org_only = f.req.org_id_scope().is_some() || f.req.org_domain_scope().is_some();
     let user = users::find(&f.st, &f.instance, &name, &f.org, org_only).await;
-    let keys = Keys::new(&f.instance, &ip, user.as_ref().map_or(&name, |u| &u.id));
+    let keys = Keys::password(&f.instance, &ip, user.as_ref().map_or(&name, |u| &u.id));
     if let Some(stopped) = over_limit(&f, &keys).await {
         return stopped;
     }

@@ -1,56 +1,71 @@
-//! Rate limits on failed password checks, per client address and per user (or per login name
-//! when it names nobody): a key with its limit of failures in the current and the previous
-//! minute together gets no password check at all, so a burst cannot pass a window boundary;
-//! successful checks cost nothing (a user who signs in often is never stopped). The counters
-//! are rows of `login_rate_limits` per key and minute, so every node of a cluster counts the
-//! same failures; the lockout policy still bounds guesses per user on top.
+//! Rate limits on failed attempts at the login: password checks per client address and per
+//! user (or per login name when it names nobody), and user codes typed on the device page per
+//! client address (RFC 8628 5.1). A key with its limit of failures in the current and the
+//! previous minute together gets no attempt at all, so a burst cannot pass a window boundary;
+//! successes cost nothing (a user who signs in often is never stopped). The counters are rows
+//! of `login_rate_limits` per key and minute, so every node of a cluster counts the same
+//! failures; the lockout policy still bounds password guesses per user on top.
 
 use castellan_api::state::St;
 use castellan_domain::Result;
-use castellan_store::{params, Conn};
+use castellan_store::{params, Conn, Value};
 
 /// Failed password checks allowed from one client address in the current and previous minute.
 pub const CHECKS_PER_IP: u32 = 60;
 /// Failed password checks allowed for one user (or login name) in the current and previous
 /// minute.
 pub const CHECKS_PER_LOGIN_NAME: u32 = 10;
+/// Unknown user codes allowed on the device page from one client address in the current and
+/// previous minute.
+pub const DEVICE_CODES_PER_IP: u32 = 20;
 
 /// Of 256, how many hits also delete the counters of past minutes (1 in 64).
 const PRUNE_SHARE: u8 = 4;
 
-/// The two counters a password check is held against.
+/// The counters an attempt is held against: keys with their limits.
 #[derive(Clone, Debug)]
-pub struct Keys {
-    ip: String,
-    who: String,
-}
+pub struct Keys(Vec<(String, u32)>);
 
 impl Keys {
-    /// The counters of a check from address `ip` for `who` (a user id, or the login name
-    /// when it names nobody: spellings of one user share the user's budget) in `instance`.
-    pub fn new(instance: &str, ip: &str, who: &str) -> Keys {
-        Keys {
-            ip: format!("ip/{instance}/{ip}"),
-            who: format!("user/{instance}/{}", who.to_lowercase()),
-        }
+    /// The counters of a password check from address `ip` for `who` (a user id, or the login
+    /// name when it names nobody: spellings of one user share the user's budget) in
+    /// `instance`.
+    pub fn password(instance: &str, ip: &str, who: &str) -> Keys {
+        Keys(vec![
+            (format!("ip/{instance}/{ip}"), CHECKS_PER_IP),
+            (
+                format!("user/{instance}/{}", who.to_lowercase()),
+                CHECKS_PER_LOGIN_NAME,
+            ),
+        ])
     }
 
-    /// Whether a password check may run now: neither counter is at its limit.
+    /// The counter of user codes typed on the device page from address `ip` in `instance`.
+    pub fn device_code(instance: &str, ip: &str) -> Keys {
+        Keys(vec![(
+            format!("device/{instance}/{ip}"),
+            DEVICE_CODES_PER_IP,
+        )])
+    }
+
+    /// Whether an attempt may be made now: no counter is at its limit.
     pub async fn allow(&self, st: &St) -> Result<bool> {
-        let (ip, who, since) = (self.ip.clone(), self.who.clone(), minute() - 1);
+        let keys = self.0.clone();
         st.db
             .read_point(move |c| {
+                let marks = vec!["?"; keys.len()].join(", ");
+                let mut p: Vec<Value> = keys.iter().map(|(k, _)| Value::from(k)).collect();
+                p.push(Value::from(minute() - 1));
                 let rows = c.query(
-                    "SELECT key, CAST(SUM(hits) AS BIGINT) FROM login_rate_limits \
-                     WHERE key IN (?, ?) AND minute >= ? GROUP BY key",
-                    &params![&ip, &who, since],
+                    &format!(
+                        "SELECT key, CAST(SUM(hits) AS BIGINT) FROM login_rate_limits \
+                         WHERE key IN ({marks}) AND minute >= ? GROUP BY key"
+                    ),
+                    &p,
                 )?;
                 for r in &rows {
-                    let limit = if r.text(0)? == ip {
-                        CHECKS_PER_IP
-                    } else {
-                        CHECKS_PER_LOGIN_NAME
-                    };
+                    let key = r.text(0)?;
+                    let limit = keys.iter().find(|(k, _)| *k == key).map_or(0, |(_, l)| *l);
                     if r.int(1)? >= i64::from(limit) {
                         return Ok(false);
                     }
@@ -60,10 +75,10 @@ impl Keys {
             .await
     }
 
-    /// Counts a failed check against both counters, inside the caller's write.
+    /// Counts a failed attempt against every counter, inside the caller's write.
     pub fn hit_in(&self, c: &mut dyn Conn) -> Result<()> {
         let minute = minute();
-        for key in [&self.ip, &self.who] {
+        for (key, _) in &self.0 {
             c.exec(
                 "INSERT INTO login_rate_limits (key, minute, hits) VALUES (?, ?, 1) \
                  ON CONFLICT (key, minute) DO UPDATE SET hits = login_rate_limits.hits + 1",
@@ -79,12 +94,11 @@ impl Keys {
         Ok(())
     }
 
-    /// [`Keys::hit_in`] in a write of its own (a check that wrote nothing else).
+    /// [`Keys::hit_in`] in a write of its own (an attempt that wrote nothing else).
     pub async fn hit(&self, st: &St) -> Result<()> {
         let keys = self.clone();
-        st.db
-            .write(&self.who.clone(), move |c| keys.hit_in(c))
-            .await
+        let first = self.0.first().map(|(k, _)| k.clone()).unwrap_or_default();
+        st.db.write(&first, move |c| keys.hit_in(c)).await
     }
 }
 

@@ -73,3 +73,36 @@ both!(
         assert!(r.body.contains("unknown or has expired"), "{}", r.body);
     }
 );
+
+both!(
+    unknown_user_codes_from_one_address_are_limited,
+    |s: TestServer| async move {
+        let client = oidc_app(&s, json!({"grantTypes": ["OIDC_GRANT_TYPE_AUTHORIZATION_CODE", "OIDC_GRANT_TYPE_DEVICE_CODE"]})).await;
+        pending_device(&s, &client, "GOOD-CODE", 600).await;
+        let mut b = Browser::new(&s);
+        let p = b.get("/device").await;
+        let csrf = p.field("gorilla.csrf.Token").expect("csrf");
+        // RFC 8628 5.1: guessing user codes is limited per client address.
+        for i in 0..20 {
+            let r = b
+                .post(
+                    "/device",
+                    &[
+                        ("gorilla.csrf.Token", &csrf),
+                        ("user_code", &format!("ZZZZ-{i:04}")),
+                    ],
+                )
+                .await;
+            assert_eq!(r.status, 200, "{r:?}");
+            assert!(r.body.contains("unknown or has expired"), "{}", r.body);
+        }
+        let r = b
+            .post(
+                "/device",
+                &[("gorilla.csrf.Token", &csrf), ("user_code", "GOOD-CODE")],
+            )
+            .await;
+        assert_eq!(r.status, 429, "{r:?}");
+        assert!(r.body.contains("Too many attempts"), "{}", r.body);
+    }
+);
