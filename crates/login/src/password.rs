@@ -65,11 +65,10 @@ pub async fn submit(State(l): State<Login>, req: Request) -> Response {
         return crate::login_name::render(&f, &name, "").await;
     }
     let org_only = f.req.org_id_scope().is_some() || f.req.org_domain_scope().is_some();
-    let user = users::find(&f.st, &f.instance, &name, &f.org, org_only).await;
-    let keys = Keys::password(&f.instance, &ip, user.as_ref().map_or(&name, |u| &u.id));
-    if let Some(stopped) = over_limit(&f, &keys).await {
-        return stopped;
-    }
+    let (user, keys) = match checkable(&f, &name, org_only, &ip).await {
+        Ok(x) => x,
+        Err(stopped) => return stopped,
+    };
     let Some(user) = user else {
         // As slow as a wrong password, so the time does not tell that the user is unknown.
         l.waste_a_hash(&f.raw("password")).await;
@@ -102,13 +101,19 @@ pub async fn submit(State(l): State<Login>, req: Request) -> Response {
     f.signed_in_answer(code.as_deref())
 }
 
-/// The page that stops a password check: the address or the user is at its limit of failed
-/// checks (429), or the counters cannot be read (503).
-async fn over_limit(f: &Flow, keys: &Keys) -> Option<Response> {
-    match keys.allow(&f.st).await {
-        Ok(true) => None,
-        Ok(false) => Some(f.stop(StatusCode::TOO_MANY_REQUESTS, "error.rate")),
-        Err(e) => Some(f.sign_in_failed(&e)),
+/// The user `name` names and the counters of a check for it, unless the check may not run:
+/// then the page that stops it (429: the address or the user is at its limit of failed
+/// checks; 503: the database cannot be read).
+async fn checkable(
+    f: &Flow,
+    name: &str,
+    org_only: bool,
+    ip: &str,
+) -> Result<(Option<castellan_api::app::users::UserRow>, Keys), Response> {
+    match users::candidate(&f.st, &f.instance, name, &f.org, org_only, ip).await {
+        Ok(c) if c.allowed => Ok((c.user, c.keys)),
+        Ok(_) => Err(f.stop(StatusCode::TOO_MANY_REQUESTS, "error.rate")),
+        Err(e) => Err(f.sign_in_failed(&e)),
     }
 }
 
@@ -155,11 +160,10 @@ pub async fn change(State(l): State<Login>, req: Request) -> Response {
     };
     let name = f.field("loginName");
     let org_only = f.req.org_id_scope().is_some() || f.req.org_domain_scope().is_some();
-    let user = users::find(&f.st, &f.instance, &name, &f.org, org_only).await;
-    let keys = Keys::password(&f.instance, &ip, user.as_ref().map_or(&name, |u| &u.id));
-    if let Some(stopped) = over_limit(&f, &keys).await {
-        return stopped;
-    }
+    let (user, keys) = match checkable(&f, &name, org_only, &ip).await {
+        Ok(x) => x,
+        Err(stopped) => return stopped,
+    };
     let Some(user) = user else {
         if let Err(e) = keys.hit(&f.st).await {
             return f.sign_in_failed(&e);

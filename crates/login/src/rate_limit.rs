@@ -50,29 +50,34 @@ impl Keys {
 
     /// Whether an attempt may be made now: no counter is at its limit.
     pub async fn allow(&self, st: &St) -> Result<bool> {
-        let keys = self.0.clone();
-        st.db
-            .read_point(move |c| {
-                let marks = vec!["?"; keys.len()].join(", ");
-                let mut p: Vec<Value> = keys.iter().map(|(k, _)| Value::from(k)).collect();
-                p.push(Value::from(minute() - 1));
-                let rows = c.query(
-                    &format!(
-                        "SELECT key, CAST(SUM(hits) AS BIGINT) FROM login_rate_limits \
-                         WHERE key IN ({marks}) AND minute >= ? GROUP BY key"
-                    ),
-                    &p,
-                )?;
-                for r in &rows {
-                    let key = r.text(0)?;
-                    let limit = keys.iter().find(|(k, _)| *k == key).map_or(0, |(_, l)| *l);
-                    if r.int(1)? >= i64::from(limit) {
-                        return Ok(false);
-                    }
-                }
-                Ok(true)
-            })
-            .await
+        let keys = self.clone();
+        st.db.read_point(move |c| keys.allow_in(c)).await
+    }
+
+    /// [`Keys::allow`] inside the caller's read.
+    pub fn allow_in(&self, c: &mut dyn Conn) -> Result<bool> {
+        let marks = vec!["?"; self.0.len()].join(", ");
+        let mut p: Vec<Value> = self.0.iter().map(|(k, _)| Value::from(k)).collect();
+        p.push(Value::from(minute() - 1));
+        let rows = c.query(
+            &format!(
+                "SELECT key, CAST(SUM(hits) AS BIGINT) FROM login_rate_limits \
+                 WHERE key IN ({marks}) AND minute >= ? GROUP BY key"
+            ),
+            &p,
+        )?;
+        for r in &rows {
+            let key = r.text(0)?;
+            let limit = self
+                .0
+                .iter()
+                .find(|(k, _)| *k == key)
+                .map_or(0, |(_, l)| *l);
+            if r.int(1)? >= i64::from(limit) {
+                return Ok(false);
+            }
+        }
+        Ok(true)
     }
 
     /// Counts a failed attempt against every counter, inside the caller's write.

@@ -64,23 +64,47 @@ fn one_user(c: &mut dyn Conn, sql: &str, p: &[castellan_store::Value]) -> Result
     rows.first().map(UserRow::from_row).transpose()
 }
 
-/// The human user a login name names: the full login name, else (domain discovery) the user
-/// name in the organisation owning the verified domain after `@`, else the user name in the
-/// request's organisation, else a verified email (when the login policy allows). `org_only`
-/// restricts to one organisation (the request's scopes). Read fresh: the password check
-/// uses the row.
-pub async fn find(
+/// What a password form needs before the hash, from one fresh read (the check uses the row):
+/// the human user a login name names (the full login name, else, by domain discovery, the
+/// user name in the organisation owning the verified domain after `@`, else the user name in
+/// the request's organisation, else a verified email when the login policy allows; `org_only`
+/// restricts to one organisation, the request's scopes), the rate-limit counters of a check
+/// for it from `ip`, and whether they allow one.
+pub struct Candidate {
+    pub user: Option<UserRow>,
+    pub keys: Keys,
+    pub allowed: bool,
+}
+
+/// [`Candidate`] of login name `name` from address `ip`.
+pub async fn candidate(
     st: &St,
     instance: &str,
     name: &str,
     context_org: &str,
     org_only: bool,
-) -> Option<UserRow> {
-    let q = Lookup::new(st, instance, name, context_org, org_only).await?;
-    st.db.read_point(move |c| q.run(c)).await.ok().flatten()
+    ip: &str,
+) -> Result<Candidate> {
+    let q = Lookup::new(st, instance, name, context_org, org_only).await;
+    let (inst, ip, name) = (instance.to_string(), ip.to_string(), name.to_string());
+    st.db
+        .read_point(move |c| {
+            let user = match &q {
+                Some(q) => q.run(c)?,
+                None => None,
+            };
+            let keys = Keys::password(&inst, &ip, user.as_ref().map_or(&name, |u| &u.id));
+            let allowed = keys.allow_in(c)?;
+            Ok(Candidate {
+                user,
+                keys,
+                allowed,
+            })
+        })
+        .await
 }
 
-/// [`find`] through the node's read cache (valid while the data epoch stands still): for the
+/// The user of [`candidate`]'s lookup through the node's read cache (valid while the data epoch stands still): for the
 /// login name step, which only decides the next page.
 pub async fn find_cached(
     st: &St,
@@ -102,7 +126,7 @@ pub async fn find_cached(
         .clone()
 }
 
-/// One login-name lookup ([`find`]).
+/// One login-name lookup ([`candidate`], [`find_cached`]).
 struct Lookup {
     instance: String,
     name: String,
