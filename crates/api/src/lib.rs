@@ -14,6 +14,7 @@ pub mod dns;
 pub mod error;
 pub mod gate;
 pub mod grpc;
+pub mod hash_pool;
 pub mod methods;
 pub mod metrics;
 pub mod notify;

@@ -6,7 +6,6 @@ use castellan_domain::id::IdGenerator;
 use castellan_domain::password::HashParams;
 use castellan_store::Db;
 use std::sync::Arc;
-use tokio::sync::Semaphore;
 
 /// Settings the API layer needs.
 #[derive(Debug, Clone)]
@@ -101,10 +100,8 @@ pub struct AppState {
     pub cfg: ApiConfig,
     pub cache: crate::authn::Cache,
     pub metrics: Metrics,
-    /// Bounds concurrent password hashing so that it never starves the runtime.
-    pub hashers: Semaphore,
-    /// The permits of `hashers`.
-    hasher_count: usize,
+    /// The password hashing threads (one per core), so that hashing never starves the runtime.
+    hash_pool: crate::hash_pool::HashPool,
     /// Users by id, valid while the data epoch is unchanged (single-writer databases only).
     pub user_cache: UserCache,
     /// The HTTP and DNS checks of organisation domain validation.
@@ -175,8 +172,7 @@ impl AppState {
             ids: IdGenerator::new(node),
             cfg,
             metrics: Metrics::new(),
-            hashers: Semaphore::new(workers),
-            hasher_count: workers,
+            hash_pool: crate::hash_pool::HashPool::new(workers),
             user_cache: UserCache::default(),
             domain_check,
         })
@@ -203,14 +199,14 @@ impl AppState {
         })
     }
 
-    /// Hashes a password with argon2id on the bounded blocking pool.
+    /// Hashes a password with argon2id on the hashing threads.
     pub async fn hash_password(&self, pw: String) -> castellan_domain::Result<String> {
         let params = self.cfg.hash;
         self.on_hasher(move || castellan_domain::password::hash(&pw, params))
             .await?
     }
 
-    /// Verifies a password against a stored hash on the same bounded pool.
+    /// Verifies a password against a stored hash on the hashing threads.
     pub async fn verify_password(
         &self,
         pw: String,
@@ -220,24 +216,14 @@ impl AppState {
             .await
     }
 
-    /// Runs `f` (a hash or a check) on the bounded pool of hashing threads. When no other
-    /// hash runs or waits afterwards, argon2's kept working memory goes back to the system.
+    /// Runs `f` (a hash or a check) on the pool of hashing threads.
     async fn on_hasher<T: Send + 'static>(
         &self,
         f: impl FnOnce() -> T + Send + 'static,
     ) -> castellan_domain::Result<T> {
-        let permit =
-            self.hashers.acquire().await.map_err(|_| {
-                castellan_domain::Error::internal("HASH-p00l", "hasher pool closed")
-            })?;
-        let out = tokio::task::spawn_blocking(f)
-            .await
-            .map_err(|e| castellan_domain::Error::internal("HASH-j01n", e.to_string()))?;
-        if self.hashers.available_permits() + 1 == self.hasher_count {
-            drop(permit);
-            tokio::task::spawn_blocking(castellan_domain::password::release_memory);
-        }
-        Ok(out)
+        self.hash_pool.run(f).await.ok_or_else(|| {
+            castellan_domain::Error::internal("HASH-p00l", "the hashing threads are gone")
+        })
     }
 
     /// The instance's external origin, e.g. `https://auth.example.com`.
