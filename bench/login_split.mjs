@@ -5,8 +5,8 @@
 // generator, other processes (PostgreSQL, kernel threads) and idle time.
 // Usage: perf report -i F --no-children --sort comm,dso,sym --stdio |
 //          node bench/login_split.mjs LABEL 'LOGIN_JSON_LINE' SAMPLED_SECONDS
-// argon2's block copies run in libc's memmove: memmove on the server's runtime threads counts
-// as hash (the non-hash part of it is below 0.1 % of the run).
+// argon2's block copies run in libc's memmove: memmove on the server's threads counts as hash
+// (the non-hash part of it is below 0.1 % of the run).
 import { createInterface } from "node:readline";
 
 const [label, loginLine, secs] = process.argv.slice(2);
@@ -19,7 +19,8 @@ for await (const line of createInterface({ input: process.stdin })) {
   const m = line.match(/^\s*([\d.]+)%\s+(\S+)\s+(\S+)\s+\[.\]\s+(.*)$/);
   if (!m) continue;
   const [, pct, comm, dso, sym] = m;
-  const server = comm === "tokio-rt-worker";
+  // The runtime's threads and the hashing threads (`castellan-hash`).
+  const server = comm === "tokio-rt-worker" || comm === "castellan-hash";
   const key =
     comm === "swapper" ? "idle"
     : comm === "castellan-write" ? "writer"
