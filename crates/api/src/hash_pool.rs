@@ -125,6 +125,9 @@ mod tests {
             }
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
-        panic!("jobs still pending: {}", pool.pending.load(Ordering::SeqCst));
+        panic!(
+            "jobs still pending: {}",
+            pool.pending.load(Ordering::SeqCst)
+        );
     }
 }
