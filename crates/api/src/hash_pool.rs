@@ -4,7 +4,7 @@
 //! takes the next one at once (no round trip through the runtime), and when none is left
 //! argon2's kept working memory goes back to the system.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::{Arc, Mutex};
 
@@ -15,6 +15,8 @@ pub struct HashPool {
     jobs: Mutex<Sender<Job>>,
     /// Jobs queued or running.
     pending: Arc<AtomicUsize>,
+    /// Jobs finished.
+    done: Arc<AtomicU64>,
 }
 
 impl HashPool {
@@ -23,17 +25,29 @@ impl HashPool {
         let (tx, rx) = channel::<Job>();
         let rx = Arc::new(Mutex::new(rx));
         let pending = Arc::new(AtomicUsize::new(0));
+        let done = Arc::new(AtomicU64::new(0));
         for _ in 0..threads.max(1) {
-            let (rx, pending) = (rx.clone(), pending.clone());
+            let (rx, pending, done) = (rx.clone(), pending.clone(), done.clone());
             // Without a thread the pool still answers: `run` reports the closed queue.
             let _ = std::thread::Builder::new()
                 .name("castellan-hash".into())
-                .spawn(move || work(&rx, &pending));
+                .spawn(move || work(&rx, &pending, &done));
         }
         HashPool {
             jobs: Mutex::new(tx),
             pending,
+            done,
         }
+    }
+
+    /// Hashes queued or running now.
+    pub fn pending(&self) -> u64 {
+        self.pending.load(Ordering::Relaxed) as u64
+    }
+
+    /// Hashes finished since start.
+    pub fn done(&self) -> u64 {
+        self.done.load(Ordering::Relaxed)
     }
 
     /// Runs `f` on a hashing thread and returns its result; `None` when the pool has no
@@ -61,7 +75,7 @@ impl HashPool {
     }
 }
 
-fn work(rx: &Mutex<Receiver<Job>>, pending: &AtomicUsize) {
+fn work(rx: &Mutex<Receiver<Job>>, pending: &AtomicUsize, done: &AtomicU64) {
     loop {
         let job = match rx.lock().unwrap_or_else(|e| e.into_inner()).recv() {
             Ok(job) => job,
@@ -70,6 +84,7 @@ fn work(rx: &Mutex<Receiver<Job>>, pending: &AtomicUsize) {
         // A panicking job drops its answer's sender (its caller gets an error); the thread
         // goes on.
         let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+        done.fetch_add(1, Ordering::Relaxed);
         if pending.fetch_sub(1, Ordering::SeqCst) == 1 {
             castellan_domain::password::release_memory();
         }

@@ -156,6 +156,16 @@ async fn metrics(State(s): State<Shared>) -> Response {
             "Size of the reader pool.",
             s.st.db.max_readers() as u64,
         ),
+        (
+            "castellan_password_hashes_total",
+            "Password hashes and checks finished.",
+            s.st.hash_pool.done(),
+        ),
+        (
+            "castellan_password_hashes_pending",
+            "Password hashes and checks queued or running.",
+            s.st.hash_pool.pending(),
+        ),
     ]);
     let mut r = body.into_response();
     r.headers_mut().insert(

@@ -101,7 +101,7 @@ pub struct AppState {
     pub cache: crate::authn::Cache,
     pub metrics: Metrics,
     /// The password hashing threads (one per core), so that hashing never starves the runtime.
-    hash_pool: crate::hash_pool::HashPool,
+    pub hash_pool: crate::hash_pool::HashPool,
     /// Users by id, valid while the data epoch is unchanged (single-writer databases only).
     pub user_cache: UserCache,
     /// The HTTP and DNS checks of organisation domain validation.

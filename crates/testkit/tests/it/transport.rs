@@ -269,6 +269,36 @@ both!(openapi_and_debug_endpoints, |s: TestServer| async move {
     let text = m.as_str().unwrap_or_default();
     assert!(text.contains("castellan_requests_total{method=\"/zitadel.auth.v1.AuthService/GetMyUser\",code=\"0\"}"), "{text}");
     assert!(text.contains("castellan_db_max_readers"));
+    // Password hashing shows in the metrics: a user imported with a password is one more hash,
+    // and none is left queued afterwards.
+    let gauge = |text: &str, name: &str| -> u64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("{name} ")))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or_else(|| panic!("{name} in {text}"))
+    };
+    let before = gauge(text, "castellan_password_hashes_total");
+    ok(s.admin(
+        "POST",
+        "/management/v1/users/human/_import",
+        Some(
+            json!({"userName": "hashed", "profile": {"firstName": "H", "lastName": "S"},
+            "email": {"email": "hashed@example.com"}, "password": "Secret-Pw-123!"}),
+        ),
+    )
+    .await);
+    let (_, m) = s.call("GET", "/debug/metrics", None, None, None).await;
+    let text = m.as_str().unwrap_or_default();
+    assert_eq!(
+        gauge(text, "castellan_password_hashes_total"),
+        before + 1,
+        "{text}"
+    );
+    assert_eq!(
+        gauge(text, "castellan_password_hashes_pending"),
+        0,
+        "{text}"
+    );
 });
 
 both!(
