@@ -12,7 +12,7 @@ type Job = Box<dyn FnOnce() + Send>;
 
 /// A fixed pool of hashing threads; dropping it lets them end once their queue is empty.
 pub struct HashPool {
-    jobs: Mutex<Sender<Job>>,
+    jobs: Sender<Job>,
     /// Jobs queued or running.
     pending: Arc<AtomicUsize>,
     /// Jobs finished.
@@ -34,7 +34,7 @@ impl HashPool {
                 .spawn(move || work(&rx, &pending, &done));
         }
         HashPool {
-            jobs: Mutex::new(tx),
+            jobs: tx,
             pending,
             done,
         }
@@ -50,8 +50,8 @@ impl HashPool {
         self.done.load(Ordering::Relaxed)
     }
 
-    /// Runs `f` on a hashing thread and returns its result; `None` when the pool has no
-    /// threads left (they could not be started).
+    /// Runs `f` on a hashing thread and returns its result; `None` when `f` panicked or no
+    /// hashing thread could be started.
     pub async fn run<T: Send + 'static>(
         &self,
         f: impl FnOnce() -> T + Send + 'static,
@@ -61,13 +61,7 @@ impl HashPool {
             let _ = tx.send(f());
         });
         self.pending.fetch_add(1, Ordering::SeqCst);
-        let sent = self
-            .jobs
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .send(job)
-            .is_ok();
-        if !sent {
+        if self.jobs.send(job).is_err() {
             self.pending.fetch_sub(1, Ordering::SeqCst);
             return None;
         }

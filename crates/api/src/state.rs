@@ -222,7 +222,7 @@ impl AppState {
         f: impl FnOnce() -> T + Send + 'static,
     ) -> castellan_domain::Result<T> {
         self.hash_pool.run(f).await.ok_or_else(|| {
-            castellan_domain::Error::internal("HASH-p00l", "the hashing threads are gone")
+            castellan_domain::Error::internal("HASH-p00l", "the password hash failed")
         })
     }
 

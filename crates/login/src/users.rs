@@ -104,8 +104,8 @@ pub async fn candidate(
         .await
 }
 
-/// The user of [`candidate`]'s lookup through the node's read cache (valid while the data epoch stands still): for the
-/// login name step, which only decides the next page.
+/// The user of [`candidate`]'s lookup through the node's read cache (valid while the data
+/// epoch stands still): for the login name step, which only decides the next page.
 pub async fn find_cached(
     st: &St,
     instance: &str,
