@@ -139,6 +139,13 @@ pub fn release_memory() {
     MEMORY.lock().unwrap_or_else(|e| e.into_inner()).clear();
 }
 
+/// The machine's cores, read once: `available_parallelism` reads cgroup files on every call
+/// (a dozen system calls).
+fn cores() -> usize {
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
 /// Runs argon2 over `pw` and the raw `salt` into `out` with pooled working memory.
 fn compute(
     alg: Algorithm,
@@ -160,9 +167,8 @@ fn compute(
         out,
         &mut memory[..],
     );
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let mut pool = MEMORY.lock().unwrap_or_else(|e| e.into_inner());
-    if pool.len() < cores {
+    if pool.len() < cores() {
         pool.push(memory);
     }
     res

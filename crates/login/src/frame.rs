@@ -16,8 +16,14 @@ const NONE: &str = "frame-ancestors 'none'";
 pub async fn headers(State(l): State<Login>, req: Request, next: Next) -> Response {
     let host = castellan_api::gate::host(&l.st, req.headers(), req.uri());
     let mut r = next.run(req).await;
+    set(&l, &host, &mut r).await;
+    r
+}
+
+/// Sets the framing headers of a login page served for `host`.
+pub async fn set(l: &Login, host: &str, r: &mut Response) {
     // Any failure to read the policy leaves the pages unframeable.
-    let policy = match castellan_api::authn::instance_by_host(&l.st.db, &l.st.cache, &host).await {
+    let policy = match castellan_api::authn::instance_by_host(&l.st.db, &l.st.cache, host).await {
         Ok(inst) => castellan_api::app::security_policy::of_instance(&l.st, &inst)
             .await
             .ok(),
@@ -45,5 +51,4 @@ pub async fn headers(State(l): State<Login>, req: Request, next: Next) -> Respon
     } else {
         h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     }
-    r
 }

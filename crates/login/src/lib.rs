@@ -5,6 +5,7 @@
 
 pub mod csrf;
 pub mod device;
+pub mod first_page;
 pub mod flow;
 pub mod frame;
 pub mod i18n;
@@ -66,13 +67,18 @@ impl Login {
     }
 }
 
-/// The login's routes; `frame::headers` sets every page's framing headers.
-pub fn router(st: St) -> Router {
+/// The login's routes; `frame::headers` sets every page's framing headers. `provider` (the
+/// OpenID provider's routes) gets the layer that serves the first login page at `/authorize`.
+pub fn router(st: St, provider: Router) -> Router {
     let l = Login {
         st,
         dummy_hash: Arc::default(),
     };
-    Router::new()
+    let provider = provider.layer(axum::middleware::from_fn_with_state(
+        l.clone(),
+        first_page::serve,
+    ));
+    let pages = Router::new()
         .route("/device", get(device::page).post(device::submit))
         .route("/ui/login/login", get(login_name::page))
         .route("/ui/login/loginname", post(login_name::submit))
@@ -87,5 +93,6 @@ pub fn router(st: St) -> Router {
             l.clone(),
             frame::headers,
         ))
-        .with_state(l)
+        .with_state(l);
+    provider.merge(pages)
 }

@@ -24,6 +24,8 @@ use castellan_store::params;
 use http::{HeaderMap, StatusCode, Uri};
 use std::collections::HashMap;
 
+/// The authorization endpoint.
+pub const AUTHORIZE_PATH: &str = "/oauth/v2/authorize";
 /// Where the login pages live.
 pub const LOGIN_PATH: &str = "/ui/login/login";
 pub const SELECT_PATH: &str = "/ui/login/select";

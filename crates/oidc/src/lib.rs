@@ -62,7 +62,7 @@ pub fn router(st: St) -> Router {
         .route("/oauth/v2/introspect", post(introspect::introspect))
         .route("/oauth/v2/revoke", post(revoke::revoke))
         .route(
-            "/oauth/v2/authorize",
+            authorize::AUTHORIZE_PATH,
             get(authorize::get).post(authorize::post),
         )
         .route("/oauth/v2/authorize/callback", get(authorize::callback))

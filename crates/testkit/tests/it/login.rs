@@ -32,6 +32,13 @@ impl Page {
         Some(unescape(&rest[..rest.find('"')?]))
     }
 
+    /// The login name page (served by `/authorize` itself or at `/ui/login/login`).
+    pub fn is_login_name_page(&self) -> bool {
+        self.status == 200
+            && self.body.contains("action=\"/ui/login/loginname\"")
+            && self.field("authRequestID").is_some()
+    }
+
     /// The parameters of a redirect to the client (query or fragment).
     pub fn params(&self) -> std::collections::HashMap<String, String> {
         let part = self
@@ -297,8 +304,8 @@ both!(
         assert_eq!(q["state"], "abc");
         assert_eq!(q["iss"], s.base);
         let p = b.get(&authorize_url(&client, "&response_type=token")).await;
-        // the first response_type wins: code; a bad response_mode is refused.
-        assert_eq!(p.status, 302);
+        // the first response_type wins: code (the login page); a bad response_mode is refused.
+        assert!(p.is_login_name_page(), "{p:?}");
         let p = b.get(&authorize_url(&client, "&response_mode=weird")).await;
         assert_eq!(p.params()["error"], "invalid_request");
         let p = b
@@ -315,7 +322,9 @@ both!(
             ))
             .await;
         assert_eq!(p.params()["error"], "invalid_request");
-        // POST works like GET.
+        // POST works like GET (a browser without the cookie yet: the sessions are looked at
+        // after a GET).
+        let mut b = Browser::new(&s);
         let p = b
             .post(
                 "/oauth/v2/authorize",
@@ -327,7 +336,6 @@ both!(
                 ],
             )
             .await;
-        // (this browser has no cookie yet: the sessions are looked at after a GET)
         assert_eq!(p.status, 303);
         let p = b.follow(p).await;
         assert!(p.body.contains("name=\"loginName\""), "{p:?}");
@@ -357,7 +365,8 @@ both!(
             "{rows:?}"
         );
         assert!(rows[0].contains("n0nce"));
-        // A new browser gets an HttpOnly, SameSite=Lax session cookie on the login page.
+        // A new browser gets an HttpOnly, SameSite=Lax session cookie on the login page, which
+        // the authorization endpoint serves itself (no redirect), with the login pages' headers.
         let p = reqwest::Client::builder()
             .no_proxy()
             .redirect(reqwest::redirect::Policy::none())
@@ -367,18 +376,13 @@ both!(
             .send()
             .await
             .expect("send");
-        let to = p.headers()["location"]
+        assert_eq!(p.status(), 200);
+        assert_eq!(p.headers()["x-frame-options"], "DENY");
+        let csp = p.headers()["content-security-policy"]
             .to_str()
-            .expect("location")
-            .to_string();
-        let p = reqwest::Client::builder()
-            .no_proxy()
-            .build()
-            .expect("client")
-            .get(s.url(&to))
-            .send()
-            .await
-            .expect("send");
+            .expect("csp");
+        assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+        assert_eq!(p.headers()["cache-control"], "no-store");
         let cookie = p.headers()["set-cookie"]
             .to_str()
             .expect("cookie")
@@ -1025,7 +1029,7 @@ both!(
         // the app or its project must take effect on the next request.
         let (project, app_id, client) = oidc_app_ids(&s, json!({})).await;
         let mut b = Browser::new(&s);
-        let accepted = |p: &Page| p.status == 302 && p.location.starts_with("/ui/login/");
+        let accepted = |p: &Page| p.is_login_name_page();
         let refused = |p: &Page| p.status == 400 && p.body.contains("unknown or not active");
         let p = b.get(&authorize_url(&client, "")).await;
         assert!(accepted(&p), "{p:?}");
