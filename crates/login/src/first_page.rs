@@ -9,14 +9,12 @@ use crate::{frame, login_name, Login};
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
-use castellan_oidc::authorize::{AUTHORIZE_PATH, LOGIN_PATH, RESUME_PATH};
+use castellan_oidc::authorize::LOGIN_PATH;
 use http::{header, StatusCode, Uri};
 
-/// The layer's function (`axum::middleware::from_fn_with_state`) over the provider's routes.
+/// The layer's function (`axum::middleware::from_fn_with_state`) over the provider's
+/// `/authorize` and `/authorize/resume`.
 pub async fn serve(State(l): State<Login>, req: Request, next: Next) -> Response {
-    if !matches!(req.uri().path(), AUTHORIZE_PATH | RESUME_PATH) {
-        return next.run(req).await;
-    }
     let headers = req.headers().clone();
     let host = castellan_api::gate::host(&l.st, &headers, req.uri());
     let answer = next.run(req).await;

@@ -67,17 +67,21 @@ impl Login {
     }
 }
 
-/// The login's routes; `frame::headers` sets every page's framing headers. `provider` (the
-/// OpenID provider's routes) gets the layer that serves the first login page at `/authorize`.
-pub fn router(st: St, provider: Router) -> Router {
+/// The login's routes, with the OpenID provider's: `frame::headers` sets every page's framing
+/// headers, and the provider's authorization endpoint serves the first login page itself
+/// ([`first_page`]).
+pub fn router(st: St) -> Router {
     let l = Login {
-        st,
+        st: st.clone(),
         dummy_hash: Arc::default(),
     };
-    let provider = provider.layer(axum::middleware::from_fn_with_state(
-        l.clone(),
-        first_page::serve,
-    ));
+    let first = l.clone();
+    let provider = castellan_oidc::router(st, move |arrivals| {
+        arrivals.layer(axum::middleware::from_fn_with_state(
+            first,
+            first_page::serve,
+        ))
+    });
     let pages = Router::new()
         .route("/device", get(device::page).post(device::submit))
         .route("/ui/login/login", get(login_name::page))

@@ -43,12 +43,21 @@ pub struct Oidc {
     pub clients: Arc<client_auth::Clients>,
 }
 
-/// The provider's routes.
-pub fn router(st: St) -> Router {
+/// The provider's routes. `wrap` layers the two routes where a browser arrives with an
+/// authorization request (`/authorize` and `/authorize/resume`): the hosted login serves its
+/// first page there.
+pub fn router(st: St, wrap: impl FnOnce(Router) -> Router) -> Router {
     let o = Oidc {
         st,
         clients: Arc::default(),
     };
+    let arrivals = Router::new()
+        .route(
+            authorize::AUTHORIZE_PATH,
+            get(authorize::get).post(authorize::post),
+        )
+        .route(authorize::RESUME_PATH, get(authorize::resume))
+        .with_state(o.clone());
     Router::new()
         .route(
             "/.well-known/openid-configuration",
@@ -61,12 +70,7 @@ pub fn router(st: St) -> Router {
         )
         .route("/oauth/v2/introspect", post(introspect::introspect))
         .route("/oauth/v2/revoke", post(revoke::revoke))
-        .route(
-            authorize::AUTHORIZE_PATH,
-            get(authorize::get).post(authorize::post),
-        )
-        .route("/oauth/v2/authorize/callback", get(authorize::callback))
-        .route("/oauth/v2/authorize/resume", get(authorize::resume))
+        .route(authorize::CALLBACK_PATH, get(authorize::callback))
         .route(
             "/oidc/v1/end_session",
             get(end_session::get).post(end_session::post),
@@ -77,4 +81,5 @@ pub fn router(st: St) -> Router {
             get(userinfo::userinfo).post(userinfo::userinfo),
         )
         .with_state(o)
+        .merge(wrap(arrivals))
 }

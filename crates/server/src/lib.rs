@@ -241,8 +241,7 @@ pub async fn start(opts: Options) -> Result<Running, String> {
         .await
         .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    let router = castellan_login::router(st.clone(), castellan_oidc::router(st.clone()))
-        .merge(castellan_api::router(st.clone()));
+    let router = castellan_login::router(st.clone()).merge(castellan_api::router(st.clone()));
     let (stop, stop_rx) = watch::channel(false);
     let task = tokio::spawn(serve::serve(listener, router, acceptor, stop_rx));
     tracing::info!(%addr, tls = tls_on, external = %st.origin(), "serving");
