@@ -13,8 +13,11 @@ use std::collections::HashMap;
 /// statement to a generic plan, made once without the parameter values, when its estimated
 /// cost is no higher than the custom plans' average plus their planning. Two cases need more:
 /// - a generic plan is costed with the table's size when it is made: one made while a table was
-///   nearly empty keeps scanning it as it grows. A statement is therefore prepared afresh
-///   after [`RUNS_PER_PLAN`] executions, and PostgreSQL decides again with the current size;
+///   nearly empty keeps scanning it as it grows (or walks another index by its first column:
+///   on a fresh database the code redemption's plan filtered every request of the instance
+///   through the session index for its first ~900 logins). A statement is therefore prepared
+///   afresh after [`FIRST_PLAN_RUNS`] executions, then after twice as many each time up to
+///   every [`RUNS_PER_PLAN`], and PostgreSQL decides again with the current size;
 /// - a generic plan cannot use the `text_pattern_ops` indexes for `LIKE 'prefix%'`, and one
 ///   statement serves prefix and contains searches (`'%part%'`, a sequential scan anyway), so
 ///   after a few contains searches the generic sequential scan would serve every later prefix
@@ -33,12 +36,16 @@ pub struct Pg {
 struct Prepared {
     stmt: Statement,
     custom: Option<std::sync::Arc<str>>,
-    /// Executions so far.
+    /// Executions of this plan so far.
     runs: u32,
+    /// Executions after which the statement is prepared afresh.
+    replan_at: u32,
 }
 
-/// Executions after which a statement is prepared afresh (its plan made again).
-pub const RUNS_PER_PLAN: u32 = 500;
+/// Executions of a statement's first plan before it is made again.
+pub const FIRST_PLAN_RUNS: u32 = 32;
+/// The most executions of one plan of a statement before it is made again.
+pub const RUNS_PER_PLAN: u32 = 512;
 
 impl ToSql for Value {
     fn to_sql(
@@ -129,17 +136,20 @@ impl Pg {
     }
 
     fn stmt(&mut self, sql: &str) -> Result<Prepared, DbError> {
+        let mut replan_at = FIRST_PLAN_RUNS;
         if let Some(s) = self.stmts.get_mut(sql) {
             s.runs += 1;
-            if s.runs <= RUNS_PER_PLAN || s.custom.is_some() {
+            if s.runs <= s.replan_at || s.custom.is_some() {
                 return Ok(s.clone());
             }
+            replan_at = (s.replan_at * 2).min(RUNS_PER_PLAN);
         }
         let text = renumber(sql);
         let p = Prepared {
             stmt: self.client.prepare(&text).map_err(map_err)?,
             custom: sql.contains("LIKE").then(|| text.into()),
             runs: 1,
+            replan_at,
         };
         if self.stmts.len() > 512 {
             self.stmts.clear();
