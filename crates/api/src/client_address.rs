@@ -1,11 +1,12 @@
 //! The address of the client behind a request: the TCP peer, or, when the peer is a trusted
-//! proxy (`TrustedProxies`), the address that proxy saw, from `X-Forwarded-For`. Without
-//! trusted proxies the header is ignored: any client could write it.
+//! proxy (`TrustedProxies`), the address that proxy saw, from the `for=` parameters of RFC 7239
+//! `Forwarded` when the request has that header, else from `X-Forwarded-For`. Without trusted
+//! proxies both are ignored: any client could write them.
 
 use http::HeaderMap;
 use std::net::{IpAddr, SocketAddr};
 
-/// Networks whose hosts may name the client in `X-Forwarded-For`.
+/// Networks whose hosts may name the client in `Forwarded` or `X-Forwarded-For`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TrustedProxies(Vec<(IpAddr, u8)>);
 
@@ -41,23 +42,17 @@ impl TrustedProxies {
         })
     }
 
-    /// The client's address: `peer`, or, while the hops are trusted proxies, the entry of
-    /// `X-Forwarded-For` each of them appended, from the right; the first untrusted entry is
-    /// the client. An entry that is not an address ends the walk at the proxy that sent it.
+    /// The client's address: `peer`, or, while the hops are trusted proxies, the entry each of
+    /// them appended (to `Forwarded` if the request has it, else to `X-Forwarded-For`), from
+    /// the right; the first untrusted entry is the client. An entry that is not an address
+    /// (`unknown`, an obfuscated `_name`, garbage) ends the walk at the proxy that sent it.
     pub fn client(&self, peer: IpAddr, headers: &HeaderMap) -> IpAddr {
         let mut client = canonical(peer);
         if !self.trusts(client) {
             return client;
         }
-        let hops: Vec<&str> = headers
-            .get_all("x-forwarded-for")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .map(str::trim)
-            .collect();
-        for hop in hops.into_iter().rev() {
-            let Some(ip) = parse_hop(hop) else {
+        for hop in hops(headers).into_iter().rev() {
+            let Some(ip) = hop.and_then(parse_hop) else {
                 return client;
             };
             client = canonical(ip);
@@ -69,11 +64,40 @@ impl TrustedProxies {
     }
 }
 
-/// An `X-Forwarded-For` entry: an address, with or without a port (`[v6]:port`).
+/// The forwarded hops, left to right: the `for=` of each `Forwarded` element (`None` for an
+/// element without one), or else the `X-Forwarded-For` entries.
+fn hops(headers: &HeaderMap) -> Vec<Option<&str>> {
+    let values = |name| {
+        headers
+            .get_all(name)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+    };
+    if headers.contains_key(http::header::FORWARDED) {
+        return values(http::header::FORWARDED)
+            .map(|element| {
+                element.split(';').find_map(|pair| {
+                    let (k, v) = pair.trim().split_once('=')?;
+                    k.trim()
+                        .eq_ignore_ascii_case("for")
+                        .then(|| v.trim().trim_matches('"'))
+                })
+            })
+            .collect();
+    }
+    values(http::header::HeaderName::from_static("x-forwarded-for"))
+        .map(Some)
+        .collect()
+}
+
+/// A forwarded entry: an address, with or without a port (`[v6]:port`, `[v6]`).
 fn parse_hop(hop: &str) -> Option<IpAddr> {
     hop.parse::<IpAddr>()
         .ok()
         .or_else(|| hop.parse::<SocketAddr>().ok().map(|s| s.ip()))
+        .or_else(|| hop.strip_prefix('[')?.strip_suffix(']')?.parse().ok())
 }
 
 fn canonical(ip: IpAddr) -> IpAddr {
@@ -163,5 +187,41 @@ mod tests {
         );
         // No header: the trusted peer itself.
         assert_eq!(t.client(ip("10.0.0.1"), &HeaderMap::new()), ip("10.0.0.1"));
+    }
+
+    fn forwarded(values: &[&str]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for v in values {
+            h.append("forwarded", v.parse().expect("header"));
+        }
+        h
+    }
+
+    #[test]
+    fn rfc7239_forwarded_names_the_hops_and_wins_over_x_forwarded_for() {
+        let t = trusted(&["10.0.0.0/8"]);
+        let h = forwarded(&[
+            "for=198.51.100.9;proto=https, For=\"[2001:db8::7]:4711\"",
+            "for=10.0.0.2;by=10.0.0.1",
+        ]);
+        assert_eq!(t.client(ip("10.0.0.1"), &h), ip("2001:db8::7"));
+        assert_eq!(
+            t.client(ip("192.0.2.1"), &h),
+            ip("192.0.2.1"),
+            "untrusted peer"
+        );
+        assert_eq!(
+            t.client(ip("10.0.0.1"), &forwarded(&["for=\"[2001:db8::8]\""])),
+            ip("2001:db8::8")
+        );
+        // An obfuscated or unknown hop, or an element without `for`, ends the walk there.
+        for stop in ["for=_hidden", "for=unknown", "proto=https"] {
+            let h = forwarded(&[&format!("for=203.0.113.1, {stop}, for=10.0.0.3")]);
+            assert_eq!(t.client(ip("10.0.0.1"), &h), ip("10.0.0.3"), "{stop}");
+        }
+        // With both headers, X-Forwarded-For is not read.
+        let mut both = forwarded(&["for=203.0.113.8"]);
+        both.append("x-forwarded-for", "198.51.100.1".parse().expect("header"));
+        assert_eq!(t.client(ip("10.0.0.1"), &both), ip("203.0.113.8"));
     }
 }

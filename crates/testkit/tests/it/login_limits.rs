@@ -1,15 +1,23 @@
 //! The login's rate limits on failed password checks: per user (or login name) and per client
-//! address (behind trusted proxies, the one `X-Forwarded-For` names), counted in the database
+//! address (behind trusted proxies, the one `Forwarded` or `X-Forwarded-For` names), counted in
+//! the database
 //! so that every node of a cluster holds them.
 
 use super::login::*;
 use super::*;
 use castellan_testkit::{temp_dir, test_config};
 
-/// A new browser whose requests say they were forwarded for `address`.
+/// A new browser whose requests say they were forwarded for `address` (`X-Forwarded-For`).
 fn forwarded_for(s: &TestServer, address: &str) -> Browser {
+    with_headers(s, &[("x-forwarded-for", address)])
+}
+
+/// A new browser sending `headers` with every request.
+fn with_headers(s: &TestServer, headers: &[(&'static str, &str)]) -> Browser {
     let mut h = reqwest::header::HeaderMap::new();
-    h.insert("x-forwarded-for", address.parse().expect("header"));
+    for (name, value) in headers {
+        h.insert(*name, value.parse().expect("header"));
+    }
     Browser {
         base: s.base.clone(),
         http: reqwest::Client::builder()
@@ -95,8 +103,23 @@ both_backends!(
         let (mut b, pw) = open_password_page(b, &client, &login).await;
         fail_sixty(&mut b, &pw).await;
         assert_stopped(&check(&mut b, &pw, &login, PASSWORD).await);
-        // Another client behind the same proxy signs in.
+        // RFC 7239 `Forwarded` names the same client: the same spent budget.
+        let b = with_headers(&s, &[("forwarded", "for=203.0.113.5;proto=http")]);
+        let (mut b, pw) = open_password_page(b, &client, &login).await;
+        assert_stopped(&check(&mut b, &pw, &login, PASSWORD).await);
+        // Another client behind the same proxy signs in, also when named by `Forwarded`, which
+        // wins over `X-Forwarded-For`.
         let b = forwarded_for(&s, "203.0.113.6");
+        let (mut b, pw) = open_password_page(b, &client, &login).await;
+        let done = check(&mut b, &pw, &login, PASSWORD).await;
+        assert!(done.params().contains_key("code"), "{done:?}");
+        let b = with_headers(
+            &s,
+            &[
+                ("forwarded", "for=\"[2001:db8::7]:4711\""),
+                ("x-forwarded-for", "203.0.113.5"),
+            ],
+        );
         let (mut b, pw) = open_password_page(b, &client, &login).await;
         let done = check(&mut b, &pw, &login, PASSWORD).await;
         assert!(done.params().contains_key("code"), "{done:?}");
