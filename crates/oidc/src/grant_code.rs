@@ -92,8 +92,8 @@ fn redeem(
     } else if r.text(3)? != redirect_uri {
         Redeemed::OtherRedirect
     } else {
-        // Changed between the two statements (SQLite has one writer; PostgreSQL's writers run
-        // REPEATABLE READ and retry a conflict): cannot happen, answer as for a used code.
+        // Changed between the two statements (a concurrent redemption of the same code won the
+        // row): answer as for a used code.
         Redeemed::AlreadyUsed(r.text(0)?)
     })
 }
@@ -145,9 +145,10 @@ pub async fn run(o: &Oidc, c: &Call, headers: &HeaderMap, form: &Form) -> OResul
     let (inst, client_id, now) = (c.instance.clone(), app.client_id.clone(), now_micros());
     let redirect_uri = form.get("redirect_uri").unwrap_or_default().to_string();
     let key = hash.clone();
+    // One conditional UPDATE (then a read that classifies a miss): it commits by itself.
     let redeemed =
         o.st.db
-            .write(&key, move |conn| {
+            .write_single(&key, move |conn| {
                 redeem(conn, &inst, &hash, &client_id, &redirect_uri, now)
             })
             .await?;

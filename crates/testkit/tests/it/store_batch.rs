@@ -72,3 +72,98 @@ both!(
         s.stop().await;
     }
 );
+
+both!(
+    single_statement_writes_win_once_alone_or_batched,
+    |s: TestServer| async move {
+        // `write_single` runs without a transaction when it is alone in its writer's queue, and
+        // inside the batch's transaction otherwise: a conditional update of one row wins once
+        // either way, and what it wrote is there for a reader and after reopening.
+        let target = Target::parse(&s.db_url).expect("url");
+        let open = |t: Target| async move {
+            tokio::task::spawn_blocking(move || Db::open(t, 2))
+                .await
+                .expect("join")
+                .expect("open db")
+        };
+        let db = open(target.clone()).await;
+        db.write("single-test", |c| {
+            c.exec(
+                "INSERT INTO system_settings (key, value) VALUES ('single-row', '0')",
+                &[],
+            )?;
+            Ok(())
+        })
+        .await
+        .expect("row");
+        // Alone: one update, then a reader sees it.
+        let n = db
+            .write_single("single-test", |c| {
+                Ok(c.exec(
+                    "UPDATE system_settings SET value = '1' WHERE key = 'single-row' AND value = '0'",
+                    &[],
+                )?)
+            })
+            .await
+            .expect("alone");
+        assert_eq!(n, 1);
+        // Concurrent: 30 conditional updates from '1', mixed with 30 batched inserts.
+        let calls: Vec<_> = (0..60)
+            .map(|i| {
+                let db = db.clone();
+                tokio::spawn(async move {
+                    if i % 2 == 0 {
+                        db.write_single("single-test", move |c| {
+                            Ok(c.exec(
+                                "UPDATE system_settings SET value = ? WHERE key = 'single-row' AND value = '1'",
+                                &params![format!("won-{i}")],
+                            )?)
+                        })
+                        .await
+                    } else {
+                        db.write("single-test", move |c| {
+                            Ok(c.exec(
+                                "INSERT INTO system_settings (key, value) VALUES (?, 'x')",
+                                &params![format!("single-{i:02}")],
+                            )?)
+                        })
+                        .await
+                    }
+                })
+            })
+            .collect();
+        let mut winners = Vec::new();
+        for (i, call) in calls.into_iter().enumerate() {
+            let n = call.await.expect("join").expect("write");
+            if i % 2 == 0 && n == 1 {
+                winners.push(format!("won-{i}"));
+            }
+        }
+        assert_eq!(winners.len(), 1, "exactly one update wins: {winners:?}");
+        drop(db);
+        let again = open(target).await;
+        let (value, inserted) = again
+            .read(|c| {
+                let v = c
+                    .one(
+                        "SELECT value FROM system_settings WHERE key = 'single-row'",
+                        &[],
+                    )?
+                    .expect("row")
+                    .text(0)?;
+                let n = c
+                    .one(
+                        "SELECT COUNT(*) FROM system_settings WHERE key LIKE 'single-%' AND key <> 'single-row'",
+                        &[],
+                    )?
+                    .expect("count")
+                    .int(0)?;
+                Ok((v, n))
+            })
+            .await
+            .expect("read");
+        assert_eq!(value, winners[0]);
+        assert_eq!(inserted, 30);
+        s.stop().await;
+    }
+);
