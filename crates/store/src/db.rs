@@ -43,11 +43,14 @@ impl Target {
 }
 
 type Finish = Box<dyn FnOnce(Option<&DbError>) + Send>;
+/// A command's work on the writer's connection.
+type Run = Box<dyn FnOnce(&mut dyn Conn) -> Ran + Send>;
+
 /// A queued command: runs in the open transaction, says whether it succeeded (a failed one is
 /// rolled back to its savepoint) and whether it changed a read model, and hands back what to
 /// do once the commit is known.
 struct Job {
-    run: Box<dyn FnOnce(&mut dyn Conn) -> Ran + Send>,
+    run: Run,
     /// It writes with one statement at most ([`Db::write_single`]): alone in its batch, it
     /// runs without an explicit transaction.
     single: bool,
@@ -272,7 +275,7 @@ impl Db {
         for attempt in 0..MAX_ATTEMPTS {
             let (tx, rx) = oneshot::channel::<Result<T>>();
             let f2 = f.clone();
-            let run = Box::new(move |conn: &mut dyn Conn| {
+            let run: Run = Box::new(move |conn: &mut dyn Conn| {
                 let res = (f2.lock().unwrap_or_else(|e| e.into_inner()))(conn);
                 let ok = res.is_ok();
                 let changed = matches!(res, Ok((_, true)));
