@@ -123,7 +123,7 @@ pub async fn deny(st: &St, instance: &str, user_code: &str) -> Result<bool> {
     let (inst, code) = (instance.to_string(), user_code.to_string());
     let now = now_micros();
     st.db
-        .write(user_code, move |c| {
+        .write_single(user_code, move |c| {
             Ok(c.exec(
                 "UPDATE oidc_device_authorizations SET state = 'denied' WHERE instance_id = ? AND user_code = ? AND state = 'pending' AND expires_at > ?",
                 &params![&inst, &code, now],

@@ -153,12 +153,13 @@ pub async fn run(o: &Oidc, c: &Call, headers: &HeaderMap, form: &Form) -> OResul
             ))
         }
     }
-    // Single use: only the poll that flips approved to consumed goes on.
+    // Single use: only the poll that flips approved to consumed goes on (one statement that
+    // commits by itself).
     let (inst, h) = (c.instance.clone(), hash.clone());
     let won = o
         .st
         .db
-        .write(&hash, move |conn| {
+        .write_single(&hash, move |conn| {
             Ok(conn.exec(
                 "UPDATE oidc_device_authorizations SET state = 'consumed', last_poll_at = ? WHERE instance_id = ? AND device_code_hash = ? AND state = 'approved'",
                 &params![now, &inst, &h],
