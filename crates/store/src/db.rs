@@ -360,6 +360,14 @@ fn writer_loop(
                 data_epoch.fetch_add(1, Ordering::SeqCst);
             }
             (ran.finish)(None);
+            // A failed statement may mean a lost connection, which only a `BEGIN` would
+            // otherwise notice: a stream of lone single writes would keep failing on it.
+            if !ran.ok && conn.batch("SELECT 1").is_err() {
+                tracing::error!("the write connection is lost; reconnecting");
+                if let Ok(c) = target.connect(true) {
+                    conn = c;
+                }
+            }
             continue;
         }
         let open = if n == 1 { begin } else { &begin_savepoint };

@@ -167,3 +167,48 @@ both!(
         s.stop().await;
     }
 );
+
+both!(
+    a_lone_single_write_reconnects_after_a_lost_connection,
+    |s: TestServer| async move {
+        // PostgreSQL only: its server can drop the writer's connection.
+        if !s.db_url.starts_with("postgres") {
+            return s.stop().await;
+        }
+        let target = Target::parse(&s.db_url).expect("url");
+        let db = tokio::task::spawn_blocking(move || Db::open(target, 2))
+            .await
+            .expect("join")
+            .expect("open db");
+        let single = |v: &'static str| {
+            let db = db.clone();
+            async move {
+                db.write_single("reconnect-test", move |c| {
+                    Ok(c.exec(
+                        "INSERT INTO system_settings (key, value) VALUES (?, 'x')",
+                        &params![v],
+                    )?)
+                })
+                .await
+            }
+        };
+        assert_eq!(single("reconnect-1").await.expect("before"), 1);
+        // Every other connection to the database is ended, the writers' among them.
+        let url = s.db_url.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut pg = castellan_store::pg::Pg::connect(&url).expect("connect");
+            castellan_store::conn::Conn::batch(
+                &mut pg,
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                 WHERE datname = current_database() AND pid <> pg_backend_pid()",
+            )
+            .expect("terminate");
+        })
+        .await
+        .expect("join");
+        // The next lone single write meets the lost connection; the one after it works.
+        single("reconnect-2").await.expect_err("on the lost connection");
+        assert_eq!(single("reconnect-3").await.expect("reconnected"), 1);
+        s.stop().await;
+    }
+);
