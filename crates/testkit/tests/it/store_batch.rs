@@ -207,7 +207,9 @@ both!(
         .await
         .expect("join");
         // The next lone single write meets the lost connection; the one after it works.
-        single("reconnect-2").await.expect_err("on the lost connection");
+        single("reconnect-2")
+            .await
+            .expect_err("on the lost connection");
         assert_eq!(single("reconnect-3").await.expect("reconnected"), 1);
         s.stop().await;
     }
