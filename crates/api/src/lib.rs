@@ -106,18 +106,39 @@ pub fn router(st: St) -> Router {
 
 /// gRPC and gRPC-Web go to the services; everything else is REST.
 async fn dispatch(State(s): State<Shared>, req: Request) -> Response {
-    let is_grpc = req
+    let ct = req
         .headers()
         .get(http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with("application/grpc"));
-    if is_grpc {
+        .unwrap_or_default();
+    if ct.starts_with("application/grpc") {
+        if req.version() < http::Version::HTTP_2 && !ct.starts_with("application/grpc-web") {
+            return grpc_needs_http2();
+        }
         return match s.grpc.oneshot(req).await {
             Ok(r) => r,
             Err(never) => match never {},
         };
     }
     rest::handle(s.rest, req).await
+}
+
+/// gRPC (not gRPC-Web) over HTTP/1: an error that says what to use instead, with the gRPC
+/// status in the headers for clients that read it there.
+fn grpc_needs_http2() -> Response {
+    let e = castellan_domain::Error::new(
+        castellan_domain::Kind::InvalidArgument,
+        "GRPC-h2only",
+        "Errors.Request.Grpc.NeedsHttp2",
+    )
+    .with("gRPC needs HTTP/2; over HTTP/1.1 use gRPC-Web (application/grpc-web) or the REST paths");
+    let mut r = rest::error_response(&e);
+    let h = r.headers_mut();
+    h.insert("grpc-status", HeaderValue::from_static("3"));
+    if let Ok(v) = HeaderValue::from_str(&e.text()) {
+        h.insert("grpc-message", v);
+    }
+    r
 }
 
 async fn serve_assets(State(s): State<Shared>, req: Request) -> Response {

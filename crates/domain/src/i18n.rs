@@ -10,6 +10,7 @@ pub fn english(key: &str) -> &str {
         "Errors.Request.Body.TooLarge" => "The request body is too large",
         "Errors.Request.Route.NotFound" => "No API route matches this path",
         "Errors.Request.Method.NotAllowed" => "This HTTP method is not allowed on this path",
+        "Errors.Request.Grpc.NeedsHttp2" => "This gRPC request came over HTTP/1",
         "Errors.Request.Param.Invalid" => "A path or query parameter is invalid",
         "Errors.Query.LimitExceeded" => "The query limit is too high",
         "Errors.Query.InvalidRequest" => "The query is invalid",

@@ -17,9 +17,11 @@ pub mod register;
 pub mod select;
 pub mod users;
 
-use axum::routing::{get, post};
+use axum::response::Response;
+use axum::routing::{any, get, post};
 use axum::Router;
 use castellan_api::state::St;
+use http::StatusCode;
 use std::sync::Arc;
 
 /// What the login's handlers share.
@@ -93,10 +95,24 @@ pub fn router(st: St) -> Router {
             "/ui/login/register",
             get(register::page).post(register::submit),
         )
+        .route("/ui/login", any(no_page))
+        .route("/ui/login/{*rest}", any(no_page))
+        .method_not_allowed_fallback(wrong_method)
         .layer(axum::middleware::from_fn_with_state(
             l.clone(),
             frame::headers,
         ))
         .with_state(l);
     provider.merge(pages)
+}
+
+/// A path under the login that names no page: a page that says so (404).
+async fn no_page() -> Response {
+    flow::stop(StatusCode::NOT_FOUND, "en", "error.page")
+}
+
+/// A page asked for with a method it does not take (a form's address opened as a link): a page
+/// that says so (405; the `Allow` header lists the methods it takes).
+async fn wrong_method() -> Response {
+    flow::stop(StatusCode::METHOD_NOT_ALLOWED, "en", "error.method")
 }

@@ -46,7 +46,7 @@ pub fn issuer(st: &St, host: &str) -> String {
 
 pub use crate::authorize_callback::callback;
 pub use crate::authorize_response::{
-    error_page, escape, info_page, redirect, redirect_error, respond, response_mode,
+    error_page, escape, failure_page, info_page, redirect, redirect_error, respond, response_mode,
 };
 
 /// The implicit response types (OIDC Core 3.2) in a canonical spelling, `None` for others.
@@ -161,14 +161,7 @@ async fn authorize(
     let client = match active_client(st, &instance, &client_id).await {
         Ok(Some(c)) => c,
         Ok(None) => return bad_client("The application (client_id) is unknown or not active."),
-        Err(e) => {
-            tracing::error!(error = %e.text(), "authorize: client lookup");
-            return error_page(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "Please try again",
-                "The service is busy.",
-            );
-        }
+        Err(e) => return failure_page(&e, "authorize: client lookup"),
     };
     let Some(settings) = client.oidc.as_ref() else {
         return bad_client("The application (client_id) is unknown or not active.");
@@ -307,14 +300,7 @@ async fn authorize(
     } else if !r.code_challenge.is_empty() {
         let plain_allowed = match crate::settings::of_instance(st, &instance).await {
             Ok(s) => s.pkce_plain_allowed,
-            Err(e) => {
-                tracing::error!(error = %e.0.text(), "authorize: OIDC settings");
-                return error_page(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "Please try again",
-                    "The service is busy.",
-                );
-            }
+            Err(e) => return failure_page(&e.0, "authorize: OIDC settings"),
         };
         match r.code_challenge_method.as_str() {
             "S256" => {}
@@ -415,14 +401,7 @@ async fn authorize(
     }
     let r = match auth_request::start(st, &instance, r) {
         Ok(r) => r,
-        Err(e) => {
-            tracing::error!(error = %e.text(), "authorize: seal request");
-            return error_page(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "Please try again",
-                "The service is busy.",
-            );
-        }
+        Err(e) => return failure_page(&e, "authorize: seal request"),
     };
     if is_post && session::agent_of(headers).is_none() {
         // A cross-site POST carries no SameSite=Lax cookie: look at the sessions after a
@@ -602,13 +581,6 @@ pub async fn finish(st: &St, r: &AuthRequest, s: &Session) -> Response {
             "The login cannot be continued",
             "This sign-in request was already used. Please start again from the application.",
         ),
-        Err(e) => {
-            tracing::error!(error = %e.text(), "authorize: complete request");
-            error_page(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "Please try again",
-                "The service is busy.",
-            )
-        }
+        Err(e) => failure_page(&e, "authorize: complete request"),
     }
 }

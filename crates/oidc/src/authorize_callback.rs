@@ -56,14 +56,7 @@ pub async fn callback(
                 "The device cannot be connected",
                 "The code has expired or was already used. Please start again on your device.",
             ),
-            Err(e) => {
-                tracing::error!(error = %e.text(), "device: approve");
-                error_page(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "Please try again",
-                    "The service is busy.",
-                )
-            }
+            Err(e) => failure_page(&e, "device: approve"),
         };
     }
     if implicit_type(&r.response_type).is_some() {
@@ -80,14 +73,7 @@ pub async fn callback(
     {
         Ok(true) => {}
         Ok(false) => return refused(),
-        Err(e) => {
-            tracing::error!(error = %e.text(), "authorize: store code");
-            return error_page(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "Please try again",
-                "The service is busy.",
-            );
-        }
+        Err(e) => return failure_page(&e, "authorize: store code"),
     }
     code_response(st, &host, &r, &code)
 }

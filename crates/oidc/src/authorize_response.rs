@@ -28,6 +28,24 @@ pub fn error_page(status: StatusCode, title: &str, text: &str) -> Response {
     page(status, title, text, "role=\"alert\"")
 }
 
+/// The page of a step that failed: bad input is the request's fault (400, naming the
+/// problem); anything else is logged and answered as busy (503).
+pub fn failure_page(e: &castellan_domain::Error, step: &str) -> Response {
+    if e.kind == castellan_domain::Kind::InvalidArgument {
+        return error_page(
+            StatusCode::BAD_REQUEST,
+            "The application's request is invalid",
+            &e.text(),
+        );
+    }
+    tracing::error!(error = %e.text(), step, "a login step failed");
+    error_page(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "Please try again",
+        "The service is busy.",
+    )
+}
+
 /// A plain page of the provider with a message.
 pub fn info_page(status: StatusCode, title: &str, text: &str) -> Response {
     page(status, title, text, "")

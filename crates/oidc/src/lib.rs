@@ -82,4 +82,10 @@ pub fn router(st: St, wrap: impl FnOnce(Router) -> Router) -> Router {
         )
         .with_state(o)
         .merge(wrap(arrivals))
+        .method_not_allowed_fallback(wrong_method)
+}
+
+/// The answer to a method an endpoint does not take: an OAuth error naming it.
+async fn wrong_method(method: http::Method, uri: http::Uri) -> oauth_error::OAuthError {
+    oauth_error::OAuthError::method_not_allowed(&method, uri.path())
 }

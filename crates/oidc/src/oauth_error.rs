@@ -55,6 +55,15 @@ impl OAuthError {
     pub fn invalid_scope(id: &'static str, d: impl Into<String>) -> Self {
         Self::new(id, StatusCode::BAD_REQUEST, "invalid_scope", d)
     }
+    /// A method the endpoint does not take (405; the `Allow` header lists the ones it does).
+    pub fn method_not_allowed(method: &http::Method, path: &str) -> Self {
+        Self::new(
+            "OIDC-m3th0",
+            StatusCode::METHOD_NOT_ALLOWED,
+            "invalid_request",
+            format!("{method} is not allowed on {path}"),
+        )
+    }
     pub fn server_error(id: &'static str, d: impl Into<String>) -> Self {
         Self::new(id, StatusCode::INTERNAL_SERVER_ERROR, "server_error", d)
     }

@@ -11,6 +11,21 @@ pub enum Dialect {
     Postgres,
 }
 
+/// Refuses text parameters with a NUL character: PostgreSQL cannot store one (it would answer
+/// with an error), and SQLite, which can, must not keep what PostgreSQL could not take back.
+pub(crate) fn check_params(params: &[Value]) -> Result<(), DbError> {
+    for p in params {
+        if let Value::Text(t) = p {
+            if t.contains('\0') {
+                return Err(DbError::Invalid(
+                    "text must not contain NUL characters".to_string(),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// A database error, classified so that callers can map constraint violations.
 #[derive(Debug, Clone)]
 pub enum DbError {
@@ -21,6 +36,9 @@ pub enum DbError {
     Conflict(String),
     /// The connection is unusable (network, closed, I/O).
     Connection(String),
+    /// A parameter no database can hold (text with a NUL character), refused before it is
+    /// sent: a PostgreSQL error would also abort the transaction around it.
+    Invalid(String),
     /// Any other error.
     Other(String),
 }
@@ -31,6 +49,7 @@ impl std::fmt::Display for DbError {
             DbError::Unique(s) => write!(f, "unique violation: {s}"),
             DbError::Conflict(s) => write!(f, "conflict: {s}"),
             DbError::Connection(s) => write!(f, "connection: {s}"),
+            DbError::Invalid(s) => write!(f, "invalid parameter: {s}"),
             DbError::Other(s) => write!(f, "{s}"),
         }
     }
@@ -58,6 +77,12 @@ impl From<DbError> for Error {
             DbError::Connection(m) => {
                 Error::new(Kind::Unavailable, "STORE-c0nn1", "Errors.Unavailable").with(m)
             }
+            DbError::Invalid(m) => Error::new(
+                Kind::InvalidArgument,
+                "STORE-nu11c",
+                "Errors.Invalid.Argument",
+            )
+            .with(m),
             DbError::Other(m) => Error::internal("STORE-sq1Er", m),
         }
     }

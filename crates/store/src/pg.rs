@@ -1,6 +1,6 @@
 //! The PostgreSQL driver (the synchronous `postgres` client, used on blocking threads).
 
-use crate::conn::{Conn, DbError, Dialect};
+use crate::conn::{check_params, Conn, DbError, Dialect};
 use crate::value::{Row, Value};
 use postgres::types::{to_sql_checked, IsNull, ToSql, Type};
 use postgres::{Client, NoTls, Statement};
@@ -193,6 +193,7 @@ impl Conn for Pg {
     }
 
     fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, DbError> {
+        check_params(params)?;
         let p = self.stmt(sql)?;
         let rows = match &p.custom {
             None => self.client.query(&p.stmt, &refs(params)),
@@ -232,6 +233,7 @@ impl Conn for Pg {
     }
 
     fn exec(&mut self, sql: &str, params: &[Value]) -> Result<u64, DbError> {
+        check_params(params)?;
         let p = self.stmt(sql)?;
         match &p.custom {
             None => self.client.execute(&p.stmt, &refs(params)),

@@ -1,6 +1,6 @@
 //! The SQLite driver (rusqlite, bundled SQLite, WAL, fsync on every commit).
 
-use crate::conn::{Conn, DbError, Dialect};
+use crate::conn::{check_params, Conn, DbError, Dialect};
 use crate::value::{Row, Value};
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, OpenFlags};
@@ -114,6 +114,7 @@ impl Conn for Sqlite {
     }
 
     fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, DbError> {
+        check_params(params)?;
         let mut stmt = self.conn_for(sql)?.prepare_cached(sql).map_err(map_err)?;
         let n = stmt.column_count();
         let mut rows = stmt
@@ -137,6 +138,7 @@ impl Conn for Sqlite {
     }
 
     fn exec(&mut self, sql: &str, params: &[Value]) -> Result<u64, DbError> {
+        check_params(params)?;
         let mut stmt = self.conn_for(sql)?.prepare_cached(sql).map_err(map_err)?;
         stmt.execute(rusqlite::params_from_iter(params.iter()))
             .map(|n| n as u64)

@@ -7,6 +7,7 @@ mod apps;
 mod auth_self;
 mod authorize_hints;
 mod authz_matrix;
+mod bad_input;
 mod conformance;
 mod export_import;
 mod instance;

@@ -1,0 +1,402 @@
+//! Malformed requests at the public endpoints, written byte for byte on raw sockets (a client
+//! library would refuse to send most of them): each gets an answer below 500 that names the
+//! problem in the endpoint's own shape (OAuth JSON, a login page, the API's error JSON), nothing
+//! is written by them, and the server goes on serving logins.
+
+use super::login::{human, login_to_code, oidc_app, Browser, REDIRECT};
+use super::*;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// An answer as read off the socket.
+#[derive(Debug)]
+struct Answer {
+    status: u16,
+    head: String,
+    body: String,
+}
+
+impl Answer {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.head.lines().skip(1).find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.eq_ignore_ascii_case(name).then(|| v.trim())
+        })
+    }
+}
+
+/// Writes `head` (the request line and headers, without the blank line) and `body` on a fresh
+/// connection and reads the answer to the end (`connection: close`).
+async fn raw(s: &TestServer, head: &str, body: &[u8]) -> Answer {
+    let mut c = tokio::net::TcpStream::connect(("127.0.0.1", s.port))
+        .await
+        .expect("connect");
+    let mut bytes = format!(
+        "{head}\r\nhost: localhost:{}\r\nconnection: close\r\n\r\n",
+        s.port
+    )
+    .into_bytes();
+    bytes.extend_from_slice(body);
+    // A server may answer and close before a refused body is all sent: read the answer anyway.
+    let _ = c.write_all(&bytes).await;
+    let mut out = Vec::new();
+    let read = tokio::time::timeout(std::time::Duration::from_secs(20), async {
+        let mut buf = [0u8; 16384];
+        loop {
+            match c.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => out.extend_from_slice(&buf[..n]),
+            }
+        }
+    })
+    .await;
+    assert!(read.is_ok(), "no end of answer to {head:?}");
+    let text = String::from_utf8_lossy(&out).to_string();
+    let (h, b) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = h
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    assert!(
+        (200..500).contains(&status),
+        "{head:?} got {status}: {}",
+        &text[..text.len().min(400)]
+    );
+    Answer {
+        status,
+        head: h.to_string(),
+        body: b.to_string(),
+    }
+}
+
+async fn form(s: &TestServer, path: &str, auth: Option<&str>, body: &[u8]) -> Answer {
+    let auth = auth.map_or(String::new(), |a| format!("\r\nauthorization: {a}"));
+    let head = format!(
+        "POST {path} HTTP/1.1\r\ncontent-type: application/x-www-form-urlencoded\r\ncontent-length: {}{auth}",
+        body.len()
+    );
+    raw(s, &head, body).await
+}
+
+/// An OAuth endpoint's refusal: 4xx with `{"error", "error_description"}`.
+#[track_caller]
+fn oauth_refusal(a: &Answer, what: &str) {
+    assert!((400..500).contains(&a.status), "{what}: {a:?}");
+    let v: Value = serde_json::from_str(&a.body).unwrap_or_else(|_| panic!("{what}: {a:?}"));
+    assert!(v["error"].is_string(), "{what}: {a:?}");
+    assert!(v["error_description"].is_string(), "{what}: {a:?}");
+}
+
+/// A login page's refusal: 4xx with an HTML page that explains.
+#[track_caller]
+fn page_refusal(a: &Answer, what: &str) {
+    assert!((400..500).contains(&a.status), "{what}: {a:?}");
+    assert!(
+        a.header("content-type")
+            .is_some_and(|c| c.starts_with("text/html")),
+        "{what}: {a:?}"
+    );
+    assert!(
+        a.body.contains("<h1>") && a.body.contains("</html>"),
+        "{what}: {a:?}"
+    );
+}
+
+/// An API refusal: 4xx with the error JSON (`code`, `message`).
+#[track_caller]
+fn api_refusal(a: &Answer, what: &str) {
+    assert!((400..500).contains(&a.status), "{what}: {a:?}");
+    let v: Value = serde_json::from_str(&a.body).unwrap_or_else(|_| panic!("{what}: {a:?}"));
+    assert!(
+        v["code"].is_i64() && v["message"].is_string(),
+        "{what}: {a:?}"
+    );
+}
+
+/// Values that break parsers: empty, bad percent-encodings, a NUL, long, non-ASCII, JSON, big
+/// numbers, markup.
+const WEIRD: &[&str] = &[
+    "",
+    "%",
+    "%ff",
+    "%00",
+    "%C3%A9",
+    "-1",
+    "99999999999999999999999",
+    "1e309",
+    "%7B%7D",
+    "%3Cscript%3E",
+    "a.b.c",
+    "eyJhbGciOiJub25lIn0.eyJ9.",
+];
+
+both!(
+    malformed_requests_get_answers_that_name_the_problem,
+    |s: TestServer| async move {
+        let client = oidc_app(&s, json!({})).await;
+        let (_, login) = human(&s, "bad-input", false).await;
+        let secret_less = format!("Basic {}", b64(&format!("{client}:wrong")));
+        let projects_before = total(&ok(s
+            .admin("POST", "/management/v1/projects/_search", Some(json!({})))
+            .await));
+
+        // Authorize: every parameter with every odd value, as GET and POST. Before the client
+        // and redirect URI are known good, a page; after, an error on the redirect URI.
+        let base = [
+            ("client_id", client.as_str()),
+            ("redirect_uri", REDIRECT),
+            ("response_type", "code"),
+            ("scope", "openid"),
+            ("state", "s"),
+        ];
+        let extra = [
+            "prompt",
+            "max_age",
+            "code_challenge",
+            "code_challenge_method",
+            "response_mode",
+            "id_token_hint",
+            "login_hint",
+            "ui_locales",
+            "request",
+        ];
+        let names = base.iter().map(|(k, _)| *k).chain(extra);
+        for name in names {
+            for w in WEIRD {
+                let mut q: Vec<String> = base
+                    .iter()
+                    .filter(|(k, _)| *k != name)
+                    .map(|(k, v)| format!("{k}={}", super::login::urlencode(v)))
+                    .collect();
+                q.push(format!("{name}={w}"));
+                let q = q.join("&");
+                let what = format!("authorize {name}={w}");
+                let a = raw(&s, &format!("GET /oauth/v2/authorize?{q} HTTP/1.1"), b"").await;
+                let to_rp = a
+                    .header("location")
+                    .is_some_and(|l| l.starts_with(REDIRECT));
+                // Without a good client and redirect URI: a page that explains. Else a
+                // refusal on the redirect URI (`error=`), or a code or login page for a value
+                // the request can do without.
+                if matches!(name, "client_id" | "redirect_uri") || (!to_rp && a.status >= 400) {
+                    page_refusal(&a, &what);
+                } else if to_rp && a.status == 302 {
+                    let l = a.header("location").unwrap_or_default();
+                    assert!(l.contains("error=") || l.contains("code="), "{what}: {a:?}");
+                }
+                let p = form(&s, "/oauth/v2/authorize", None, q.as_bytes()).await;
+                // A POST that is good enough to serve goes on as a GET (303 to `resume`).
+                let resumed = p.status == 303
+                    && p.header("location")
+                        .is_some_and(|l| l.starts_with("/oauth/v2/authorize/resume?"));
+                assert!(
+                    p.status == a.status || (resumed && a.status == 200),
+                    "{what} as POST: {p:?} (GET: {a:?})"
+                );
+            }
+        }
+
+        // The token endpoint: every grant with odd values in its fields, with and without a
+        // client.
+        let grants = [
+            "authorization_code",
+            "refresh_token",
+            "client_credentials",
+            "urn:ietf:params:oauth:grant-type:jwt-bearer",
+            "urn:ietf:params:oauth:grant-type:token-exchange",
+            "urn:ietf:params:oauth:grant-type:device_code",
+            "password",
+            "%ff",
+        ];
+        let fields = [
+            "code",
+            "refresh_token",
+            "assertion",
+            "subject_token",
+            "subject_token_type",
+            "device_code",
+            "code_verifier",
+            "client_assertion",
+            "scope",
+        ];
+        for g in grants {
+            for f in fields {
+                for w in [WEIRD[2], WEIRD[6], WEIRD[10], WEIRD[11]] {
+                    let body = format!("grant_type={g}&{f}={w}");
+                    let what = format!("token {body}");
+                    oauth_refusal(
+                        &form(&s, "/oauth/v2/token", None, body.as_bytes()).await,
+                        &what,
+                    );
+                    let with =
+                        form(&s, "/oauth/v2/token", Some(&secret_less), body.as_bytes()).await;
+                    oauth_refusal(&with, &what);
+                }
+            }
+        }
+
+        // Broken client authentication and bodies at every OAuth endpoint.
+        let endpoints = [
+            "/oauth/v2/token",
+            "/oauth/v2/introspect",
+            "/oauth/v2/revoke",
+            "/oauth/v2/device_authorization",
+        ];
+        let auths = [
+            "Basic".to_string(),
+            "Basic !!!".to_string(),
+            format!("Basic {}", b64("nocolon")),
+            format!("Basic {}", b64("%zz:%zz")),
+            format!("Basic {}", "A".repeat(10_000)),
+            "Bearer x".to_string(),
+            secret_less.clone(),
+        ];
+        for ep in endpoints {
+            for a in &auths {
+                let body = b"grant_type=client_credentials&token=x&scope=openid";
+                let ans = form(&s, ep, Some(a), body).await;
+                oauth_refusal(&ans, &format!("{ep} with {}", &a[..a.len().min(20)]));
+            }
+            for body in [&b"a=%zz&b"[..], b"\xff\xfe\x00", b""] {
+                oauth_refusal(&form(&s, ep, None, body).await, &format!("{ep} {body:?}"));
+            }
+            let json = raw(
+                &s,
+                &format!(
+                    "POST {ep} HTTP/1.1\r\ncontent-type: application/json\r\ncontent-length: 7"
+                ),
+                b"{\"a\":1}",
+            )
+            .await;
+            oauth_refusal(&json, &format!("{ep} JSON"));
+            let big = vec![b'x'; 3 << 20];
+            let ans = form(&s, ep, None, &big).await;
+            assert!((400..500).contains(&ans.status), "{ep} 3 MB: {ans:?}");
+            // A method the endpoint does not take: 405, `Allow`, and the OAuth error.
+            let get = raw(&s, &format!("GET {ep} HTTP/1.1"), b"").await;
+            assert_eq!(get.status, 405, "{get:?}");
+            assert_eq!(get.header("allow"), Some("POST"), "{get:?}");
+            oauth_refusal(&get, &format!("GET {ep}"));
+            assert!(get.body.contains("GET is not allowed on"), "{get:?}");
+        }
+
+        // Userinfo with odd tokens: 401 and the challenge.
+        for t in WEIRD.iter().chain(&["Bearer", "x y z"]) {
+            let u = raw(
+                &s,
+                &format!("GET /oidc/v1/userinfo HTTP/1.1\r\nauthorization: Bearer {t}"),
+                b"",
+            )
+            .await;
+            assert_eq!(u.status, 401, "userinfo {t}: {u:?}");
+            assert!(u.header("www-authenticate").is_some(), "{u:?}");
+        }
+
+        // The login pages: odd request ids, forms without their fields, wrong methods, and
+        // paths that name no page.
+        for t in WEIRD {
+            for page in ["login", "select", "register"] {
+                let a = raw(
+                    &s,
+                    &format!("GET /ui/login/{page}?authRequestID={t} HTTP/1.1"),
+                    b"",
+                )
+                .await;
+                page_refusal(&a, &format!("{page} authRequestID={t}"));
+            }
+            for page in [
+                "loginname",
+                "password",
+                "password/change",
+                "select",
+                "register",
+            ] {
+                let body = format!("authRequestID={t}&loginName={t}&password={t}");
+                let a = form(&s, &format!("/ui/login/{page}"), None, body.as_bytes()).await;
+                page_refusal(&a, &format!("POST {page} {t}"));
+            }
+            let d = form(&s, "/device", None, format!("user_code={t}").as_bytes()).await;
+            page_refusal(&d, &format!("device {t}"));
+        }
+        for (method, page) in [
+            ("GET", "password"),
+            ("GET", "loginname"),
+            ("PUT", "login"),
+            ("DELETE", "register"),
+        ] {
+            let a = raw(
+                &s,
+                &format!("{method} /ui/login/{page} HTTP/1.1\r\ncontent-length: 0"),
+                b"",
+            )
+            .await;
+            assert_eq!(a.status, 405, "{method} {page}: {a:?}");
+            assert!(a.header("allow").is_some(), "{a:?}");
+            page_refusal(&a, &format!("{method} {page}"));
+            assert!(a.body.contains("cannot be opened this way"), "{a:?}");
+        }
+        for path in ["/ui/login", "/ui/login/nope", "/ui/login/password/x"] {
+            let a = raw(&s, &format!("GET {path} HTTP/1.1"), b"").await;
+            assert_eq!(a.status, 404, "{path}: {a:?}");
+            page_refusal(&a, path);
+        }
+
+        // The APIs: bodies that are not the message, odd tokens, gRPC over HTTP/1.1.
+        // (Unknown fields are ignored, as ZITADEL's gateway does.)
+        let bodies: [&[u8]; 6] = [
+            b"{",
+            b"[]",
+            b"null",
+            b"\xff",
+            b"{\"query\":{\"offset\":\"18446744073709551616\"}}",
+            b"{\"queries\":[{\"nameQuery\":{\"method\":\"TEXT_QUERY_METHOD_X\"}}]}",
+        ];
+        let pat = format!("authorization: Bearer {}", s.pat);
+        for path in [
+            "/management/v1/projects",
+            "/management/v1/projects/_search",
+            "/management/v1/users/human/_import",
+        ] {
+            for b in bodies {
+                let head = format!("POST {path} HTTP/1.1\r\ncontent-type: application/json\r\n{pat}\r\ncontent-length: {}", b.len());
+                api_refusal(&raw(&s, &head, b).await, &format!("{path} {b:?}"));
+            }
+            let nested = format!("{}1{}", "[".repeat(5000), "]".repeat(5000));
+            let head = format!("POST {path} HTTP/1.1\r\ncontent-type: application/json\r\n{pat}\r\ncontent-length: {}", nested.len());
+            api_refusal(
+                &raw(&s, &head, nested.as_bytes()).await,
+                &format!("{path} nested"),
+            );
+            for t in ["Bearer", "Bearer x", "Basic eA==", "Bearer a.b.c"] {
+                let head = format!("POST {path} HTTP/1.1\r\ncontent-type: application/json\r\nauthorization: {t}\r\ncontent-length: 2");
+                let a = raw(&s, &head, b"{}").await;
+                assert_eq!(a.status, 401, "{path} {t}: {a:?}");
+                api_refusal(&a, &format!("{path} {t}"));
+            }
+        }
+        // Text with a NUL character (PostgreSQL cannot hold one): 400 on either store.
+        let nul = s
+            .admin(
+                "POST",
+                "/management/v1/projects",
+                Some(json!({"name": "a\u{0}b"})),
+            )
+            .await;
+        assert_err(&nul, 400, 3, "NUL");
+        let nul = s.admin("GET", "/management/v1/users/a%00b", None).await;
+        assert_err(&nul, 400, 3, "NUL");
+        let head = format!("POST /zitadel.management.v1.ManagementService/ListProjects HTTP/1.1\r\ncontent-type: application/grpc\r\n{pat}\r\ncontent-length: 5");
+        let g = raw(&s, &head, b"\0\0\0\0\0").await;
+        api_refusal(&g, "gRPC over HTTP/1.1");
+        assert_eq!(g.header("grpc-status"), Some("3"), "{g:?}");
+        assert!(g.body.contains("HTTP/2"), "{g:?}");
+
+        // Nothing was written, and logins go on.
+        let projects_after = total(&ok(s
+            .admin("POST", "/management/v1/projects/_search", Some(json!({})))
+            .await));
+        assert_eq!(projects_after, projects_before);
+        let mut b = Browser::new(&s);
+        login_to_code(&s, &mut b, &client, &login).await;
+    }
+);
