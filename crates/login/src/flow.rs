@@ -242,10 +242,14 @@ impl Flow {
         self.finish(r)
     }
 
-    /// The page for sign-in writes that failed.
+    /// The page for a sign-in step that failed: a value no store can hold (400), a request
+    /// answered already (400), else busy (503).
     pub fn sign_in_failed(&self, e: &castellan_domain::Error) -> Response {
         if e.id == USED_UP {
             return self.stop(StatusCode::BAD_REQUEST, "error.request");
+        }
+        if e.kind == Kind::InvalidArgument {
+            return self.stop(StatusCode::BAD_REQUEST, "error.input");
         }
         tracing::error!(error = %e.text(), "login: finish");
         self.stop(StatusCode::SERVICE_UNAVAILABLE, "error.busy")

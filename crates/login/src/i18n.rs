@@ -71,6 +71,7 @@ fn en(key: &str) -> &'static str {
         "error.csrf" => "The form has expired or was not sent from this browser. Please reload the page and try again.",
         "error.rate" => "Too many attempts. Please wait a minute and try again.",
         "error.busy" => "The service is busy. Please try again.",
+        "error.input" => "The form contains characters that cannot be used. Please correct it and try again.",
         "error.method" => "This page cannot be opened this way. Please start again from the application.",
         "error.page" => "This page does not exist. Please start again from the application.",
         _ => "",

@@ -335,6 +335,40 @@ both!(
             page_refusal(&a, &format!("{method} {page}"));
             assert!(a.body.contains("cannot be opened this way"), "{a:?}");
         }
+        // Odd values in the forms of a live login: a page that explains, never busy.
+        let mut b = Browser::new(&s);
+        let first = b.get(&super::login::authorize_url(&client, "")).await;
+        let first = b.follow(first).await;
+        for w in [
+            "a\u{0}b",
+            "",
+            "x".repeat(5000).as_str(),
+            "\u{e9}\u{4e2d}\u{1F600}",
+            "' OR 1=1 --",
+        ] {
+            let p = b
+                .submit(&first, "/ui/login/loginname", &[("loginName", w)])
+                .await;
+            assert!(
+                p.status == 200 || (400..500).contains(&p.status),
+                "login name {w:?}: {p:?}"
+            );
+        }
+        let pw = b
+            .submit(&first, "/ui/login/loginname", &[("loginName", &login)])
+            .await;
+        let odd = b
+            .submit(
+                &pw,
+                "/ui/login/password",
+                &[("loginName", "a\u{0}b"), ("password", "x")],
+            )
+            .await;
+        assert_eq!(odd.status, 400, "{odd:?}");
+        assert!(
+            odd.body.contains("characters that cannot be used"),
+            "{odd:?}"
+        );
         for path in ["/ui/login", "/ui/login/nope", "/ui/login/password/x"] {
             let a = raw(&s, &format!("GET {path} HTTP/1.1"), b"").await;
             assert_eq!(a.status, 404, "{path}: {a:?}");
