@@ -377,9 +377,18 @@ mod tests {
     /// A truncated UDP answer is asked again over TCP on the same port.
     #[tokio::test]
     async fn truncated_answers_are_retried_over_tcp() {
-        let udp = UdpSocket::bind("127.0.0.1:0").await.expect("udp");
-        let addr = udp.local_addr().expect("addr");
-        let tcp = tokio::net::TcpListener::bind(addr).await.expect("tcp");
+        // A free UDP port can be taken for TCP (a listener or a connection of another test):
+        // take another pair then.
+        let mut pair = None;
+        for _ in 0..50 {
+            let udp = UdpSocket::bind("127.0.0.1:0").await.expect("udp");
+            let addr = udp.local_addr().expect("addr");
+            if let Ok(tcp) = tokio::net::TcpListener::bind(addr).await {
+                pair = Some((udp, addr, tcp));
+                break;
+            }
+        }
+        let (udp, addr, tcp) = pair.expect("a port free for UDP and TCP");
         tokio::spawn(async move {
             let mut buf = [0u8; 512];
             while let Ok((n, peer)) = udp.recv_from(&mut buf).await {
