@@ -434,3 +434,103 @@ both!(
         login_to_code(&s, &mut b, &client, &login).await;
     }
 );
+
+both!(
+    every_rest_operation_answers_odd_input_below_500,
+    |s: TestServer| async move {
+        let (user, _) = human(&s, "odd-paths", false).await;
+        // Path values: not a number, a huge number, a NUL, an escaped slash, and a real id of
+        // another kind of object; bodies: broken JSON, the wrong type, a NUL, negative paging.
+        let values = [
+            "x",
+            "99999999999999999999999",
+            "%00",
+            "a%2Fb",
+            user.as_str(),
+        ];
+        let bodies = [
+            "{\"a\"",
+            "[1]",
+            "{\"name\":\"\\u0000\",\"id\":\"\\u0000\"}",
+            "{\"query\":{\"limit\":-5,\"offset\":\"-1\"}}",
+        ];
+        let mut sent = 0;
+        for api in ["auth", "management", "admin", "system"] {
+            let doc: Value = s
+                .http
+                .get(s.url(&format!("/openapi/v2/swagger/{api}.swagger.json")))
+                .send()
+                .await
+                .expect("openapi")
+                .json()
+                .await
+                .expect("openapi json");
+            let base = doc["basePath"].as_str().unwrap_or_default();
+            let paths = doc["paths"].as_object().expect("paths");
+            for (path, ops) in paths {
+                for method in ops.as_object().expect("operations").keys() {
+                    // What would end the caller's own access: its organisation and itself.
+                    let own = format!("{method} {base}{path}");
+                    if [
+                        "post /management/v1/orgs/me/_deactivate",
+                        "delete /management/v1/orgs/me",
+                        "delete /auth/v1/users/me",
+                    ]
+                    .contains(&own.as_str())
+                    {
+                        continue;
+                    }
+                    let m = reqwest::Method::from_bytes(method.to_uppercase().as_bytes())
+                        .expect("method");
+                    let has_vars = path.contains('{');
+                    for v in if has_vars { &values[..] } else { &values[..1] } {
+                        let url = s.url(&format!("{base}{}", fill(path, v)));
+                        let with_body = matches!(method.as_str(), "post" | "put" | "patch");
+                        for b in if with_body { &bodies[..] } else { &bodies[..1] } {
+                            let mut req = s
+                                .http
+                                .request(m.clone(), &url)
+                                .header("authorization", format!("Bearer {}", s.pat));
+                            if with_body {
+                                req = req.header("content-type", "application/json").body(*b);
+                            }
+                            let r = req.send().await.expect("send");
+                            let status = r.status().as_u16();
+                            let text = r.text().await.unwrap_or_default();
+                            sent += 1;
+                            assert!(status < 500, "{method} {url} {b}: {status} {text}");
+                            // The instance owner's token is good for every API but the
+                            // system API's.
+                            assert!(
+                                status != 401 || api == "system",
+                                "{method} {url}: {status} {text}"
+                            );
+                            if status >= 400 {
+                                let v: Value = serde_json::from_str(&text)
+                                    .unwrap_or_else(|_| panic!("{method} {url}: {status} {text}"));
+                                assert!(v["code"].is_i64(), "{method} {url}: {text}");
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assert!(
+            sent > 1000,
+            "only {sent} requests: the OpenAPI documents lost operations"
+        );
+    }
+);
+
+/// `path` with every `{variable}` replaced by `v`.
+fn fill(path: &str, v: &str) -> String {
+    let mut out = String::new();
+    let mut rest = path;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        rest = rest[open..].split_once('}').map_or("", |(_, r)| r);
+        out.push_str(v);
+    }
+    out.push_str(rest);
+    out
+}
