@@ -67,10 +67,7 @@ pub fn http_status(code: i32) -> u16 {
 
 impl From<ApiErr> for Status {
     fn from(ApiErr(e): ApiErr) -> Self {
-        if e.kind == Kind::Internal {
-            tracing::error!(id = e.id, detail = ?e.detail, "internal error");
-        }
-        let text = e.text();
+        let text = public_text(&e);
         let detail = castellan_proto::zitadel::v1::ErrorDetail {
             id: e.id.to_string(),
             message: text.clone(),
@@ -88,6 +85,16 @@ impl From<ApiErr> for Status {
     }
 }
 
+/// The text a caller is shown: an internal error's detail (a database's message, a file path)
+/// is logged with its id and not sent.
+fn public_text(e: &Error) -> String {
+    if e.kind != Kind::Internal {
+        return e.text();
+    }
+    tracing::error!(id = e.id, detail = ?e.detail, "internal error");
+    castellan_domain::i18n::english(e.key).to_string()
+}
+
 /// The REST error body `{code, message, details: [{@type, id, message}]}`.
 pub fn rest_body(code: i32, message: &str, detail: Option<(&str, &str)>) -> serde_json::Value {
     let details: Vec<serde_json::Value> = detail
@@ -100,7 +107,7 @@ pub fn rest_body(code: i32, message: &str, detail: Option<(&str, &str)>) -> serd
 /// REST body and HTTP status of a domain error.
 pub fn rest_error(e: &Error) -> (u16, serde_json::Value) {
     let c = code(e.kind) as i32;
-    let text = e.text();
+    let text = public_text(e);
     (
         http_status(c),
         rest_body(c, &format!("{text} ({})", e.id), Some((e.id, &text))),
@@ -114,4 +121,29 @@ pub fn invalid(detail: impl Into<std::borrow::Cow<'static, str>>) -> ApiErr {
         "Errors.Invalid.Argument",
         detail,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_details_stay_in_the_log() {
+        let e = Error::internal("STORE-sq1Er", "22021: invalid byte sequence in /var/lib/db");
+        let (status, body) = rest_error(&e);
+        assert_eq!(status, 500);
+        assert_eq!(body["message"], "Internal error (STORE-sq1Er)");
+        assert!(!body.to_string().contains("22021"), "{body}");
+        let st = Status::from(ApiErr(e));
+        assert_eq!(st.message(), "Internal error (STORE-sq1Er)");
+        // Other errors keep naming the problem.
+        let e = Error::invalid(
+            "API-1nv4l",
+            "Errors.Invalid.Argument",
+            "name must not be empty",
+        );
+        assert!(rest_error(&e).1["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("name must not be empty")));
+    }
 }
