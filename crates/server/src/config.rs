@@ -37,6 +37,27 @@ pub struct Config {
     pub masterkey: castellan_domain::crypto::Masterkey,
     /// Limits of the assets API (uploads of logos, icons, fonts, avatars).
     pub assets: Assets,
+    /// How long the port waits for its clients (`HTTP`).
+    #[serde(rename = "HTTP")]
+    pub http: Http,
+}
+
+/// How long the port waits for a client before it lets the connection go.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct Http {
+    /// For a new connection's first bytes or its TLS handshake, for each request's headers, and
+    /// for the next request on an idle HTTP/1.1 connection; an idle HTTP/2 connection is pinged
+    /// this often and closed when the ping goes unanswered as long: `30s`.
+    pub header_timeout: String,
+}
+
+impl Default for Http {
+    fn default() -> Self {
+        Http {
+            header_timeout: "30s".into(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -252,6 +273,7 @@ impl Default for Config {
             domain_validation: DomainValidation::default(),
             masterkey: Default::default(),
             assets: Assets::default(),
+            http: Http::default(),
         }
     }
 }

@@ -243,7 +243,9 @@ pub async fn start(opts: Options) -> Result<Running, String> {
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let router = castellan_login::router(st.clone()).merge(castellan_api::router(st.clone()));
     let (stop, stop_rx) = watch::channel(false);
-    let task = tokio::spawn(serve::serve(listener, router, acceptor, stop_rx));
+    let wait = crate::config::duration(&cfg.http.header_timeout)
+        .map_err(|e| format!("HTTP.HeaderTimeout: {e}"))?;
+    let task = tokio::spawn(serve::serve(listener, router, acceptor, stop_rx, wait));
     tracing::info!(%addr, tls = tls_on, external = %st.origin(), "serving");
     Ok(Running {
         addr,

@@ -1,10 +1,11 @@
 //! Serving one port: HTTP/1.1 and HTTP/2 (h2c, or ALPN under TLS) for REST, gRPC and gRPC-Web.
 
 use axum::Router;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
 use hyper_util::service::TowerToHyperService;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio_rustls::TlsAcceptor;
@@ -41,11 +42,14 @@ pub fn tls_acceptor(cert_path: &str, key_path: &str) -> Result<TlsAcceptor, Stri
 }
 
 /// Accepts connections until `stop` turns true; each connection is served on its own task.
+/// A client that is silent for `wait` (before its first bytes, during the TLS handshake, within
+/// a request's headers, between HTTP/1.1 requests, or to an HTTP/2 ping) is let go.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     tls: Option<TlsAcceptor>,
     mut stop: watch::Receiver<bool>,
+    wait: Duration,
 ) {
     loop {
         let accepted = tokio::select! {
@@ -72,10 +76,23 @@ pub async fn serve(
         let tls = tls.clone();
         let mut stop = stop.clone();
         tokio::spawn(async move {
-            let builder = Builder::new(TokioExecutor::new());
+            let mut builder = Builder::new(TokioExecutor::new());
+            builder
+                .http1()
+                .timer(TokioTimer::new())
+                .header_read_timeout(wait);
+            builder
+                .http2()
+                .timer(TokioTimer::new())
+                .keep_alive_interval(wait)
+                .keep_alive_timeout(wait);
             let result = match tls {
-                Some(acceptor) => match acceptor.accept(stream).await {
-                    Ok(s) => {
+                Some(acceptor) => match tokio::time::timeout(wait, acceptor.accept(stream)).await {
+                    Err(_) => {
+                        tracing::debug!(%peer, "TLS handshake timed out");
+                        return;
+                    }
+                    Ok(Ok(s)) => {
                         let conn = builder.serve_connection_with_upgrades(TokioIo::new(s), svc);
                         tokio::pin!(conn);
                         tokio::select! {
@@ -83,12 +100,23 @@ pub async fn serve(
                             _ = stop.changed() => { conn.as_mut().graceful_shutdown(); conn.await }
                         }
                     }
-                    Err(e) => {
+                    Ok(Err(e)) => {
                         tracing::debug!(%peer, error = %e, "TLS handshake failed");
                         return;
                     }
                 },
                 None => {
+                    // Which HTTP a connection speaks is read from its first bytes, with no
+                    // bound of its own.
+                    // (`readable` may wake without data; `peek` waits for a byte or the end.)
+                    let mut first = [0u8; 1];
+                    if tokio::time::timeout(wait, stream.peek(&mut first))
+                        .await
+                        .is_err()
+                    {
+                        tracing::debug!(%peer, "no request before the timeout");
+                        return;
+                    }
                     let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), svc);
                     tokio::pin!(conn);
                     tokio::select! {

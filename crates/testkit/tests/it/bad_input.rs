@@ -534,3 +534,64 @@ fn fill(path: &str, v: &str) -> String {
     out.push_str(rest);
     out
 }
+
+/// Reads until the server closes the connection; what it sent, or `None` when it kept the
+/// connection open past `secs`.
+async fn until_closed(c: &mut tokio::net::TcpStream, secs: u64) -> Option<String> {
+    let mut out = Vec::new();
+    let read = tokio::time::timeout(std::time::Duration::from_secs(secs), async {
+        let mut buf = [0u8; 4096];
+        loop {
+            match c.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => out.extend_from_slice(&buf[..n]),
+            }
+        }
+    })
+    .await;
+    read.ok().map(|_| String::from_utf8_lossy(&out).to_string())
+}
+
+both_backends!(silent_clients_are_let_go, |backend| async move {
+    let Some(s) = TestServer::start_with(backend, |c| c.http.header_timeout = "1s".into()).await
+    else {
+        return;
+    };
+    let connect = || tokio::net::TcpStream::connect(("127.0.0.1", s.port));
+    // Nothing sent after connecting.
+    let mut c = connect().await.expect("connect");
+    assert!(
+        until_closed(&mut c, 5).await.is_some(),
+        "a silent connection stayed open"
+    );
+    // Headers that never end.
+    let mut c = connect().await.expect("connect");
+    c.write_all(b"GET /debug/healthz HTTP/1.1\r\nhost: localhost\r\n")
+        .await
+        .expect("write");
+    let got = until_closed(&mut c, 5)
+        .await
+        .expect("unfinished headers kept open");
+    assert!(!got.contains("200 OK"), "{got}");
+    // A kept-alive connection that goes idle after its answer.
+    let mut c = connect().await.expect("connect");
+    c.write_all(b"GET /debug/healthz HTTP/1.1\r\nhost: localhost\r\n\r\n")
+        .await
+        .expect("write");
+    let got = until_closed(&mut c, 5)
+        .await
+        .expect("an idle connection stayed open");
+    assert!(got.starts_with("HTTP/1.1 200"), "{got}");
+    // A slow but steady client within the bound is served.
+    let mut c = connect().await.expect("connect");
+    c.write_all(b"GET /debug/healthz HTTP/1.1\r\n")
+        .await
+        .expect("write");
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    c.write_all(b"host: localhost\r\nconnection: close\r\n\r\n")
+        .await
+        .expect("write");
+    let got = until_closed(&mut c, 5).await.expect("answer");
+    assert!(got.starts_with("HTTP/1.1 200"), "{got}");
+    s.stop().await;
+});

@@ -133,6 +133,7 @@ async fn tls_serves_https_with_h2_and_refuses_plain_http() {
     let mut cfg = test_config(&format!("sqlite://{}", dir.join("c.db").display()), &dir);
     cfg.tls.cert_path = cert.clone();
     cfg.tls.key_path = key;
+    cfg.http.header_timeout = "2s".into();
     let running = castellan_server::start(castellan_server::Options {
         config: cfg,
         tls_mode: Some(castellan_server::TlsMode::Enabled),
@@ -173,6 +174,20 @@ async fn tls_serves_https_with_h2_and_refuses_plain_http() {
             .await
             .is_err(),
         "plain HTTP must be refused"
+    );
+    // A client that never starts its handshake is let go (`HTTP.HeaderTimeout`).
+    let mut c = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .expect("connect");
+    let mut buf = [0u8; 16];
+    let end = tokio::time::timeout(
+        std::time::Duration::from_secs(6),
+        tokio::io::AsyncReadExt::read(&mut c, &mut buf),
+    )
+    .await;
+    assert!(
+        matches!(end, Ok(Ok(0)) | Ok(Err(_))),
+        "a silent TLS client stayed connected: {end:?}"
     );
     running.stop().await;
 }
