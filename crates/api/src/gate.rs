@@ -334,6 +334,7 @@ pub async fn gate(State(st): State<St>, req: Request, next: Next) -> Response {
         }
         Err(e) => tonic::Status::from(e).into_http::<axum::body::Body>(),
     };
+    let mut resp = undecodable_as_invalid(resp);
     let code = resp
         .headers()
         .get("grpc-status")
@@ -343,9 +344,50 @@ pub async fn gate(State(st): State<St>, req: Request, next: Next) -> Response {
     let micros = started.elapsed().as_micros() as u64;
     st.metrics.record(&m.grpc_path, code, micros);
     tracing::info!(request_id = %rid, method = %m.name, code, micros, "rpc");
-    let mut resp = resp;
     if let Ok(v) = http::HeaderValue::from_str(&rid) {
         resp.headers_mut().insert("x-request-id", v);
+    }
+    resp
+}
+
+/// How the gRPC codec words a request message it cannot read (it answers INTERNAL, as
+/// grpc-go does).
+const UNDECODABLE: [&str; 3] = [
+    "failed to decode Protobuf message",
+    "Unexpected EOF decoding stream",
+    "Missing request message",
+];
+
+/// A request message that cannot be read is the caller's error: INVALID_ARGUMENT with the
+/// error detail of every other refusal, naming what the codec found.
+fn undecodable_as_invalid(mut resp: Response) -> Response {
+    let h = resp.headers();
+    if h.get("grpc-status").and_then(|v| v.to_str().ok()) != Some("13") {
+        return resp;
+    }
+    let said = h
+        .get("grpc-message")
+        .and_then(|v| v.to_str().ok())
+        .map(|m| {
+            percent_encoding::percent_decode_str(m)
+                .decode_utf8_lossy()
+                .to_string()
+        })
+        .unwrap_or_default();
+    if !UNDECODABLE.iter().any(|p| said.starts_with(p)) {
+        return resp;
+    }
+    let e = Error::new(
+        castellan_domain::Kind::InvalidArgument,
+        "GRPC-d3c0d",
+        "Errors.Request.Message.Invalid",
+    )
+    .with(said.trim_end_matches('.').to_string());
+    let status = tonic::Status::from(ApiErr(e)).into_http::<axum::body::Body>();
+    for name in ["grpc-status", "grpc-message", "grpc-status-details-bin"] {
+        if let Some(v) = status.headers().get(name) {
+            resp.headers_mut().insert(name, v.clone());
+        }
     }
     resp
 }

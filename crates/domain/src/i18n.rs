@@ -11,6 +11,7 @@ pub fn english(key: &str) -> &str {
         "Errors.Request.Route.NotFound" => "No API route matches this path",
         "Errors.Request.Method.NotAllowed" => "This HTTP method is not allowed on this path",
         "Errors.Request.Grpc.NeedsHttp2" => "This gRPC request came over HTTP/1",
+        "Errors.Request.Message.Invalid" => "The request message cannot be decoded",
         "Errors.Request.Param.Invalid" => "A path or query parameter is invalid",
         "Errors.Query.LimitExceeded" => "The query limit is too high",
         "Errors.Query.InvalidRequest" => "The query is invalid",

@@ -595,3 +595,49 @@ both_backends!(silent_clients_are_let_go, |backend| async move {
     assert!(got.starts_with("HTTP/1.1 200"), "{got}");
     s.stop().await;
 });
+
+both!(
+    undecodable_grpc_messages_are_invalid_arguments,
+    |s: TestServer| async move {
+        let h2 = reqwest::Client::builder()
+            .http2_prior_knowledge()
+            .no_proxy()
+            .build()
+            .expect("client");
+        // Frames: none at all, cut short, a string field that is not UTF-8.
+        let bodies: [&[u8]; 3] = [
+            b"",
+            b"\0\0\0\0\x05abc",
+            b"\0\0\0\0\x06\x0a\x04\xff\xfe\0\x01",
+        ];
+        for (client, ct) in [
+            (&h2, "application/grpc"),
+            (&s.http, "application/grpc-web+proto"),
+        ] {
+            for b in bodies {
+                let r = client
+                    .post(s.url("/zitadel.management.v1.ManagementService/GetUserByID"))
+                    .header("content-type", ct)
+                    .header("te", "trailers")
+                    .header("authorization", format!("Bearer {}", s.pat))
+                    .body(b.to_vec())
+                    .send()
+                    .await
+                    .expect("send");
+                let h = r.headers();
+                let what = format!("{ct} {b:?}: {h:?}");
+                assert_eq!(
+                    h.get("grpc-status").map(|v| v.as_bytes()),
+                    Some(&b"3"[..]),
+                    "{what}"
+                );
+                let msg = h
+                    .get("grpc-message")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default();
+                assert!(msg.contains("GRPC-d3c0d"), "{what}");
+                assert!(h.contains_key("grpc-status-details-bin"), "{what}");
+            }
+        }
+    }
+);
