@@ -2,7 +2,8 @@
 // playwright-core): types the login name and password into the fields of the per-target field
 // map, presses the submit button, screenshots every page, and checks that the RP's redirect_uri
 // received a code that openid-client redeems (state, nonce, PKCE, iss and ID token signature
-// checked). Prints one JSON result line like suite.mjs.
+// checked); then a single-page app on another origin (browser-spa-cross-origin, CORS). Prints
+// one JSON result line per module like suite.mjs.
 // Usage: node browser.mjs <target-config.json>   (env CHROMIUM overrides /usr/bin/chromium)
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,6 +14,7 @@ import * as client from 'openid-client';
 import { loadConfig, clientConfig, callbackUri, startListener, report } from './target.mjs';
 
 const MODULE = 'browser-code-flow';
+const SPA_MODULE = 'browser-spa-cross-origin';
 const cfg = loadConfig(process.argv[2]);
 const here = path.dirname(fileURLToPath(import.meta.url));
 const shots = cfg.screenshots_dir ?? path.join(here, '..', 'target', 'conformance-screenshots');
@@ -44,6 +46,66 @@ async function mobileAndLabels(c) {
   await phone.close();
 }
 
+// Through the login pages from `url` to the redirect_uri; screenshots named `tag`-NN.
+async function signIn(page, url, tag) {
+  await page.goto(url);
+  let typed = 0;
+  for (let step = 1; step <= 10 && !page.url().startsWith(callbackUri(cfg)); step += 1) {
+    await page.screenshot({ path: path.join(shots, `${tag}-${String(step).padStart(2, '0')}.png`), fullPage: true });
+    for (const [name, template] of Object.entries(cfg.login.fields)) {
+      const input = page.locator(`input[name="${name}"]:visible`);
+      if (await input.count()) {
+        await input.first().fill('');
+        await input.first().pressSequentially(fill(template));
+        typed += 1;
+      }
+    }
+    const button = page.locator('button[type="submit"]:visible, input[type="submit"]:visible, button:not([type]):visible').first();
+    if (!(await button.count())) throw new Error(`no submit button on ${page.url()}`);
+    await Promise.all([page.waitForURL((u) => u.href !== page.url(), { timeout: 10_000 }).catch(() => {}), button.click()]);
+    await page.waitForLoadState('load');
+  }
+  await page.screenshot({ path: path.join(shots, `${tag}-99-callback.png`) });
+  const landed = page.url();
+  if (!landed.startsWith(callbackUri(cfg))) throw new Error(`never reached the redirect_uri (last page ${landed})`);
+  return typed;
+}
+
+// A single-page application on the RP's origin (another origin than the issuer): the public
+// client's code flow in the browser, then, from the page's own JavaScript, discovery, the code
+// exchange with PKCE and userinfo with a bearer header (a preflighted request). Chromium
+// enforces CORS: a missing or wrong header fails the fetch.
+async function spa(page) {
+  const pub = cfg.clients.public;
+  if (!pub) return report(SPA_MODULE, 'skip', 'the target has no public client');
+  const c = await clientConfig(cfg, 'public');
+  const verifier = client.randomPKCECodeVerifier();
+  const url = client.buildAuthorizationUrl(c, {
+    redirect_uri: callbackUri(cfg), scope: 'openid', state: client.randomState(),
+    code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
+  });
+  await signIn(page, url.href, `${cfg.target ?? 'target'}-spa`);
+  const code = new URL(page.url()).searchParams.get('code');
+  if (!code) throw new Error(`no code at ${page.url()}`);
+  const got = await page.evaluate(async ({ issuer, clientId, code, verifier, redirect }) => {
+    const step = async (what, p) => { try { return await p; } catch (e) { throw new Error(`${what}: ${e.message}`); } };
+    const meta = await step('discovery', fetch(`${issuer}/.well-known/openid-configuration`).then((r) => r.json()));
+    const t = await step('token', fetch(meta.token_endpoint, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: redirect, client_id: clientId }),
+    }));
+    const tokens = await t.json();
+    if (t.status !== 200) return { error: `token ${t.status} ${JSON.stringify(tokens)}` };
+    const u = await step('userinfo', fetch(meta.userinfo_endpoint, { headers: { authorization: `Bearer ${tokens.access_token}` } }));
+    return { origin: location.origin, userinfo: await u.json() };
+  }, { issuer: cfg.issuer, clientId: pub.client_id, code, verifier, redirect: callbackUri(cfg) });
+  if (got.error) throw new Error(got.error);
+  if (got.origin === new URL(cfg.issuer).origin) throw new Error('the page is on the issuer\'s origin: nothing cross-origin was tried');
+  if (cfg.account.sub && got.userinfo.sub !== cfg.account.sub) throw new Error(`userinfo sub ${JSON.stringify(got.userinfo)}`);
+  report(SPA_MODULE, 'pass');
+}
+
 const listener = await startListener(cfg);
 let context;
 let code = 1;
@@ -61,26 +123,7 @@ try {
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', headless: true, args: FLAGS, timeout: 30_000,
   });
   const page = context.pages()[0] ?? await context.newPage();
-  await page.goto(url.href);
-  let typed = 0;
-  for (let step = 1; step <= 10 && !page.url().startsWith(callbackUri(cfg)); step += 1) {
-    await page.screenshot({ path: path.join(shots, `${cfg.target ?? 'target'}-${String(step).padStart(2, '0')}.png`), fullPage: true });
-    for (const [name, template] of Object.entries(cfg.login.fields)) {
-      const input = page.locator(`input[name="${name}"]:visible`);
-      if (await input.count()) {
-        await input.first().fill('');
-        await input.first().pressSequentially(fill(template));
-        typed += 1;
-      }
-    }
-    const button = page.locator('button[type="submit"]:visible, input[type="submit"]:visible, button:not([type]):visible').first();
-    if (!(await button.count())) throw new Error(`no submit button on ${page.url()}`);
-    await Promise.all([page.waitForURL((u) => u.href !== page.url(), { timeout: 10_000 }).catch(() => {}), button.click()]);
-    await page.waitForLoadState('load');
-  }
-  await page.screenshot({ path: path.join(shots, `${cfg.target ?? 'target'}-99-callback.png`) });
-  const landed = page.url();
-  if (!landed.startsWith(callbackUri(cfg))) throw new Error(`never reached the redirect_uri (last page ${landed})`);
+  const typed = await signIn(page, url.href, cfg.target ?? 'target');
   if (typed === 0) throw new Error('no login field was ever typed into');
   const received = listener.seen.find((r) => r.url.startsWith('/cb'));
   if (!received || !new URL(received.url, cfg.redirect_base).searchParams.get('code')) throw new Error('the redirect_uri listener received no code');
@@ -91,6 +134,12 @@ try {
   if (cfg.target === 'castellan') await mobileAndLabels(c);
   report(MODULE, 'pass');
   code = 0;
+  try {
+    await spa(page);
+  } catch (e) {
+    report(SPA_MODULE, 'fail', e.message.split('\n')[0]);
+    code = 1;
+  }
 } catch (e) {
   const http = e.cause instanceof Response ? ` [HTTP ${e.cause.status} ${e.cause.url}]` : '';
   report(MODULE, 'fail', `${e.message.split('\n')[0]}${http}`);

@@ -3,6 +3,7 @@
 #![deny(clippy::unwrap_used)]
 
 pub mod config;
+pub mod cors;
 pub mod serve;
 pub mod system_users;
 
@@ -241,7 +242,9 @@ pub async fn start(opts: Options) -> Result<Running, String> {
         .await
         .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    let router = castellan_login::router(st.clone()).merge(castellan_api::router(st.clone()));
+    let router = castellan_login::router(st.clone())
+        .merge(castellan_api::router(st.clone()))
+        .layer(axum::middleware::from_fn(cors::layer));
     let (stop, stop_rx) = watch::channel(false);
     let wait = crate::config::duration(&cfg.http.header_timeout)
         .map_err(|e| format!("HTTP.HeaderTimeout: {e}"))?;

@@ -221,6 +221,7 @@ async fn reference_op_passes_the_suite() {
         "authlib-refresh",
         "openidconnect-refresh",
         "browser-code-flow",
+        "browser-spa-cross-origin",
     ] {
         assert!(
             results.iter().any(|r| r.module == m),

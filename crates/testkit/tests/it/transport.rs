@@ -364,3 +364,104 @@ both!(
         }
     }
 );
+
+// A browser application on another origin may call the APIs and the OAuth endpoints (as
+// ZITADEL allows), but cannot read the pages that carry the session cookie.
+both!(
+    cross_origin_callers_reach_the_apis_but_not_the_pages,
+    |s: TestServer| async move {
+        const SPA: &str = "https://spa.example.com";
+        let preflight = |path: &'static str, headers: &'static str| {
+            s.http
+                .request(reqwest::Method::OPTIONS, s.url(path))
+                .header("origin", SPA)
+                .header("access-control-request-method", "POST")
+                .header("access-control-request-headers", headers)
+                .send()
+        };
+        let h = |r: &reqwest::Response, name: &str| {
+            r.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_string()
+        };
+        for (path, headers) in [
+            ("/oauth/v2/token", "authorization,content-type"),
+            ("/oidc/v1/userinfo", "authorization"),
+            (
+                "/management/v1/projects/_search",
+                "authorization,content-type,x-zitadel-orgid",
+            ),
+            (
+                "/zitadel.auth.v1.AuthService/GetMyUser",
+                "content-type,x-grpc-web,authorization",
+            ),
+        ] {
+            let r = preflight(path, headers).await.expect("preflight");
+            assert_eq!(r.status(), 204, "{path}");
+            assert_eq!(h(&r, "access-control-allow-origin"), SPA, "{path}");
+            assert_eq!(h(&r, "access-control-allow-credentials"), "true");
+            assert!(h(&r, "access-control-allow-methods").contains("POST"));
+            let allowed = h(&r, "access-control-allow-headers");
+            for wanted in headers.split(',') {
+                assert!(
+                    allowed.contains(wanted),
+                    "{path}: {wanted} not in {allowed}"
+                );
+            }
+        }
+        // Answers, errors included, are readable by the caller's origin.
+        let r = s
+            .http
+            .get(s.url("/.well-known/openid-configuration"))
+            .header("origin", SPA)
+            .send()
+            .await
+            .expect("discovery");
+        assert_eq!(r.status(), 200);
+        assert_eq!(h(&r, "access-control-allow-origin"), SPA);
+        assert!(h(&r, "vary").contains("origin"), "{:?}", r.headers());
+        let r = s
+            .http
+            .get(s.url("/auth/v1/users/me"))
+            .header("origin", SPA)
+            .send()
+            .await
+            .expect("me");
+        assert_eq!(r.status(), 401);
+        assert_eq!(h(&r, "access-control-allow-origin"), SPA);
+        assert!(h(&r, "access-control-expose-headers").contains("grpc-status"));
+        // Same-origin and non-browser callers see no CORS headers.
+        let r = s
+            .http
+            .get(s.url("/auth/v1/users/me"))
+            .send()
+            .await
+            .expect("me");
+        assert!(r.headers().get("access-control-allow-origin").is_none());
+        // The pages stay closed to other origins.
+        for path in [
+            "/ui/login/login",
+            "/oauth/v2/authorize?client_id=x",
+            "/device",
+        ] {
+            let r = s
+                .http
+                .get(s.url(path))
+                .header("origin", SPA)
+                .send()
+                .await
+                .expect("page");
+            assert!(
+                r.headers().get("access-control-allow-origin").is_none(),
+                "{path}"
+            );
+        }
+        let r = preflight("/ui/login/loginname", "content-type")
+            .await
+            .expect("preflight");
+        assert!(r.headers().get("access-control-allow-origin").is_none());
+        assert_ne!(r.status(), 204);
+    }
+);
