@@ -4,6 +4,7 @@
 
 pub mod config;
 pub mod cors;
+pub mod security_headers;
 pub mod serve;
 pub mod system_users;
 
@@ -244,7 +245,11 @@ pub async fn start(opts: Options) -> Result<Running, String> {
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let router = castellan_login::router(st.clone())
         .merge(castellan_api::router(st.clone()))
-        .layer(axum::middleware::from_fn(cors::layer));
+        .layer(axum::middleware::from_fn(cors::layer))
+        .layer(axum::middleware::from_fn_with_state(
+            secure,
+            security_headers::layer,
+        ));
     let (stop, stop_rx) = watch::channel(false);
     let wait = crate::config::duration(&cfg.http.header_timeout)
         .map_err(|e| format!("HTTP.HeaderTimeout: {e}"))?;

@@ -159,6 +159,13 @@ async fn tls_serves_https_with_h2_and_refuses_plain_http() {
         .expect("https");
     assert_eq!(r.status(), 200);
     assert_eq!(
+        r.headers()
+            .get("strict-transport-security")
+            .and_then(|v| v.to_str().ok()),
+        Some("max-age=31536000"),
+        "HSTS over https"
+    );
+    assert_eq!(
         r.version(),
         reqwest::Version::HTTP_2,
         "ALPN must negotiate h2 (gRPC needs it)"

@@ -440,6 +440,9 @@ both!(
             .await
             .expect("me");
         assert!(r.headers().get("access-control-allow-origin").is_none());
+        // Every answer forbids content sniffing; HSTS only comes over https (the TLS test).
+        assert_eq!(h(&r, "x-content-type-options"), "nosniff");
+        assert!(r.headers().get("strict-transport-security").is_none());
         // The pages stay closed to other origins.
         for path in [
             "/ui/login/login",
