@@ -38,19 +38,9 @@ async fn raw(s: &TestServer, head: &str, body: &[u8]) -> Answer {
     bytes.extend_from_slice(body);
     // A server may answer and close before a refused body is all sent: read the answer anyway.
     let _ = c.write_all(&bytes).await;
-    let mut out = Vec::new();
-    let read = tokio::time::timeout(std::time::Duration::from_secs(20), async {
-        let mut buf = [0u8; 16384];
-        loop {
-            match c.read(&mut buf).await {
-                Ok(0) | Err(_) => break,
-                Ok(n) => out.extend_from_slice(&buf[..n]),
-            }
-        }
-    })
-    .await;
-    assert!(read.is_ok(), "no end of answer to {head:?}");
-    let text = String::from_utf8_lossy(&out).to_string();
+    let text = until_closed(&mut c, 20)
+        .await
+        .unwrap_or_else(|| panic!("no end of answer to {head:?}"));
     let (h, b) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
     let status = h
         .split_whitespace()

@@ -411,24 +411,15 @@ both!(
                 );
             }
         }
+        let from_spa = |path: &'static str| s.http.get(s.url(path)).header("origin", SPA).send();
         // Answers, errors included, are readable by the caller's origin.
-        let r = s
-            .http
-            .get(s.url("/.well-known/openid-configuration"))
-            .header("origin", SPA)
-            .send()
+        let r = from_spa("/.well-known/openid-configuration")
             .await
             .expect("discovery");
         assert_eq!(r.status(), 200);
         assert_eq!(h(&r, "access-control-allow-origin"), SPA);
         assert!(h(&r, "vary").contains("origin"), "{:?}", r.headers());
-        let r = s
-            .http
-            .get(s.url("/auth/v1/users/me"))
-            .header("origin", SPA)
-            .send()
-            .await
-            .expect("me");
+        let r = from_spa("/auth/v1/users/me").await.expect("me");
         assert_eq!(r.status(), 401);
         assert_eq!(h(&r, "access-control-allow-origin"), SPA);
         assert!(h(&r, "access-control-expose-headers").contains("grpc-status"));
@@ -449,13 +440,7 @@ both!(
             "/oauth/v2/authorize?client_id=x",
             "/device",
         ] {
-            let r = s
-                .http
-                .get(s.url(path))
-                .header("origin", SPA)
-                .send()
-                .await
-                .expect("page");
+            let r = from_spa(path).await.expect("page");
             assert!(
                 r.headers().get("access-control-allow-origin").is_none(),
                 "{path}"
