@@ -6,8 +6,6 @@
 //! `/authorize`, the device page, end session) get no CORS headers: they read the session
 //! cookie, and another site must not read them.
 
-use axum::extract::Request;
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 
@@ -30,42 +28,57 @@ fn is_page(path: &str) -> bool {
         || path == "/oidc/v1/end_session"
 }
 
-/// The middleware: answers preflights and marks cross-origin answers readable.
-pub async fn layer(req: Request, next: Next) -> Response {
-    let origin = req.headers().get(header::ORIGIN).cloned();
-    let Some(origin) = origin.filter(|_| !is_page(req.uri().path())) else {
-        return next.run(req).await;
+/// What a request asks of CORS.
+pub enum Cors {
+    /// Same-origin, not from a browser, or to a page: nothing.
+    None,
+    /// A preflight: answered here, without the router.
+    Preflight(HeaderValue),
+    /// A cross-origin request: its answer is marked readable by `origin`.
+    Answer(HeaderValue),
+}
+
+/// Classifies a request by its method, path and headers.
+pub fn of(method: &Method, path: &str, headers: &HeaderMap) -> Cors {
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return Cors::None;
     };
-    if req.method() == Method::OPTIONS
-        && req
-            .headers()
-            .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD)
-    {
-        let mut r = StatusCode::NO_CONTENT.into_response();
-        let h = r.headers_mut();
-        allow(h, origin);
-        h.insert(
-            header::ACCESS_CONTROL_ALLOW_METHODS,
-            HeaderValue::from_static(ALLOW_METHODS),
-        );
-        h.insert(
-            header::ACCESS_CONTROL_ALLOW_HEADERS,
-            HeaderValue::from_static(ALLOW_HEADERS),
-        );
-        h.insert(
-            header::ACCESS_CONTROL_MAX_AGE,
-            HeaderValue::from_static(MAX_AGE),
-        );
-        return r;
+    if is_page(path) {
+        return Cors::None;
     }
-    let mut r = next.run(req).await;
+    if method == Method::OPTIONS && headers.contains_key(header::ACCESS_CONTROL_REQUEST_METHOD) {
+        return Cors::Preflight(origin.clone());
+    }
+    Cors::Answer(origin.clone())
+}
+
+/// The answer to a preflight from `origin`.
+pub fn preflight(origin: HeaderValue) -> Response {
+    let mut r = StatusCode::NO_CONTENT.into_response();
     let h = r.headers_mut();
+    allow(h, origin);
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_METHODS,
+        HeaderValue::from_static(ALLOW_METHODS),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_HEADERS,
+        HeaderValue::from_static(ALLOW_HEADERS),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_MAX_AGE,
+        HeaderValue::from_static(MAX_AGE),
+    );
+    r
+}
+
+/// Marks an answer readable by `origin`.
+pub fn expose(h: &mut HeaderMap, origin: HeaderValue) {
     allow(h, origin);
     h.insert(
         header::ACCESS_CONTROL_EXPOSE_HEADERS,
         HeaderValue::from_static(EXPOSE_HEADERS),
     );
-    r
 }
 
 /// The origin echoed (with credentials, `*` would not do) and `Vary: Origin` for caches.

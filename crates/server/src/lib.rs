@@ -243,17 +243,15 @@ pub async fn start(opts: Options) -> Result<Running, String> {
         .await
         .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    let router = castellan_login::router(st.clone())
-        .merge(castellan_api::router(st.clone()))
-        .layer(axum::middleware::from_fn(cors::layer))
-        .layer(axum::middleware::from_fn_with_state(
-            secure,
-            security_headers::layer,
-        ));
+    let router = castellan_login::router(st.clone()).merge(castellan_api::router(st.clone()));
     let (stop, stop_rx) = watch::channel(false);
     let wait = crate::config::duration(&cfg.http.header_timeout)
         .map_err(|e| format!("HTTP.HeaderTimeout: {e}"))?;
-    let task = tokio::spawn(serve::serve(listener, router, acceptor, stop_rx, wait));
+    let edge = serve::Edge {
+        router,
+        https: secure,
+    };
+    let task = tokio::spawn(serve::serve(listener, edge, acceptor, stop_rx, wait));
     tracing::info!(%addr, tls = tls_on, external = %st.origin(), "serving");
     Ok(Running {
         addr,

@@ -3,15 +3,10 @@
 //! the instance's domain only, since other subdomains may not serve https). The login pages add
 //! their own framing and script policy (`login/src/frame.rs`).
 
-use axum::extract::{Request, State};
-use axum::middleware::Next;
-use axum::response::Response;
-use http::{header, HeaderValue};
+use http::{header, HeaderMap, HeaderValue};
 
-/// The middleware; `https` is whether users reach Castellan over https.
-pub async fn layer(State(https): State<bool>, req: Request, next: Next) -> Response {
-    let mut r = next.run(req).await;
-    let h = r.headers_mut();
+/// Adds the headers; `https` is whether users reach Castellan over https.
+pub fn add(h: &mut HeaderMap, https: bool) {
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
@@ -22,5 +17,4 @@ pub async fn layer(State(https): State<bool>, req: Request, next: Next) -> Respo
             HeaderValue::from_static("max-age=31536000"),
         );
     }
-    r
 }

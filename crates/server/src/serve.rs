@@ -1,14 +1,21 @@
 //! Serving one port: HTTP/1.1 and HTTP/2 (h2c, or ALPN under TLS) for REST, gRPC and gRPC-Web.
 
+use crate::{cors, security_headers};
+use axum::response::Response;
 use axum::Router;
+use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
-use hyper_util::service::TowerToHyperService;
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio_rustls::TlsAcceptor;
+use tower::Service;
 
 /// Loads a TLS server configuration (ALPN h2 and http/1.1) from PEM files.
 pub fn tls_acceptor(cert_path: &str, key_path: &str) -> Result<TlsAcceptor, String> {
@@ -41,12 +48,49 @@ pub fn tls_acceptor(cert_path: &str, key_path: &str) -> Result<TlsAcceptor, Stri
     Ok(TlsAcceptor::from(Arc::new(cfg)))
 }
 
+/// The router as the port serves it: each request gets its peer address (`ConnectInfo`, for
+/// the login's rate limits), and each answer the security headers and, for a cross-origin
+/// caller, CORS; a CORS preflight is answered without the router. One service around the
+/// router, not a middleware layer on each of its routes.
+#[derive(Clone)]
+pub struct Edge {
+    pub router: Router,
+    /// Users reach Castellan over https (HSTS).
+    pub https: bool,
+}
+
+type EdgeFuture = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
+impl Edge {
+    fn handle(&self, peer: SocketAddr, mut req: http::Request<Incoming>) -> EdgeFuture {
+        let cors = cors::of(req.method(), req.uri().path(), req.headers());
+        let https = self.https;
+        if let cors::Cors::Preflight(origin) = cors {
+            let mut r = cors::preflight(origin);
+            security_headers::add(r.headers_mut(), https);
+            return Box::pin(std::future::ready(Ok(r)));
+        }
+        req.extensions_mut()
+            .insert(axum::extract::ConnectInfo(peer));
+        let answer = self.router.clone().call(req.map(axum::body::Body::new));
+        Box::pin(async move {
+            let mut r = answer.await?;
+            let h = r.headers_mut();
+            security_headers::add(h, https);
+            if let cors::Cors::Answer(origin) = cors {
+                cors::expose(h, origin);
+            }
+            Ok(r)
+        })
+    }
+}
+
 /// Accepts connections until `stop` turns true; each connection is served on its own task.
 /// A client that is silent for `wait` (before its first bytes, during the TLS handshake, within
 /// a request's headers, between HTTP/1.1 requests, or to an HTTP/2 ping) is let go.
 pub async fn serve(
     listener: TcpListener,
-    router: Router,
+    edge: Edge,
     tls: Option<TlsAcceptor>,
     mut stop: watch::Receiver<bool>,
     wait: Duration,
@@ -65,14 +109,8 @@ pub async fn serve(
             }
         };
         let _ = stream.set_nodelay(true);
-        // The peer address reaches handlers as `ConnectInfo` (the login's rate limits).
-        let svc = TowerToHyperService::new(tower::ServiceExt::map_request(
-            router.clone(),
-            move |mut r: http::Request<hyper::body::Incoming>| {
-                r.extensions_mut().insert(axum::extract::ConnectInfo(peer));
-                r
-            },
-        ));
+        let edge = edge.clone();
+        let svc = hyper::service::service_fn(move |req| edge.handle(peer, req));
         let tls = tls.clone();
         let mut stop = stop.clone();
         tokio::spawn(async move {
