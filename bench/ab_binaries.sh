@@ -17,7 +17,7 @@ run() { # binary label
     pid=$!
     for _ in $(seq 1 100); do curl -sf "localhost:$PORT/debug/ready" >/dev/null && break; sleep 0.1; done
     echo "$2 $SCENARIO $("$LOAD" --addr "localhost:$PORT" --duration "$SECS" --connections "$CONNECTIONS" \
-        --scenario "$SCENARIO" --token "$(cat "$dir/pat.txt")" --label ab |
+        --scenario "$SCENARIO" --token="$(cat "$dir/pat.txt")" --label ab |
         node -pe 'JSON.parse(require("fs").readFileSync(0)).per_second')"
     kill "$pid"; wait "$pid" 2>/dev/null || true; rm -rf "$dir"
 }
