@@ -8,6 +8,7 @@ pub fn english(key: &str) -> &str {
         "Errors.Invalid.Argument" => "Invalid argument",
         "Errors.Request.Body.Invalid" => "The request body is not valid JSON for this message",
         "Errors.Request.Body.TooLarge" => "The request body is too large",
+        "Errors.Request.Body.Unread" => "The request body could not be read",
         "Errors.Request.Route.NotFound" => "No API route matches this path",
         "Errors.Request.Method.NotAllowed" => "This HTTP method is not allowed on this path",
         "Errors.Request.Grpc.NeedsHttp2" => "This gRPC request came over HTTP/1",

@@ -46,9 +46,10 @@ pub struct Config {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct Http {
-    /// For a new connection's first bytes or its TLS handshake, for each request's headers, and
-    /// for the next request on an idle HTTP/1.1 connection; an idle HTTP/2 connection is pinged
-    /// this often and closed when the ping goes unanswered as long: `30s`.
+    /// For a new connection's first bytes or its TLS handshake, for each request's headers, for
+    /// each next part of a request's body, and for the next request on an idle HTTP/1.1
+    /// connection; an idle HTTP/2 connection is pinged this often and closed when the ping goes
+    /// unanswered as long: `30s`.
     pub header_timeout: String,
 }
 

@@ -4,6 +4,7 @@
 
 pub mod config;
 pub mod cors;
+pub mod idle_body;
 pub mod security_headers;
 pub mod serve;
 pub mod system_users;
@@ -250,6 +251,7 @@ pub async fn start(opts: Options) -> Result<Running, String> {
     let edge = serve::Edge {
         router,
         https: secure,
+        wait,
     };
     let task = tokio::spawn(serve::serve(listener, edge, acceptor, stop_rx, wait));
     tracing::info!(%addr, tls = tls_on, external = %st.origin(), "serving");

@@ -1,5 +1,6 @@
 //! Serving one port: HTTP/1.1 and HTTP/2 (h2c, or ALPN under TLS) for REST, gRPC and gRPC-Web.
 
+use crate::idle_body::IdleBody;
 use crate::{cors, security_headers};
 use axum::response::Response;
 use axum::Router;
@@ -49,7 +50,8 @@ pub fn tls_acceptor(cert_path: &str, key_path: &str) -> Result<TlsAcceptor, Stri
 }
 
 /// The router as the port serves it: each request gets its peer address (`ConnectInfo`, for
-/// the login's rate limits), and each answer the security headers and, for a cross-origin
+/// the login's rate limits) and a body that fails when its client falls silent
+/// ([`IdleBody`]), and each answer the security headers and, for a cross-origin
 /// caller, CORS; a CORS preflight is answered without the router. One service around the
 /// router, not a middleware layer on each of its routes.
 #[derive(Clone)]
@@ -57,6 +59,8 @@ pub struct Edge {
     pub router: Router,
     /// Users reach Castellan over https (HSTS).
     pub https: bool,
+    /// How long a request body may stay silent (`HTTP.HeaderTimeout`).
+    pub wait: Duration,
 }
 
 type EdgeFuture = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
@@ -72,7 +76,11 @@ impl Edge {
         }
         req.extensions_mut()
             .insert(axum::extract::ConnectInfo(peer));
-        let answer = self.router.clone().call(req.map(axum::body::Body::new));
+        let wait = self.wait;
+        let answer = self
+            .router
+            .clone()
+            .call(req.map(|b| axum::body::Body::new(IdleBody::new(b, wait))));
         Box::pin(async move {
             let mut r = answer.await?;
             let h = r.headers_mut();
@@ -87,7 +95,7 @@ impl Edge {
 
 /// Accepts connections until `stop` turns true; each connection is served on its own task.
 /// A client that is silent for `wait` (before its first bytes, during the TLS handshake, within
-/// a request's headers, between HTTP/1.1 requests, or to an HTTP/2 ping) is let go.
+/// a request's headers or body, between HTTP/1.1 requests, or to an HTTP/2 ping) is let go.
 pub async fn serve(
     listener: TcpListener,
     edge: Edge,

@@ -47,6 +47,18 @@ pub fn error_response(e: &Error) -> Response {
     json(status, body.to_string().into_bytes())
 }
 
+/// Whether reading a body failed at the size limit (not because its client stopped sending).
+fn is_length_limit(e: &axum::Error) -> bool {
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        if s.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        source = s.source();
+    }
+    false
+}
+
 /// Handles one REST request.
 pub async fn handle(rest: Arc<Rest>, req: axum::extract::Request) -> Response {
     match handle_inner(&rest, req).await {
@@ -85,7 +97,7 @@ async fn handle_inner(rest: &Rest, req: axum::extract::Request) -> Result<Respon
     };
     let bytes = match axum::body::to_bytes(body, rest.max_body).await {
         Ok(b) => b,
-        Err(_) => {
+        Err(err) if is_length_limit(&err) => {
             let e = Error::new(
                 Kind::ResourceExhausted,
                 "REST-b0dyL",
@@ -93,6 +105,16 @@ async fn handle_inner(rest: &Rest, req: axum::extract::Request) -> Result<Respon
             )
             .with(format!("the limit is {} bytes", rest.max_body));
             return Ok(with_status(error_response(&e), 413));
+        }
+        Err(err) => {
+            // The client stopped sending (the port's silence bound) or went away.
+            let e = Error::new(
+                Kind::InvalidArgument,
+                "REST-b0dyT",
+                "Errors.Request.Body.Unread",
+            )
+            .with(err.to_string());
+            return Ok(with_status(error_response(&e), 408));
         }
     };
     let m = &route.method;

@@ -572,6 +572,26 @@ both_backends!(silent_clients_are_let_go, |backend| async move {
         .await
         .expect("an idle connection stayed open");
     assert!(got.starts_with("HTTP/1.1 200"), "{got}");
+    // A body that stops halfway: the API answers 408 and the connection ends; so does a form.
+    let mut c = connect().await.expect("connect");
+    let head = format!(
+        "POST /management/v1/projects HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\nauthorization: Bearer {}\r\ncontent-length: 100\r\n\r\n{{\"na",
+        s.pat
+    );
+    c.write_all(head.as_bytes()).await.expect("write");
+    let got = until_closed(&mut c, 5)
+        .await
+        .expect("a stalled body kept its connection");
+    assert!(got.starts_with("HTTP/1.1 408"), "{got}");
+    assert!(got.contains("REST-b0dyT"), "{got}");
+    let mut c = connect().await.expect("connect");
+    c.write_all(b"POST /ui/login/loginname HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/x-www-form-urlencoded\r\ncontent-length: 100\r\n\r\nloginName=a")
+        .await
+        .expect("write");
+    let got = until_closed(&mut c, 5)
+        .await
+        .expect("a stalled form kept its connection");
+    assert!(!got.starts_with("HTTP/1.1 5"), "{got}");
     // A slow but steady client within the bound is served.
     let mut c = connect().await.expect("connect");
     c.write_all(b"GET /debug/healthz HTTP/1.1\r\n")
