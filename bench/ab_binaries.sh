@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A/B of two server binaries on one scenario, one server at a time, alternating ROUNDS times
-# (a fresh SQLite instance each run): prints "<label> <scenario> <requests/s>" lines.
+# (a fresh SQLite instance each run; the scenario calls with its IAM_OWNER PAT): prints "<label> <scenario> <requests/s>" lines.
 # Usage: bench/ab_binaries.sh OLD_BINARY NEW_BINARY   env: SCENARIO (noop) SECS (5) ROUNDS (3)
 #        CONNECTIONS (32) LOAD (target/release/castellan-bench) PORT (18510)
 set -euo pipefail
@@ -17,7 +17,7 @@ run() { # binary label
     pid=$!
     for _ in $(seq 1 100); do curl -sf "localhost:$PORT/debug/ready" >/dev/null && break; sleep 0.1; done
     echo "$2 $SCENARIO $("$LOAD" --addr "localhost:$PORT" --duration "$SECS" --connections "$CONNECTIONS" \
-        --scenario "$SCENARIO" --token="$(cat "$dir/pat.txt")" --label ab |
+        --scenario "$SCENARIO" --pat-file "$dir/pat.txt" --label ab |
         node -pe 'JSON.parse(require("fs").readFileSync(0)).per_second')"
     kill "$pid"; wait "$pid" 2>/dev/null || true; rm -rf "$dir"
 }
