@@ -139,7 +139,15 @@ pub async fn serve(
                         return;
                     }
                     Ok(Ok(s)) => {
-                        let conn = builder.serve_connection_with_upgrades(TokioIo::new(s), svc);
+                        // The protocol chosen by ALPN is served without sniffing the first
+                        // bytes (which has no bound of its own): under HTTP/1.1 the header
+                        // timeout then covers the first request too.
+                        match s.get_ref().1.alpn_protocol() {
+                            Some(b"http/1.1") => builder = builder.http1_only(),
+                            Some(b"h2") => builder = builder.http2_only(),
+                            _ => {}
+                        }
+                        let conn = builder.serve_connection(TokioIo::new(s), svc);
                         tokio::pin!(conn);
                         tokio::select! {
                             r = conn.as_mut() => r,
@@ -163,7 +171,7 @@ pub async fn serve(
                         tracing::debug!(%peer, "no request before the timeout");
                         return;
                     }
-                    let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), svc);
+                    let conn = builder.serve_connection(TokioIo::new(stream), svc);
                     tokio::pin!(conn);
                     tokio::select! {
                         r = conn.as_mut() => r,

@@ -196,6 +196,37 @@ async fn tls_serves_https_with_h2_and_refuses_plain_http() {
         matches!(end, Ok(Ok(0)) | Ok(Err(_))),
         "a silent TLS client stayed connected: {end:?}"
     );
+    // Nor is one that finishes its handshake (ALPN http/1.1) and then sends nothing.
+    let mut roots = rustls::RootCertStore::empty();
+    for c in rustls_pemfile::certs(&mut std::io::BufReader::new(
+        std::fs::File::open(&cert).expect("cert"),
+    )) {
+        roots.add(c.expect("pem")).expect("root");
+    }
+    let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let mut tls = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("versions")
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    tls.alpn_protocols = vec![b"http/1.1".to_vec()];
+    let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .expect("connect");
+    let name = rustls::pki_types::ServerName::try_from("localhost").expect("name");
+    let mut c = tokio_rustls::TlsConnector::from(std::sync::Arc::new(tls))
+        .connect(name, tcp)
+        .await
+        .expect("handshake");
+    let end = tokio::time::timeout(
+        std::time::Duration::from_secs(6),
+        tokio::io::AsyncReadExt::read(&mut c, &mut buf),
+    )
+    .await;
+    assert!(
+        matches!(end, Ok(Ok(0)) | Ok(Err(_))),
+        "a TLS client silent after its handshake stayed connected: {end:?}"
+    );
     running.stop().await;
 }
 
