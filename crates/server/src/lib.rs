@@ -253,7 +253,7 @@ pub async fn start(opts: Options) -> Result<Running, String> {
         https: secure,
         wait,
     };
-    let task = tokio::spawn(serve::serve(listener, edge, acceptor, stop_rx, wait));
+    let task = tokio::spawn(serve::serve(listener, edge, acceptor, stop_rx));
     tracing::info!(%addr, tls = tls_on, external = %st.origin(), "serving");
     Ok(Running {
         addr,

@@ -94,15 +94,16 @@ impl Edge {
 }
 
 /// Accepts connections until `stop` turns true; each connection is served on its own task.
-/// A client that is silent for `wait` (before its first bytes, during the TLS handshake, within
-/// a request's headers or body, between HTTP/1.1 requests, or to an HTTP/2 ping) is let go.
+/// A client that is silent for `edge.wait` (before its first bytes, during the TLS handshake,
+/// within a request's headers or body, between HTTP/1.1 requests, or to an HTTP/2 ping) is let
+/// go.
 pub async fn serve(
     listener: TcpListener,
     edge: Edge,
     tls: Option<TlsAcceptor>,
     mut stop: watch::Receiver<bool>,
-    wait: Duration,
 ) {
+    let wait = edge.wait;
     loop {
         let accepted = tokio::select! {
             a = listener.accept() => a,
