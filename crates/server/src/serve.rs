@@ -162,8 +162,7 @@ pub async fn serve(
                 },
                 None => {
                     // Which HTTP a connection speaks is read from its first bytes, with no
-                    // bound of its own.
-                    // (`readable` may wake without data; `peek` waits for a byte or the end.)
+                    // bound of its own: wait for one here (`peek`; `readable` may wake early).
                     let mut first = [0u8; 1];
                     if tokio::time::timeout(wait, stream.peek(&mut first))
                         .await

@@ -542,58 +542,60 @@ async fn until_closed(c: &mut tokio::net::TcpStream, secs: u64) -> Option<String
     read.ok().map(|_| String::from_utf8_lossy(&out).to_string())
 }
 
+/// Writes `bytes` on a fresh connection, then stays silent: what the server sent before it
+/// ended the connection (within 5 s, or the test fails naming `what`).
+async fn sent_then_let_go(s: &TestServer, bytes: &[u8], what: &str) -> String {
+    let mut c = tokio::net::TcpStream::connect(("127.0.0.1", s.port))
+        .await
+        .expect("connect");
+    c.write_all(bytes).await.expect("write");
+    until_closed(&mut c, 5)
+        .await
+        .unwrap_or_else(|| panic!("{what} kept its connection"))
+}
+
 both_backends!(silent_clients_are_let_go, |backend| async move {
     let Some(s) = TestServer::start_with(backend, |c| c.http.header_timeout = "1s".into()).await
     else {
         return;
     };
-    let connect = || tokio::net::TcpStream::connect(("127.0.0.1", s.port));
     // Nothing sent after connecting.
-    let mut c = connect().await.expect("connect");
-    assert!(
-        until_closed(&mut c, 5).await.is_some(),
-        "a silent connection stayed open"
-    );
+    assert_eq!(sent_then_let_go(&s, b"", "a silent connection").await, "");
     // Headers that never end.
-    let mut c = connect().await.expect("connect");
-    c.write_all(b"GET /debug/healthz HTTP/1.1\r\nhost: localhost\r\n")
-        .await
-        .expect("write");
-    let got = until_closed(&mut c, 5)
-        .await
-        .expect("unfinished headers kept open");
+    let got = sent_then_let_go(
+        &s,
+        b"GET /debug/healthz HTTP/1.1\r\nhost: localhost\r\n",
+        "unfinished headers",
+    )
+    .await;
     assert!(!got.contains("200 OK"), "{got}");
     // A kept-alive connection that goes idle after its answer.
-    let mut c = connect().await.expect("connect");
-    c.write_all(b"GET /debug/healthz HTTP/1.1\r\nhost: localhost\r\n\r\n")
-        .await
-        .expect("write");
-    let got = until_closed(&mut c, 5)
-        .await
-        .expect("an idle connection stayed open");
+    let got = sent_then_let_go(
+        &s,
+        b"GET /debug/healthz HTTP/1.1\r\nhost: localhost\r\n\r\n",
+        "an idle connection",
+    )
+    .await;
     assert!(got.starts_with("HTTP/1.1 200"), "{got}");
     // A body that stops halfway: the API answers 408 and the connection ends; so does a form.
-    let mut c = connect().await.expect("connect");
     let head = format!(
         "POST /management/v1/projects HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\nauthorization: Bearer {}\r\ncontent-length: 100\r\n\r\n{{\"na",
         s.pat
     );
-    c.write_all(head.as_bytes()).await.expect("write");
-    let got = until_closed(&mut c, 5)
-        .await
-        .expect("a stalled body kept its connection");
+    let got = sent_then_let_go(&s, head.as_bytes(), "a stalled body").await;
     assert!(got.starts_with("HTTP/1.1 408"), "{got}");
     assert!(got.contains("REST-b0dyT"), "{got}");
-    let mut c = connect().await.expect("connect");
-    c.write_all(b"POST /ui/login/loginname HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/x-www-form-urlencoded\r\ncontent-length: 100\r\n\r\nloginName=a")
-        .await
-        .expect("write");
-    let got = until_closed(&mut c, 5)
-        .await
-        .expect("a stalled form kept its connection");
+    let got = sent_then_let_go(
+        &s,
+        b"POST /ui/login/loginname HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/x-www-form-urlencoded\r\ncontent-length: 100\r\n\r\nloginName=a",
+        "a stalled form",
+    )
+    .await;
     assert!(!got.starts_with("HTTP/1.1 5"), "{got}");
     // A slow but steady client within the bound is served.
-    let mut c = connect().await.expect("connect");
+    let mut c = tokio::net::TcpStream::connect(("127.0.0.1", s.port))
+        .await
+        .expect("connect");
     c.write_all(b"GET /debug/healthz HTTP/1.1\r\n")
         .await
         .expect("write");
