@@ -95,6 +95,17 @@ fn public_text(e: &Error) -> String {
     castellan_domain::i18n::english(e.key).to_string()
 }
 
+/// Sets the gRPC status headers of `e` (`grpc-status`, `grpc-message`,
+/// `grpc-status-details-bin`) on an answer that is not the gRPC service's own.
+pub fn set_grpc_status(h: &mut http::HeaderMap, e: Error) {
+    let status = Status::from(ApiErr(e)).into_http::<axum::body::Body>();
+    for name in ["grpc-status", "grpc-message", "grpc-status-details-bin"] {
+        if let Some(v) = status.headers().get(name) {
+            h.insert(name, v.clone());
+        }
+    }
+}
+
 /// The REST error body `{code, message, details: [{@type, id, message}]}`.
 pub fn rest_body(code: i32, message: &str, detail: Option<(&str, &str)>) -> serde_json::Value {
     let details: Vec<serde_json::Value> = detail

@@ -383,12 +383,7 @@ fn undecodable_as_invalid(mut resp: Response) -> Response {
         "Errors.Request.Message.Invalid",
     )
     .with(said.trim_end_matches('.').to_string());
-    let status = tonic::Status::from(ApiErr(e)).into_http::<axum::body::Body>();
-    for name in ["grpc-status", "grpc-message", "grpc-status-details-bin"] {
-        if let Some(v) = status.headers().get(name) {
-            resp.headers_mut().insert(name, v.clone());
-        }
-    }
+    crate::error::set_grpc_status(resp.headers_mut(), e);
     resp
 }
 

@@ -133,11 +133,7 @@ fn grpc_needs_http2() -> Response {
     )
     .with("gRPC needs HTTP/2; over HTTP/1.1 use gRPC-Web (application/grpc-web) or the REST paths");
     let mut r = rest::error_response(&e);
-    let h = r.headers_mut();
-    h.insert("grpc-status", HeaderValue::from_static("3"));
-    if let Ok(v) = HeaderValue::from_str(&e.text()) {
-        h.insert("grpc-message", v);
-    }
+    error::set_grpc_status(r.headers_mut(), e);
     r
 }
 
