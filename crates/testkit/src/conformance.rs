@@ -182,7 +182,7 @@ pub async fn castellan_target_config(s: &TestServer, redirect_base: &str) -> Val
         ),
         (
             "public",
-            "OIDC_APP_TYPE_NATIVE",
+            "OIDC_APP_TYPE_USER_AGENT",
             "OIDC_AUTH_METHOD_TYPE_NONE",
             "none",
         ),
