@@ -4,6 +4,7 @@
 
 pub mod config;
 pub mod cors;
+pub mod first_bytes;
 pub mod idle_body;
 pub mod security_headers;
 pub mod serve;

@@ -1,5 +1,6 @@
 //! Serving one port: HTTP/1.1 and HTTP/2 (h2c, or ALPN under TLS) for REST, gRPC and gRPC-Web.
 
+use crate::first_bytes::{self, FirstBytes};
 use crate::idle_body::IdleBody;
 use crate::{cors, security_headers};
 use axum::response::Response;
@@ -94,9 +95,9 @@ impl Edge {
 }
 
 /// Accepts connections until `stop` turns true; each connection is served on its own task.
-/// A client that is silent for `edge.wait` (before its first bytes, during the TLS handshake,
-/// within a request's headers or body, between HTTP/1.1 requests, or to an HTTP/2 ping) is let
-/// go.
+/// A client that is silent for `edge.wait` (during the TLS handshake, within a request's
+/// headers or body, between HTTP/1.1 requests, or to an HTTP/2 ping), or that has not sent
+/// its opening bytes within it ([`FirstBytes`]), is let go.
 pub async fn serve(
     listener: TcpListener,
     edge: Edge,
@@ -140,15 +141,22 @@ pub async fn serve(
                         return;
                     }
                     Ok(Ok(s)) => {
-                        // The protocol chosen by ALPN is served without sniffing the first
-                        // bytes (which has no bound of its own): under HTTP/1.1 the header
-                        // timeout then covers the first request too.
-                        match s.get_ref().1.alpn_protocol() {
-                            Some(b"http/1.1") => builder = builder.http1_only(),
-                            Some(b"h2") => builder = builder.http2_only(),
-                            _ => {}
-                        }
-                        let conn = builder.serve_connection(TokioIo::new(s), svc);
+                        // The protocol chosen by ALPN is served without sniffing: under
+                        // HTTP/1.1 the header timeout then covers the first request too; the
+                        // HTTP/2 preface, or the sniffing without ALPN, is bounded here.
+                        let need = match s.get_ref().1.alpn_protocol() {
+                            Some(b"http/1.1") => {
+                                builder = builder.http1_only();
+                                0
+                            }
+                            Some(b"h2") => {
+                                builder = builder.http2_only();
+                                first_bytes::PREFACE
+                            }
+                            _ => first_bytes::PREFACE,
+                        };
+                        let io = TokioIo::new(FirstBytes::new(s, need, wait));
+                        let conn = builder.serve_connection(io, svc);
                         tokio::pin!(conn);
                         tokio::select! {
                             r = conn.as_mut() => r,
@@ -161,17 +169,9 @@ pub async fn serve(
                     }
                 },
                 None => {
-                    // Which HTTP a connection speaks is read from its first bytes, with no
-                    // bound of its own: wait for one here (`peek`; `readable` may wake early).
-                    let mut first = [0u8; 1];
-                    if tokio::time::timeout(wait, stream.peek(&mut first))
-                        .await
-                        .is_err()
-                    {
-                        tracing::debug!(%peer, "no request before the timeout");
-                        return;
-                    }
-                    let conn = builder.serve_connection(TokioIo::new(stream), svc);
+                    // Which HTTP a connection speaks is read from its first bytes.
+                    let io = TokioIo::new(FirstBytes::new(stream, first_bytes::PREFACE, wait));
+                    let conn = builder.serve_connection(io, svc);
                     tokio::pin!(conn);
                     tokio::select! {
                         r = conn.as_mut() => r,

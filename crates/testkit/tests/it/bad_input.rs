@@ -527,7 +527,10 @@ fn fill(path: &str, v: &str) -> String {
 
 /// Reads until the server closes the connection; what it sent, or `None` when it kept the
 /// connection open past `secs`.
-async fn until_closed(c: &mut tokio::net::TcpStream, secs: u64) -> Option<String> {
+pub(crate) async fn until_closed(
+    c: &mut (impl tokio::io::AsyncRead + Unpin),
+    secs: u64,
+) -> Option<String> {
     let mut out = Vec::new();
     let read = tokio::time::timeout(std::time::Duration::from_secs(secs), async {
         let mut buf = [0u8; 4096];
@@ -561,6 +564,17 @@ both_backends!(silent_clients_are_let_go, |backend| async move {
     };
     // Nothing sent after connecting.
     assert_eq!(sent_then_let_go(&s, b"", "a silent connection").await, "");
+    // An HTTP/2 preface that stops short: which HTTP this is cannot be told yet.
+    let got = sent_then_let_go(&s, b"PRI * HTTP/2.0\r\n", "an unfinished HTTP/2 preface").await;
+    assert_eq!(got, "");
+    // A whole preface, then silence: HTTP/2's pings go unanswered.
+    let got = sent_then_let_go(
+        &s,
+        b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n",
+        "a silent HTTP/2 connection",
+    )
+    .await;
+    assert!(!got.is_empty(), "the server's HTTP/2 settings");
     // Headers that never end.
     let got = sent_then_let_go(
         &s,

@@ -200,17 +200,53 @@ async fn tls_serves_https_with_h2_and_refuses_plain_http() {
         .expect("versions")
         .with_root_certificates(roots)
         .with_no_client_auth();
-    tls.alpn_protocols = vec![b"http/1.1".to_vec()];
+    for (alpn, what) in [
+        (
+            Some("http/1.1"),
+            "silent after its handshake (ALPN http/1.1)",
+        ),
+        (None, "silent after its handshake (no ALPN)"),
+    ] {
+        tls.alpn_protocols = alpn.map(|p| p.as_bytes().to_vec()).into_iter().collect();
+        let mut c = handshake(&tls, port).await;
+        assert_let_go(&mut c, what).await;
+    }
+    // Under ALPN h2 the server sends its settings first; a client that then sends no
+    // preface, or half of one, is let go as well.
+    tls.alpn_protocols = vec![b"h2".to_vec()];
+    for (sent, what) in [
+        (
+            &b""[..],
+            "a TLS client silent after its handshake (ALPN h2)",
+        ),
+        (
+            b"PRI * HTTP/2.0\r\n",
+            "a TLS client that stops within its HTTP/2 preface",
+        ),
+    ] {
+        let mut c = handshake(&tls, port).await;
+        tokio::io::AsyncWriteExt::write_all(&mut c, sent)
+            .await
+            .expect("write");
+        let got = crate::bad_input::until_closed(&mut c, 6).await;
+        assert!(got.is_some(), "{what} stayed connected");
+    }
+    running.stop().await;
+}
+
+/// A TLS connection to `port` after the handshake `tls` makes with it.
+async fn handshake(
+    tls: &rustls::ClientConfig,
+    port: u16,
+) -> tokio_rustls::client::TlsStream<tokio::net::TcpStream> {
     let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port))
         .await
         .expect("connect");
     let name = rustls::pki_types::ServerName::try_from("localhost").expect("name");
-    let mut c = tokio_rustls::TlsConnector::from(std::sync::Arc::new(tls))
+    tokio_rustls::TlsConnector::from(std::sync::Arc::new(tls.clone()))
         .connect(name, tcp)
         .await
-        .expect("handshake");
-    assert_let_go(&mut c, "a TLS client silent after its handshake").await;
-    running.stop().await;
+        .expect("handshake")
 }
 
 /// Asserts that the server ends connection `c` within 6 s without sending anything.
