@@ -2,10 +2,12 @@
 // playwright-core): types the login name and password into the fields of the per-target field
 // map, presses the submit button, screenshots every page, and checks that the RP's redirect_uri
 // received a code that openid-client redeems (state, nonce, PKCE, iss and ID token signature
-// checked); then a single-page app on another origin (browser-spa-cross-origin, CORS). Prints
-// one JSON result line per module like suite.mjs.
+// checked); then a single-page app on another origin (browser-spa-cross-origin, CORS), and,
+// on Castellan, the login pages under axe-core's WCAG rules in the light and the dark colour
+// scheme (browser-login-accessibility). Prints one JSON result line per module like suite.mjs.
 // Usage: node browser.mjs <target-config.json>   (env CHROMIUM overrides /usr/bin/chromium)
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +17,10 @@ import { loadConfig, clientConfig, callbackUri, startListener, report } from './
 
 const MODULE = 'browser-code-flow';
 const SPA_MODULE = 'browser-spa-cross-origin';
+const A11Y_MODULE = 'browser-login-accessibility';
+// axe-core's rules for WCAG 2.0, 2.1 and 2.2 at levels A and AA.
+const WCAG = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22a', 'wcag22aa'];
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const cfg = loadConfig(process.argv[2]);
 const here = path.dirname(fileURLToPath(import.meta.url));
 const shots = cfg.screenshots_dir ?? path.join(here, '..', 'target', 'conformance-screenshots');
@@ -106,6 +112,65 @@ async function spa(page) {
   report(SPA_MODULE, 'pass');
 }
 
+// What axe-core finds against WCAG on the page as it is now.
+async function wcagViolations(page) {
+  await page.evaluate(axeSource);
+  const r = await page.evaluate((tags) => globalThis.axe.run(document, { runOnly: { type: 'tag', values: tags } }), WCAG);
+  return r.violations.map((v) => `${v.id} (${v.impact}) at ${v.nodes.slice(0, 2).map((n) => n.target.join(' ')).join(', ')}`);
+}
+
+// The body's background as a relative luminance (0 black to 1 white).
+async function backgroundLuminance(page) {
+  const rgb = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  const [r, g, b] = rgb.match(/\d+(\.\d+)?/g).slice(0, 3).map((v) => {
+    const c = Number(v) / 255;
+    return c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+  });
+  return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+}
+
+// Every login page the browser can reach (login name, password, a wrong password, account
+// selection, registration, device code entry, an unknown page) in the light and the dark
+// colour scheme: no WCAG A/AA violation, and the dark scheme really is dark (the label
+// policy's default theme follows the browser). A screenshot of each for review.
+async function accessibility(c) {
+  const authorize = async (prompt) => client.buildAuthorizationUrl(c, {
+    redirect_uri: callbackUri(cfg), scope: 'openid', state: client.randomState(), nonce: client.randomNonce(),
+    code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()),
+    code_challenge_method: 'S256', prompt,
+  }).href;
+  const submit = async (page, fields) => {
+    for (const [name, value] of Object.entries(fields)) await page.locator(`input[name="${name}"]:visible`).first().fill(value);
+    await Promise.all([page.waitForLoadState('load'), page.locator('button[type="submit"]:visible').first().click()]);
+    await page.waitForLoadState('load');
+  };
+  const pages = [
+    ['login-name', async (p) => p.goto(await authorize('login'))],
+    ['password', async (p) => submit(p, { loginName: cfg.account.username })],
+    ['password-wrong', async (p) => submit(p, { password: 'not-the-password' })],
+    ['select-account', async (p) => p.goto(await authorize('select_account'))],
+    ['register', async (p) => p.goto(await authorize('create'))],
+    ['device', async (p) => p.goto(new URL('/device', cfg.issuer).href)],
+    ['not-found', async (p) => p.goto(new URL('/ui/login/no-such-page', cfg.issuer).href)],
+  ];
+  const found = [];
+  const luminance = {};
+  for (const scheme of ['light', 'dark']) {
+    const page = await context.newPage();
+    await page.emulateMedia({ colorScheme: scheme });
+    for (const [name, open] of pages) {
+      await open(page);
+      await page.screenshot({ path: path.join(shots, `${cfg.target}-a11y-${scheme}-${name}.png`), fullPage: true });
+      for (const v of await wcagViolations(page)) found.push(`${scheme} ${name}: ${v}`);
+      (luminance[name] ??= {})[scheme] = await backgroundLuminance(page);
+    }
+    await page.close();
+  }
+  if (found.length) throw new Error(`WCAG violations: ${found.join('; ')}`);
+  const unthemed = Object.entries(luminance).filter(([, l]) => !(l.dark < 0.1 && l.light > 0.5)).map(([n]) => n);
+  if (unthemed.length) throw new Error(`pages not dark in the dark scheme, or not light in the light one: ${unthemed.join(', ')}`);
+}
+
 const listener = await startListener(cfg);
 let context;
 let code = 1;
@@ -139,6 +204,17 @@ try {
   } catch (e) {
     report(SPA_MODULE, 'fail', e.message.split('\n')[0]);
     code = 1;
+  }
+  if (cfg.target !== 'castellan') {
+    report(A11Y_MODULE, 'skip', 'audits the target\'s own login pages; the reference OP\'s are its development interactions');
+  } else {
+    try {
+      await accessibility(c);
+      report(A11Y_MODULE, 'pass');
+    } catch (e) {
+      report(A11Y_MODULE, 'fail', e.message.split('\n')[0]);
+      code = 1;
+    }
   }
 } catch (e) {
   const http = e.cause instanceof Response ? ` [HTTP ${e.cause.status} ${e.cause.url}]` : '';

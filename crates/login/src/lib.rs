@@ -11,6 +11,7 @@ pub mod frame;
 pub mod i18n;
 pub mod login_name;
 pub mod page;
+pub mod palette;
 pub mod password;
 pub mod rate_limit;
 pub mod register;

@@ -1,20 +1,55 @@
-//! The page frame: HTML5, mobile viewport, branded with the label policy in force (colours,
-//! logo, font), no JavaScript.
+//! The page frame: HTML5, mobile viewport, branded with the label policy in force (light and
+//! dark colours by its theme mode, logo, font), no JavaScript.
 
+use crate::palette::Palette;
 use castellan_api::app::label;
 use castellan_api::state::St;
 use castellan_domain::assets::LabelSlot;
 use castellan_oidc::authorize::escape;
 
+/// Which palettes a page uses (the label policy's theme mode).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Theme {
+    /// The dark palette when the browser prefers a dark scheme, else the light one.
+    #[default]
+    Auto,
+    Light,
+    Dark,
+}
+
+impl Theme {
+    /// ZITADEL's `ThemeMode` number (0 unspecified and 1 auto, 2 dark, 3 light).
+    fn from_mode(mode: i32) -> Theme {
+        match mode {
+            2 => Theme::Dark,
+            3 => Theme::Light,
+            _ => Theme::Auto,
+        }
+    }
+}
+
 /// What a page shows of the label policy.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Brand {
-    pub primary: String,
-    pub background: String,
-    pub warn: String,
-    pub font_color: String,
+    pub light: Palette,
+    pub dark: Palette,
+    pub theme: Theme,
     pub logo_url: String,
+    pub logo_dark_url: String,
     pub font_url: String,
+}
+
+impl Default for Brand {
+    fn default() -> Self {
+        Brand {
+            light: Palette::light_default(),
+            dark: Palette::dark_default(),
+            theme: Theme::Auto,
+            logo_url: String::new(),
+            logo_dark_url: String::new(),
+            font_url: String::new(),
+        }
+    }
 }
 
 /// The active label policy of `org` ('' = the instance's) as a `Brand`.
@@ -36,25 +71,64 @@ pub async fn brand(st: &St, instance: &str, org: &str, host: &str) -> Brand {
             .unwrap_or_default()
     };
     Brand {
-        primary: s.primary_color.clone(),
-        background: s.background_color.clone(),
-        warn: s.warn_color.clone(),
-        font_color: s.font_color.clone(),
+        light: Palette::of(
+            &s.primary_color,
+            &s.background_color,
+            &s.warn_color,
+            &s.font_color,
+        )
+        .or(&Palette::light_default()),
+        dark: Palette::of(
+            &s.primary_color_dark,
+            &s.background_color_dark,
+            &s.warn_color_dark,
+            &s.font_color_dark,
+        )
+        .or(&Palette::dark_default()),
+        theme: Theme::from_mode(s.theme_mode),
         logo_url: url(LabelSlot::Logo),
+        logo_dark_url: url(LabelSlot::LogoDark),
         font_url: url(LabelSlot::Font),
     }
 }
 
-/// A colour from the policy, or `fallback` when it is not `#rrggbb`-like.
-fn colour<'a>(c: &'a str, fallback: &'a str) -> &'a str {
-    let ok = c.len() <= 9
-        && c.starts_with('#')
-        && c[1..].bytes().all(|b| b.is_ascii_hexdigit())
-        && c.len() > 1;
-    if ok {
-        c
-    } else {
-        fallback
+/// The palettes of `brand` as CSS custom properties on `:root`, with `color-scheme` so that
+/// the browser draws form controls to match.
+fn theme_css(brand: &Brand) -> String {
+    let root =
+        |p: &Palette, scheme: &str| format!(":root{{{};color-scheme:{scheme}}}", p.css_vars());
+    match brand.theme {
+        Theme::Light => root(&brand.light, "light"),
+        Theme::Dark => root(&brand.dark, "dark"),
+        Theme::Auto => format!(
+            "{}@media (prefers-color-scheme:dark){{{}}}",
+            root(&brand.light, "light dark"),
+            root(&brand.dark, "dark")
+        ),
+    }
+}
+
+/// The logo of the palette in use: under `Auto` both, the browser picking by its scheme.
+fn logo(brand: &Brand) -> String {
+    let (light, dark) = (&brand.logo_url, &brand.logo_dark_url);
+    let img = |src: &str| format!("<img class=\"logo\" src=\"{}\" alt=\"\">", escape(src));
+    let or = |a: &'_ str, b: &'_ str| {
+        if a.is_empty() {
+            b.to_string()
+        } else {
+            a.to_string()
+        }
+    };
+    match brand.theme {
+        _ if light.is_empty() && dark.is_empty() => String::new(),
+        Theme::Light => img(&or(light, dark)),
+        Theme::Dark => img(&or(dark, light)),
+        Theme::Auto if light.is_empty() || dark.is_empty() => img(&or(light, dark)),
+        Theme::Auto => format!(
+            "<picture><source srcset=\"{}\" media=\"(prefers-color-scheme: dark)\">{}</picture>",
+            escape(dark),
+            img(light)
+        ),
     }
 }
 
@@ -75,14 +149,6 @@ pub fn render(
             escape(&brand.font_url)
         )
     };
-    let logo = if brand.logo_url.is_empty() {
-        String::new()
-    } else {
-        format!(
-            "<img class=\"logo\" src=\"{}\" alt=\"\">",
-            escape(&brand.logo_url)
-        )
-    };
     let error = if error.is_empty() {
         String::new()
     } else {
@@ -91,23 +157,21 @@ pub fn render(
     format!(
         "<!DOCTYPE html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <meta name=\"referrer\" content=\"no-referrer\"><title>{t}</title><style>{font_face}\
-         body{{margin:0;background:{bg};color:{fg};font-family:brand,system-ui,sans-serif}}\
-         main{{max-width:26rem;margin:2rem auto;padding:1.5rem;background:#fff0;}}\
+         <meta name=\"referrer\" content=\"no-referrer\"><title>{t}</title><style>{font_face}{theme}\
+         body{{margin:0;background:var(--bg);color:var(--fg);font-family:brand,system-ui,sans-serif}}\
+         main{{max-width:26rem;margin:2rem auto;padding:1.5rem}}\
          .logo{{max-height:4rem;display:block;margin:0 auto 1rem}}\
          h1{{font-size:1.5rem}}label{{display:block;margin:.8rem 0 .3rem}}\
          input{{width:100%;box-sizing:border-box;padding:.6rem;font-size:1rem}}\
-         button{{margin-top:1rem;width:100%;padding:.7rem;font-size:1rem;background:{primary};color:#fff;border:0;border-radius:4px;cursor:pointer}}\
-         button.account{{background:transparent;color:{fg};border:1px solid {primary};text-align:left}}\
-         .error{{color:{warn};font-weight:bold}}a{{color:{primary}}}\
+         button{{margin-top:1rem;width:100%;padding:.7rem;font-size:1rem;background:var(--primary);color:var(--on-primary);border:0;border-radius:4px;cursor:pointer}}\
+         button.account{{background:transparent;color:var(--fg);border:1px solid var(--primary);text-align:left}}\
+         .error{{color:var(--warn);font-weight:bold}}a{{color:var(--link)}}\
          </style></head><body><main>{logo}<h1>{t}</h1><p>{d}</p>{error}{body}</main></body></html>",
         lang = escape(lang),
         t = escape(title),
         d = escape(description),
-        bg = colour(&brand.background, "#fafafa"),
-        fg = colour(&brand.font_color, "#000000"),
-        primary = colour(&brand.primary, "#5469d4"),
-        warn = colour(&brand.warn, "#cd3d56"),
+        theme = theme_css(brand),
+        logo = logo(brand),
     )
 }
 

@@ -32,7 +32,16 @@ pub fn tools_missing() -> Result<(), String> {
     if !ok("node", &["--version"]) {
         missing.push("node");
     }
-    if !dir().join("node_modules/openid-client").is_dir() {
+    let packages = [
+        "openid-client",
+        "oidc-provider",
+        "playwright-core",
+        "axe-core",
+    ];
+    if !packages
+        .iter()
+        .all(|p| dir().join("node_modules").join(p).is_dir())
+    {
         missing.push("conformance/node_modules (npm ci in conformance/)");
     }
     if !ok("python3", &["-c", "import authlib, requests"]) {

@@ -167,7 +167,51 @@ both!(
         .await);
         let p = b.get(&authorize_url(&client, "&prompt=login")).await;
         let p = b.follow(p).await;
-        assert!(p.body.contains("#123456"), "{}", p.body);
+        assert!(p.body.contains("--primary:#123456"), "{}", p.body);
+        // The default theme (auto) follows the browser's scheme with the dark palette (the
+        // browser run checks how the pages look); dark or light mode keeps to one palette.
+        assert!(
+            p.body.contains("@media (prefers-color-scheme:dark)"),
+            "{}",
+            p.body
+        );
+        assert!(p.body.contains("--bg:#111827"), "{}", p.body);
+        for (mode, dark) in [("THEME_MODE_DARK", true), ("THEME_MODE_LIGHT", false)] {
+            ok(s.admin("PUT", "/admin/v1/policies/label", Some(json!({"primaryColor": "#123456", "backgroundColorDark": "#202020", "themeMode": mode}))).await);
+            ok(s.admin(
+                "POST",
+                "/admin/v1/policies/label/_activate",
+                Some(json!({})),
+            )
+            .await);
+            let p = b.get(&authorize_url(&client, "&prompt=login")).await;
+            let p = b.follow(p).await;
+            assert_eq!(p.body.contains("--bg:#202020"), dark, "{mode}: {}", p.body);
+            assert_eq!(p.body.contains("--bg:#fafafa"), !dark, "{mode}: {}", p.body);
+            assert!(
+                !p.body.contains("prefers-color-scheme"),
+                "{mode}: {}",
+                p.body
+            );
+        }
+        // Branding cannot make the pages unreadable: a pale primary gets dark button text,
+        // and links in it the font colour.
+        ok(s.admin(
+            "PUT",
+            "/admin/v1/policies/label",
+            Some(json!({"primaryColor": "#ffe066", "themeMode": "THEME_MODE_LIGHT"})),
+        )
+        .await);
+        ok(s.admin(
+            "POST",
+            "/admin/v1/policies/label/_activate",
+            Some(json!({})),
+        )
+        .await);
+        let p = b.get(&authorize_url(&client, "&prompt=login")).await;
+        let p = b.follow(p).await;
+        assert!(p.body.contains("--on-primary:#000000"), "{}", p.body);
+        assert!(p.body.contains("--link:#000000"), "{}", p.body);
         // ui_locales picks the page language (English is the one so far).
         let p = b
             .get(&authorize_url(

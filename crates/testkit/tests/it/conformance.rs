@@ -222,6 +222,7 @@ async fn reference_op_passes_the_suite() {
         "openidconnect-refresh",
         "browser-code-flow",
         "browser-spa-cross-origin",
+        "browser-login-accessibility",
     ] {
         assert!(
             results.iter().any(|r| r.module == m),
@@ -245,6 +246,13 @@ both!(castellan_passes_the_suite, |s: TestServer| async move {
     let cfg = conformance::castellan_target_config(&s, &base).await;
     let results = run_everything(&cfg).await;
     assert_conformant(&results);
+    // Skipped only against the reference OP: Castellan's own pages are always audited.
+    assert!(
+        results
+            .iter()
+            .any(|r| r.module == "browser-login-accessibility" && r.result == "pass"),
+        "the login pages' accessibility audit did not pass"
+    );
 });
 
 /// Writes `cfg` and runs the openid-client suite, the authlib subset, the openidconnect
