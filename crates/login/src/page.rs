@@ -36,6 +36,8 @@ pub struct Brand {
     pub theme: Theme,
     pub logo_url: String,
     pub logo_dark_url: String,
+    pub icon_url: String,
+    pub icon_dark_url: String,
     pub font_url: String,
 }
 
@@ -47,6 +49,8 @@ impl Default for Brand {
             theme: Theme::Auto,
             logo_url: String::new(),
             logo_dark_url: String::new(),
+            icon_url: String::new(),
+            icon_dark_url: String::new(),
             font_url: String::new(),
         }
     }
@@ -88,6 +92,8 @@ pub async fn brand(st: &St, instance: &str, org: &str, host: &str) -> Brand {
         theme: Theme::from_mode(s.theme_mode),
         logo_url: url(LabelSlot::Logo),
         logo_dark_url: url(LabelSlot::LogoDark),
+        icon_url: url(LabelSlot::Icon),
+        icon_dark_url: url(LabelSlot::IconDark),
         font_url: url(LabelSlot::Font),
     }
 }
@@ -108,26 +114,44 @@ fn theme_css(brand: &Brand) -> String {
     }
 }
 
-/// The logo of the palette in use: under `Auto` both, the browser picking by its scheme.
+/// The light and dark variant of an image that the page's theme shows: `(always, under a
+/// dark scheme)`. Under `Auto` the dark one is only for a dark scheme; a missing variant is
+/// replaced by the other.
+fn variants<'a>(theme: Theme, light: &'a str, dark: &'a str) -> (&'a str, &'a str) {
+    let or = |a: &'a str, b: &'a str| if a.is_empty() { b } else { a };
+    match theme {
+        Theme::Light => (or(light, dark), ""),
+        Theme::Dark => (or(dark, light), ""),
+        Theme::Auto if light.is_empty() || dark.is_empty() => (or(light, dark), ""),
+        Theme::Auto => (light, dark),
+    }
+}
+
+/// The logo: under `Auto` with both variants, the browser picks by its scheme.
 fn logo(brand: &Brand) -> String {
-    let (light, dark) = (&brand.logo_url, &brand.logo_dark_url);
     let img = |src: &str| format!("<img class=\"logo\" src=\"{}\" alt=\"\">", escape(src));
-    let or = |a: &'_ str, b: &'_ str| {
-        if a.is_empty() {
-            b.to_string()
-        } else {
-            a.to_string()
-        }
-    };
-    match brand.theme {
-        _ if light.is_empty() && dark.is_empty() => String::new(),
-        Theme::Light => img(&or(light, dark)),
-        Theme::Dark => img(&or(dark, light)),
-        Theme::Auto if light.is_empty() || dark.is_empty() => img(&or(light, dark)),
-        Theme::Auto => format!(
+    match variants(brand.theme, &brand.logo_url, &brand.logo_dark_url) {
+        ("", _) => String::new(),
+        (light, "") => img(light),
+        (light, dark) => format!(
             "<picture><source srcset=\"{}\" media=\"(prefers-color-scheme: dark)\">{}</picture>",
             escape(dark),
             img(light)
+        ),
+    }
+}
+
+/// The favicon (the label policy's icon), the dark one under a dark scheme.
+fn icon(brand: &Brand) -> String {
+    let link =
+        |href: &str, media: &str| format!("<link rel=\"icon\" href=\"{}\"{media}>", escape(href));
+    match variants(brand.theme, &brand.icon_url, &brand.icon_dark_url) {
+        ("", _) => String::new(),
+        (light, "") => link(light, ""),
+        (light, dark) => format!(
+            "{}{}",
+            link(light, " media=\"(prefers-color-scheme: light)\""),
+            link(dark, " media=\"(prefers-color-scheme: dark)\"")
         ),
     }
 }
@@ -157,7 +181,7 @@ pub fn render(
     format!(
         "<!DOCTYPE html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <meta name=\"referrer\" content=\"no-referrer\"><title>{t}</title><style>{font_face}{theme}\
+         <meta name=\"referrer\" content=\"no-referrer\"><title>{t}</title>{icon}<style>{font_face}{theme}\
          body{{margin:0;background:var(--bg);color:var(--fg);font-family:brand,system-ui,sans-serif}}\
          main{{max-width:26rem;margin:2rem auto;padding:1.5rem}}\
          .logo{{max-height:4rem;display:block;margin:0 auto 1rem}}\
@@ -172,6 +196,7 @@ pub fn render(
         d = escape(description),
         theme = theme_css(brand),
         logo = logo(brand),
+        icon = icon(brand),
     )
 }
 

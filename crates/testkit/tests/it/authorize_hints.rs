@@ -223,3 +223,101 @@ both!(
         assert!(p.body.contains("<html lang=\"en\""));
     }
 );
+
+/// The body of the login page a fresh authorization request of `client` shows.
+async fn login_page(b: &mut Browser, client: &str) -> String {
+    let p = b.get(&authorize_url(client, "&prompt=login")).await;
+    b.follow(p).await.body
+}
+
+// The active label policy's logo and icon on the pages, light and dark variants by theme mode.
+both!(
+    logos_and_icons_follow_the_theme,
+    |s: TestServer| async move {
+        use super::label_assets::{png, upload};
+        let client = oidc_app(&s, json!({})).await;
+        let mut b = Browser::new(&s);
+        assert!(
+            !login_page(&mut b, &client).await.contains("class=\"logo\""),
+            "no logo yet"
+        );
+        let mut urls = Vec::new();
+        for (slot, colour) in [
+            ("logo", [1, 2, 3, 255]),
+            ("logo/dark", [4, 5, 6, 255]),
+            ("icon", [7, 8, 9, 255]),
+            ("icon/dark", [10, 11, 12, 255]),
+        ] {
+            let (st, v) = upload(
+                &s,
+                &format!("/assets/v1/instance/policy/label/{slot}"),
+                Some(&s.pat),
+                None,
+                "a.png",
+                png(colour),
+            )
+            .await;
+            assert_eq!(st, 200, "{v}");
+        }
+        ok(s.admin(
+            "POST",
+            "/admin/v1/policies/label/_activate",
+            Some(json!({})),
+        )
+        .await);
+        let policy = ok(s.admin("GET", "/admin/v1/policies/label", None).await)["policy"].clone();
+        for field in ["logoUrl", "logoUrlDark", "iconUrl", "iconUrlDark"] {
+            urls.push(
+                policy[field]
+                    .as_str()
+                    .unwrap_or_else(|| panic!("{field}: {policy}"))
+                    .to_string(),
+            );
+        }
+        let (logo, logo_dark, icon, icon_dark) = (&urls[0], &urls[1], &urls[2], &urls[3]);
+        // Auto (the default): both variants, the dark ones for a dark scheme.
+        let body = login_page(&mut b, &client).await;
+        assert!(body.contains(&format!("<source srcset=\"{logo_dark}\" media=\"(prefers-color-scheme: dark)\"><img class=\"logo\" src=\"{logo}\"")), "{body}");
+        assert!(
+            body.contains(&format!(
+                "<link rel=\"icon\" href=\"{icon}\" media=\"(prefers-color-scheme: light)\">"
+            )),
+            "{body}"
+        );
+        assert!(
+            body.contains(&format!(
+                "<link rel=\"icon\" href=\"{icon_dark}\" media=\"(prefers-color-scheme: dark)\">"
+            )),
+            "{body}"
+        );
+        // The images are public, as a browser on the login page fetches them.
+        for u in &urls {
+            let r = s.http.get(u).send().await.expect("image");
+            assert_eq!(r.status(), 200, "{u}");
+        }
+        // Dark mode: only the dark variants.
+        ok(s.admin(
+            "PUT",
+            "/admin/v1/policies/label",
+            Some(json!({"themeMode": "THEME_MODE_DARK"})),
+        )
+        .await);
+        ok(s.admin(
+            "POST",
+            "/admin/v1/policies/label/_activate",
+            Some(json!({})),
+        )
+        .await);
+        let body = login_page(&mut b, &client).await;
+        assert!(
+            body.contains(&format!("<img class=\"logo\" src=\"{logo_dark}\"")),
+            "{body}"
+        );
+        assert!(
+            body.contains(&format!("<link rel=\"icon\" href=\"{icon_dark}\">")),
+            "{body}"
+        );
+        assert!(!body.contains(&format!("\"{logo}\"")), "{body}");
+        assert!(!body.contains("prefers-color-scheme"), "{body}");
+    }
+);

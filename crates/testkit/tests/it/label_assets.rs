@@ -25,7 +25,7 @@ fn crc32(data: &[u8]) -> u32 {
 }
 
 /// A real 1×1 RGBA PNG of `rgba`.
-fn png(rgba: [u8; 4]) -> Vec<u8> {
+pub(crate) fn png(rgba: [u8; 4]) -> Vec<u8> {
     fn chunk(out: &mut Vec<u8>, kind: &[u8], data: &[u8]) {
         out.extend_from_slice(&(data.len() as u32).to_be_bytes());
         let mut c = kind.to_vec();
@@ -60,7 +60,7 @@ fn font() -> Vec<u8> {
 }
 
 /// Uploads `bytes` as the form field `file`.
-async fn upload(
+pub(crate) async fn upload(
     s: &TestServer,
     path: &str,
     token: Option<&str>,
