@@ -44,10 +44,35 @@ pub async fn render(f: &Flow, value: &str, error: &str) -> Response {
     } else {
         String::new()
     };
+    // Under an organisation's primary domain scope the user types the name without the
+    // domain, which the field shows after it (unless the label policy hides it, as ZITADEL's
+    // `hideLoginNameSuffix`).
+    let field = match f.req.org_domain_scope() {
+        Some(domain)
+            if !page::brand(&f.st, &f.instance, &f.org, &f.host)
+                .await
+                .hide_login_name_suffix =>
+        {
+            page::input_with_suffix(
+                "loginName",
+                f.t("login.name"),
+                value,
+                "username",
+                &format!("@{domain}"),
+            )
+        }
+        _ => page::input(
+            "loginName",
+            f.t("login.name"),
+            "text",
+            value,
+            "username",
+            true,
+        ),
+    };
     let body = format!(
-        "<form method=\"post\" action=\"/ui/login/loginname\">{}{}<button type=\"submit\">{}</button></form>{register}",
+        "<form method=\"post\" action=\"/ui/login/loginname\">{}{field}<button type=\"submit\">{}</button></form>{register}",
         f.hidden(),
-        page::input("loginName", f.t("login.name"), "text", value, "username", true),
         escape(f.t("login.next")),
     );
     f.page(

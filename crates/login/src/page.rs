@@ -39,6 +39,8 @@ pub struct Brand {
     pub icon_url: String,
     pub icon_dark_url: String,
     pub font_url: String,
+    /// The login name field shows no domain after it (`hideLoginNameSuffix`).
+    pub hide_login_name_suffix: bool,
 }
 
 impl Default for Brand {
@@ -52,6 +54,7 @@ impl Default for Brand {
             icon_url: String::new(),
             icon_dark_url: String::new(),
             font_url: String::new(),
+            hide_login_name_suffix: false,
         }
     }
 }
@@ -95,6 +98,7 @@ pub async fn brand(st: &St, instance: &str, org: &str, host: &str) -> Brand {
         icon_url: url(LabelSlot::Icon),
         icon_dark_url: url(LabelSlot::IconDark),
         font_url: url(LabelSlot::Font),
+        hide_login_name_suffix: s.hide_login_name_suffix,
     }
 }
 
@@ -187,6 +191,7 @@ pub fn render(
          .logo{{max-height:4rem;display:block;margin:0 auto 1rem}}\
          h1{{font-size:1.5rem}}label{{display:block;margin:.8rem 0 .3rem}}\
          input{{width:100%;box-sizing:border-box;padding:.6rem;font-size:1rem}}\
+         .suffixed{{display:flex;align-items:center;gap:.4rem}}.suffixed input{{flex:1;min-width:0}}\
          button{{margin-top:1rem;width:100%;padding:.7rem;font-size:1rem;background:var(--primary);color:var(--on-primary);border:0;border-radius:4px;cursor:pointer}}\
          button.account{{background:transparent;color:var(--fg);border:1px solid var(--primary);text-align:left}}\
          .error{{color:var(--warn);font-weight:bold}}a{{color:var(--link)}}\
@@ -197,6 +202,23 @@ pub fn render(
         theme = theme_css(brand),
         logo = logo(brand),
         icon = icon(brand),
+    )
+}
+
+/// A labelled text input (focused) with `suffix` shown after it and read with it.
+pub fn input_with_suffix(
+    id: &str,
+    label: &str,
+    value: &str,
+    autocomplete: &str,
+    suffix: &str,
+) -> String {
+    format!(
+        "<label for=\"{id}\">{l}</label><div class=\"suffixed\"><input id=\"{id}\" name=\"{id}\" type=\"text\" value=\"{v}\" autocomplete=\"{autocomplete}\" aria-describedby=\"{id}-suffix\" autofocus><span id=\"{id}-suffix\">{s}</span></div>",
+        id = escape(id),
+        l = escape(label),
+        v = escape(value),
+        s = escape(suffix),
     )
 }
 

@@ -127,6 +127,48 @@ both!(org_scope_and_domain_discovery, |s: TestServer| async move {
     // Inside the organisation the bare user name is enough.
     let done = b.sign_in(&p, "wile", PASSWORD).await;
     assert!(done.params().contains_key("code"), "{done:?}");
+    // Under its primary domain scope the field shows the domain after it, and the bare user
+    // name signs in; the organisation's label policy can hide that suffix.
+    let scope = urlencode("openid urn:zitadel:iam:org:domain:primary:acme.test");
+    let url = format!(
+        "/oauth/v2/authorize?client_id={client}&redirect_uri={}&response_type=code&scope={scope}",
+        urlencode(REDIRECT)
+    );
+    let suffix = "aria-describedby=\"loginName-suffix\"";
+    let mut b = Browser::new(&s);
+    let p = b.get(&url).await;
+    let p = b.follow(p).await;
+    assert!(p.body.contains(suffix), "{}", p.body);
+    assert!(
+        p.body
+            .contains("<span id=\"loginName-suffix\">@acme.test</span>"),
+        "{}",
+        p.body
+    );
+    let done = b.sign_in(&p, "wile", PASSWORD).await;
+    assert!(done.params().contains_key("code"), "{done:?}");
+    let label = "/management/v1/policies/label";
+    ok(in_org(
+        &s,
+        &org,
+        "POST",
+        label,
+        Some(json!({"hideLoginNameSuffix": true})),
+    )
+    .await);
+    ok(in_org(
+        &s,
+        &org,
+        "POST",
+        &format!("{label}/_activate"),
+        Some(json!({})),
+    )
+    .await);
+    let mut b = Browser::new(&s);
+    let p = b.get(&url).await;
+    let p = b.follow(p).await;
+    assert!(p.body.contains("name=\"loginName\""), "{}", p.body);
+    assert!(!p.body.contains(suffix), "{}", p.body);
 });
 
 both!(
