@@ -130,9 +130,9 @@ async function backgroundLuminance(page) {
 }
 
 // Every login page the browser can reach (login name, password, a wrong password, account
-// selection, registration, device code entry, an unknown page) in the light and the dark
-// colour scheme: no WCAG A/AA violation, and the dark scheme really is dark (the label
-// policy's default theme follows the browser). A screenshot of each for review.
+// selection, registration, device code entry, an unknown page, the provider's error page) in
+// the light and the dark colour scheme: no WCAG A/AA violation, and the dark scheme really is
+// dark (the label policy's default theme follows the browser). A screenshot of each for review.
 async function accessibility(c) {
   const authorize = async (prompt) => client.buildAuthorizationUrl(c, {
     redirect_uri: callbackUri(cfg), scope: 'openid', state: client.randomState(), nonce: client.randomNonce(),
@@ -152,6 +152,8 @@ async function accessibility(c) {
     ['register', async (p) => p.goto(await authorize('create'))],
     ['device', async (p) => p.goto(new URL('/device', cfg.issuer).href)],
     ['not-found', async (p) => p.goto(new URL('/ui/login/no-such-page', cfg.issuer).href)],
+    // The provider's own pages (this one, the signed-out page) share a plain frame.
+    ['authorize-error', async (p) => p.goto(new URL('/oauth/v2/authorize?client_id=no-such-client&response_type=code&scope=openid', cfg.issuer).href)],
   ];
   const found = [];
   const luminance = {};

@@ -53,8 +53,8 @@ pub fn info_page(status: StatusCode, title: &str, text: &str) -> Response {
 
 fn page(status: StatusCode, title: &str, text: &str, role: &str) -> Response {
     let body = format!(
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{t}</title></head>\
-         <body style=\"font-family:sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem\"><main><h1>{t}</h1><p {role}>{x}</p></main></body></html>",
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><meta name=\"color-scheme\" content=\"light dark\"><title>{t}</title></head>\
+         <body style=\"font-family:sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem;background:Canvas;color:CanvasText\"><main><h1>{t}</h1><p {role}>{x}</p></main></body></html>",
         t = escape(title),
         x = escape(text)
     );

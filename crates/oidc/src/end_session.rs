@@ -3,12 +3,12 @@
 //! applications that registered a back-channel logout URI, then redirects to the registered
 //! `post_logout_redirect_uri` (with `state`) or shows a "signed out" page.
 
-use crate::authorize::{error_page, escape, issuer, parse_params, redirect};
+use crate::authorize::{error_page, issuer, parse_params, redirect};
 use crate::session::{self, Session};
 use crate::Oidc;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::Response;
 use castellan_api::state::St;
 use castellan_domain::id::now_micros;
 use castellan_store::params;
@@ -151,18 +151,11 @@ async fn end_session(
         }
         return resp;
     }
-    let body = format!(
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{t}</title></head>\
-         <body style=\"font-family:sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem\"><main><h1>{t}</h1><p>{x}</p></main></body></html>",
-        t = escape("Signed out"),
-        x = escape("You have been signed out. You can close this window.")
-    );
-    (
+    crate::authorize_response::info_page(
         StatusCode::OK,
-        [(header::CACHE_CONTROL, "no-store")],
-        Html(body),
+        "Signed out",
+        "You have been signed out. You can close this window.",
     )
-        .into_response()
 }
 
 /// Posts a logout token (OpenID Connect Back-Channel Logout 1.0) to every application that
