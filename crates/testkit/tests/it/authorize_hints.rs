@@ -219,41 +219,22 @@ both!(
         );
         assert!(p.body.contains("--bg:#111827"), "{}", p.body);
         for (mode, dark) in [("THEME_MODE_DARK", true), ("THEME_MODE_LIGHT", false)] {
-            ok(s.admin("PUT", "/admin/v1/policies/label", Some(json!({"primaryColor": "#123456", "backgroundColorDark": "#202020", "themeMode": mode}))).await);
-            ok(s.admin(
-                "POST",
-                "/admin/v1/policies/label/_activate",
-                Some(json!({})),
-            )
-            .await);
-            let p = b.get(&authorize_url(&client, "&prompt=login")).await;
-            let p = b.follow(p).await;
-            assert_eq!(p.body.contains("--bg:#202020"), dark, "{mode}: {}", p.body);
-            assert_eq!(p.body.contains("--bg:#fafafa"), !dark, "{mode}: {}", p.body);
-            assert!(
-                !p.body.contains("prefers-color-scheme"),
-                "{mode}: {}",
-                p.body
-            );
+            activate_label(&s, json!({"primaryColor": "#123456", "backgroundColorDark": "#202020", "themeMode": mode})).await;
+            let body = login_page(&mut b, &client).await;
+            assert_eq!(body.contains("--bg:#202020"), dark, "{mode}: {body}");
+            assert_eq!(body.contains("--bg:#fafafa"), !dark, "{mode}: {body}");
+            assert!(!body.contains("prefers-color-scheme"), "{mode}: {body}");
         }
         // Branding cannot make the pages unreadable: a pale primary gets dark button text,
         // and links in it the font colour.
-        ok(s.admin(
-            "PUT",
-            "/admin/v1/policies/label",
-            Some(json!({"primaryColor": "#ffe066", "themeMode": "THEME_MODE_LIGHT"})),
+        activate_label(
+            &s,
+            json!({"primaryColor": "#ffe066", "themeMode": "THEME_MODE_LIGHT"}),
         )
-        .await);
-        ok(s.admin(
-            "POST",
-            "/admin/v1/policies/label/_activate",
-            Some(json!({})),
-        )
-        .await);
-        let p = b.get(&authorize_url(&client, "&prompt=login")).await;
-        let p = b.follow(p).await;
-        assert!(p.body.contains("--on-primary:#000000"), "{}", p.body);
-        assert!(p.body.contains("--link:#000000"), "{}", p.body);
+        .await;
+        let body = login_page(&mut b, &client).await;
+        assert!(body.contains("--on-primary:#000000"), "{body}");
+        assert!(body.contains("--link:#000000"), "{body}");
         // ui_locales picks the page language (English is the one so far).
         let p = b
             .get(&authorize_url(
@@ -265,6 +246,18 @@ both!(
         assert!(p.body.contains("<html lang=\"en\""));
     }
 );
+
+/// Sets the instance's label policy to `settings` and activates it.
+async fn activate_label(s: &TestServer, settings: Value) {
+    ok(s.admin("PUT", "/admin/v1/policies/label", Some(settings))
+        .await);
+    ok(s.admin(
+        "POST",
+        "/admin/v1/policies/label/_activate",
+        Some(json!({})),
+    )
+    .await);
+}
 
 /// The body of the login page a fresh authorization request of `client` shows.
 async fn login_page(b: &mut Browser, client: &str) -> String {
@@ -338,18 +331,7 @@ both!(
             assert_eq!(r.status(), 200, "{u}");
         }
         // Dark mode: only the dark variants.
-        ok(s.admin(
-            "PUT",
-            "/admin/v1/policies/label",
-            Some(json!({"themeMode": "THEME_MODE_DARK"})),
-        )
-        .await);
-        ok(s.admin(
-            "POST",
-            "/admin/v1/policies/label/_activate",
-            Some(json!({})),
-        )
-        .await);
+        activate_label(&s, json!({"themeMode": "THEME_MODE_DARK"})).await;
         let body = login_page(&mut b, &client).await;
         assert!(
             body.contains(&format!("<img class=\"logo\" src=\"{logo_dark}\"")),
