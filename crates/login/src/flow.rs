@@ -9,6 +9,7 @@ use castellan_domain::Kind;
 use castellan_oidc::auth_request::{self, AuthRequest};
 use castellan_oidc::authorize::{parse_params, redirect, response_mode, CALLBACK_PATH};
 use castellan_oidc::authorize_callback;
+use castellan_oidc::authorize_response::PlainPage;
 use castellan_oidc::session;
 use http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use std::collections::HashMap;
@@ -28,17 +29,19 @@ pub struct Flow {
     pub form: HashMap<String, String>,
 }
 
-/// A page that ends the flow (no request, bad form, unknown instance).
+/// A page that ends the flow (no request, bad form, unknown instance), in the default
+/// branding until the `rebrand` layer draws it in the instance's.
 pub fn stop(status: StatusCode, lang: &str, key: &str) -> Response {
-    let body = page::render(
-        &Brand::default(),
-        lang,
-        i18n::text(lang, "error.title"),
-        "",
-        i18n::text(lang, key),
-        "",
-    );
-    with_headers((status, Html(body)).into_response())
+    let (title, error) = (i18n::text(lang, "error.title"), i18n::text(lang, key));
+    let body = page::render(&Brand::default(), lang, title, "", error, "");
+    let mut r = with_headers((status, Html(body)).into_response());
+    r.extensions_mut().insert(PlainPage {
+        lang: lang.into(),
+        title: title.into(),
+        error: error.into(),
+        ..PlainPage::default()
+    });
+    r
 }
 
 fn with_headers(mut r: Response) -> Response {

@@ -14,6 +14,7 @@ pub mod page;
 pub mod palette;
 pub mod password;
 pub mod rate_limit;
+pub mod rebrand;
 pub mod register;
 pub mod select;
 pub mod users;
@@ -79,12 +80,17 @@ pub fn router(st: St) -> Router {
         dummy_hash: Arc::default(),
     };
     let first = l.clone();
-    let provider = castellan_oidc::router(st, move |arrivals| {
-        arrivals.layer(axum::middleware::from_fn_with_state(
-            first,
-            first_page::serve,
-        ))
-    });
+    let rebrand = axum::middleware::from_fn_with_state(l.clone(), rebrand::pages);
+    let provider = castellan_oidc::router(
+        st,
+        move |arrivals| {
+            arrivals.layer(axum::middleware::from_fn_with_state(
+                first,
+                first_page::serve,
+            ))
+        },
+        |pages| pages.layer(rebrand.clone()),
+    );
     let pages = Router::new()
         .route("/device", get(device::page).post(device::submit))
         .route("/ui/login/login", get(login_name::page))
@@ -99,6 +105,7 @@ pub fn router(st: St) -> Router {
         .route("/ui/login", any(no_page))
         .route("/ui/login/{*rest}", any(no_page))
         .method_not_allowed_fallback(wrong_method)
+        .layer(rebrand)
         .layer(axum::middleware::from_fn_with_state(
             l.clone(),
             frame::headers,

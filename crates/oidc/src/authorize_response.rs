@@ -23,9 +23,21 @@ pub fn escape(s: &str) -> String {
     o
 }
 
+/// What a page drawn without the instance's branding says, carried in its response's
+/// extensions so that the hosted login can draw it again in the branding of the instance the
+/// request's host names. Texts are plain; `body` is HTML.
+#[derive(Debug, Clone, Default)]
+pub struct PlainPage {
+    pub lang: String,
+    pub title: String,
+    pub description: String,
+    pub error: String,
+    pub body: String,
+}
+
 /// A plain error page of the provider (the request cannot go back to the client).
 pub fn error_page(status: StatusCode, title: &str, text: &str) -> Response {
-    page(status, title, text, "role=\"alert\"")
+    page(status, title, text, true)
 }
 
 /// The page of a step that failed: bad input is the request's fault (400, naming the
@@ -48,17 +60,30 @@ pub fn failure_page(e: &castellan_domain::Error, step: &str) -> Response {
 
 /// A plain page of the provider with a message.
 pub fn info_page(status: StatusCode, title: &str, text: &str) -> Response {
-    page(status, title, text, "")
+    page(status, title, text, false)
 }
 
-fn page(status: StatusCode, title: &str, text: &str, role: &str) -> Response {
+fn page(status: StatusCode, title: &str, text: &str, alert: bool) -> Response {
+    let role = if alert { "role=\"alert\"" } else { "" };
     let body = format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><meta name=\"color-scheme\" content=\"light dark\"><title>{t}</title></head>\
          <body style=\"font-family:sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem;background:Canvas;color:CanvasText\"><main><h1>{t}</h1><p {role}>{x}</p></main></body></html>",
         t = escape(title),
         x = escape(text)
     );
-    (status, [(header::CACHE_CONTROL, "no-store")], Html(body)).into_response()
+    let mut r = (status, [(header::CACHE_CONTROL, "no-store")], Html(body)).into_response();
+    let (description, error) = match alert {
+        true => (String::new(), text.to_string()),
+        false => (text.to_string(), String::new()),
+    };
+    r.extensions_mut().insert(PlainPage {
+        lang: "en".into(),
+        title: title.into(),
+        description,
+        error,
+        body: String::new(),
+    });
+    r
 }
 
 /// Sends `params` to `redirect_uri` in the response mode (`query`, `fragment`, `form_post`).

@@ -45,8 +45,14 @@ pub struct Oidc {
 
 /// The provider's routes. `wrap` layers the two routes where a browser arrives with an
 /// authorization request (`/authorize` and `/authorize/resume`): the hosted login serves its
-/// first page there.
-pub fn router(st: St, wrap: impl FnOnce(Router) -> Router) -> Router {
+/// first page there. `pages` layers every route that answers a browser with a page (those
+/// two, the callback and end session): the hosted login draws them in the instance's
+/// branding ([`authorize_response::PlainPage`]).
+pub fn router(
+    st: St,
+    wrap: impl FnOnce(Router) -> Router,
+    pages: impl FnOnce(Router) -> Router,
+) -> Router {
     let o = Oidc {
         st,
         clients: Arc::default(),
@@ -58,6 +64,14 @@ pub fn router(st: St, wrap: impl FnOnce(Router) -> Router) -> Router {
         )
         .route(authorize::RESUME_PATH, get(authorize::resume))
         .with_state(o.clone());
+    let browser = Router::new()
+        .route(authorize::CALLBACK_PATH, get(authorize::callback))
+        .route(
+            "/oidc/v1/end_session",
+            get(end_session::get).post(end_session::post),
+        )
+        .with_state(o.clone())
+        .merge(wrap(arrivals));
     Router::new()
         .route(
             "/.well-known/openid-configuration",
@@ -70,18 +84,13 @@ pub fn router(st: St, wrap: impl FnOnce(Router) -> Router) -> Router {
         )
         .route("/oauth/v2/introspect", post(introspect::introspect))
         .route("/oauth/v2/revoke", post(revoke::revoke))
-        .route(authorize::CALLBACK_PATH, get(authorize::callback))
-        .route(
-            "/oidc/v1/end_session",
-            get(end_session::get).post(end_session::post),
-        )
         .route("/oauth/v2/keys", get(jwks::keys))
         .route(
             "/oidc/v1/userinfo",
             get(userinfo::userinfo).post(userinfo::userinfo),
         )
         .with_state(o)
-        .merge(wrap(arrivals))
+        .merge(pages(browser))
         .method_not_allowed_fallback(wrong_method)
 }
 

@@ -345,3 +345,62 @@ both!(
         assert!(!body.contains("prefers-color-scheme"), "{body}");
     }
 );
+
+// Pages drawn before the request is known (the provider's errors, signed out, the login's
+// stops) wear the instance's branding too.
+both!(every_page_wears_the_branding, |s: TestServer| async move {
+    activate_label(
+        &s,
+        json!({"primaryColor": "#123456", "themeMode": "THEME_MODE_LIGHT"}),
+    )
+    .await;
+    for (method, path, status, says) in [
+        (
+            "GET",
+            "/oauth/v2/authorize?client_id=nope&response_type=code&scope=openid",
+            400,
+            "unknown or not active",
+        ),
+        (
+            "GET",
+            "/oidc/v1/end_session",
+            200,
+            "You have been signed out",
+        ),
+        ("GET", "/ui/login/no-such-page", 404, "role=\"alert\""),
+        ("POST", "/ui/login/loginname", 403, "role=\"alert\""),
+        (
+            "GET",
+            "/ui/login/login?authRequestID=forged",
+            400,
+            "role=\"alert\"",
+        ),
+    ] {
+        let r = s
+            .http
+            .request(method.parse().expect("method"), s.url(path))
+            .send()
+            .await
+            .expect("send");
+        assert_eq!(r.status().as_u16(), status, "{path}");
+        assert!(
+            r.headers()["content-type"]
+                .to_str()
+                .is_ok_and(|v| v.starts_with("text/html")),
+            "{path}"
+        );
+        let body = r.text().await.expect("body");
+        assert!(body.contains("--primary:#123456"), "{path}: {body}");
+        assert!(body.contains(says), "{path}: {body}");
+    }
+    // A host that names no instance keeps the plain page.
+    let r = s
+        .http
+        .get(s.url("/oidc/v1/end_session"))
+        .header("host", "no-such-instance.example")
+        .send()
+        .await
+        .expect("send");
+    let body = r.text().await.expect("body");
+    assert!(!body.contains("--primary"), "{body}");
+});
