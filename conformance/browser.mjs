@@ -129,10 +129,11 @@ async function backgroundLuminance(page) {
   return 0.2126 * r + 0.7152 * g + 0.0722 * b;
 }
 
-// Every login page the browser can reach (login name, password, a wrong password, account
-// selection, registration, device code entry, an unknown page, the provider's error page) in
-// the light and the dark colour scheme: no WCAG A/AA violation, and the dark scheme really is
-// dark (the label policy's default theme follows the browser). A screenshot of each for review.
+// Every login page the browser can reach (login name, password, a wrong password, the
+// password change of cfg.change_required_account, account selection, registration, device
+// code entry, an unknown page, the provider's error page) in the light and the dark colour
+// scheme: no WCAG A/AA violation, and the dark scheme really is dark (the label policy's
+// default theme follows the browser). A screenshot of each for review.
 async function accessibility(c) {
   const authorize = async (prompt) => client.buildAuthorizationUrl(c, {
     redirect_uri: callbackUri(cfg), scope: 'openid', state: client.randomState(), nonce: client.randomNonce(),
@@ -148,6 +149,13 @@ async function accessibility(c) {
     ['login-name', async (p) => p.goto(await authorize('login'))],
     ['password', async (p) => submit(p, { loginName: cfg.account.username })],
     ['password-wrong', async (p) => submit(p, { password: 'not-the-password' })],
+    ['password-change', async (p) => {
+      const who = cfg.change_required_account;
+      await p.goto(await authorize('login'));
+      await submit(p, { loginName: who.username });
+      await submit(p, { password: who.password });
+      if (!(await p.locator('input[name="change-new-password"]').count())) throw new Error(`no password change page for ${who.username} at ${p.url()}`);
+    }],
     ['select-account', async (p) => p.goto(await authorize('select_account'))],
     ['register', async (p) => p.goto(await authorize('create'))],
     ['device', async (p) => p.goto(new URL('/device', cfg.issuer).href)],

@@ -142,8 +142,8 @@ pub fn castellan_login_fields() -> Value {
 
 /// Creates on `s` (through the management API, as the IAM_OWNER) what the suite needs: a
 /// project with a web app (basic), a web app (post), a native PKCE app, a private_key_jwt app
-/// with an app key, an API app for introspection, a machine user with a secret and a human
-/// user with a known password; returns the target config. The issuer is the instance origin
+/// with an app key, an API app for introspection, a machine user with a secret, a human
+/// user with a known password and one who must change it; returns the target config. The issuer is the instance origin
 /// (`s.base`). Panics with the API's answer when a call fails.
 pub async fn castellan_target_config(s: &TestServer, redirect_base: &str) -> Value {
     async fn post(s: &TestServer, method: &str, path: &str, body: Value) -> Value {
@@ -283,9 +283,25 @@ pub async fn castellan_target_config(s: &TestServer, redirect_base: &str) -> Val
         }),
     )
     .await;
+    // A second user who must change the initial password: the accessibility run looks at the
+    // change page, never finishing it.
+    post(
+        s,
+        "POST",
+        "/management/v1/users/human/_import",
+        json!({
+            "userName": "carol",
+            "profile": {"firstName": "Carol", "lastName": "Example"},
+            "email": {"email": "carol@example.com", "isEmailVerified": true},
+            "password": password,
+            "passwordChangeRequired": true,
+        }),
+    )
+    .await;
     json!({
         "target": "castellan",
         "issuer": s.base,
+        "change_required_account": {"username": "carol", "password": password},
         "redirect_base": redirect_base,
         "login": {"fields": castellan_login_fields()},
         "account": {"username": "alice", "password": password, "new_password": "Conformance2!",
