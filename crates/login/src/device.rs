@@ -43,14 +43,12 @@ async fn render(
     agent: &str,
     new_agent: bool,
     code: &str,
-    error: &str,
+    error_key: &str,
 ) -> Response {
-    let host = castellan_api::gate::host(&l.st, headers, uri);
-    let brand = match castellan_api::authn::instance_by_host(&l.st.db, &l.st.cache, &host).await {
-        Ok(inst) => page::brand(&l.st, &inst, "", &host).await,
-        Err(_) => return stop(StatusCode::NOT_FOUND, "en", "error.request"),
+    let Some((brand, lang)) = look(l, headers, uri).await else {
+        return stop(StatusCode::NOT_FOUND, "", "error.request");
     };
-    let t = |k| i18n::text("en", k);
+    let t = |k| i18n::text(lang, k);
     let body = format!(
         "<form method=\"post\" action=\"/device\">{}{}<button type=\"submit\">{}</button> \
          <button type=\"submit\" name=\"action\" value=\"deny\">{}</button></form>",
@@ -64,14 +62,18 @@ async fn render(
             true
         ),
         escape(t("login.next")),
-        escape(DENY),
+        escape(t("device.deny")),
     );
     let html = page::render(
         &brand,
-        "en",
+        lang,
         t("device.title"),
         t("device.description"),
-        error,
+        if error_key.is_empty() {
+            ""
+        } else {
+            t(error_key)
+        },
         &body,
     );
     let mut r = (
@@ -88,19 +90,32 @@ async fn render(
     r
 }
 
-/// The button that refuses the device, and the page that confirms it.
-const DENY: &str = "Deny";
-const DENIED_TITLE: &str = "Device not connected";
-const DENIED_TEXT: &str = "You refused the device's request. You can close this window.";
+/// The branding and language of a device page (no authorization request yet: the instance's
+/// default branding; the browser's language, else the instance's), unless the host names no
+/// instance.
+async fn look(l: &Login, headers: &HeaderMap, uri: &Uri) -> Option<(page::Brand, &'static str)> {
+    let host = castellan_api::gate::host(&l.st, headers, uri);
+    let inst = castellan_api::authn::instance_by_host(&l.st.db, &l.st.cache, &host)
+        .await
+        .ok()?;
+    let lang = i18n::pick(&l.st, &inst, "", i18n::accept_language(headers)).await;
+    Some((page::brand(&l.st, &inst, "", &host).await, lang))
+}
 
 /// The page after a refusal.
 async fn denied(l: &Login, headers: &HeaderMap, uri: &Uri) -> Response {
-    let host = castellan_api::gate::host(&l.st, headers, uri);
-    let brand = match castellan_api::authn::instance_by_host(&l.st.db, &l.st.cache, &host).await {
-        Ok(inst) => page::brand(&l.st, &inst, "", &host).await,
-        Err(_) => return stop(StatusCode::NOT_FOUND, "en", "error.request"),
+    let Some((brand, lang)) = look(l, headers, uri).await else {
+        return stop(StatusCode::NOT_FOUND, "", "error.request");
     };
-    let html = page::render(&brand, "en", DENIED_TITLE, DENIED_TEXT, "", "");
+    let t = |k| i18n::text(lang, k);
+    let html = page::render(
+        &brand,
+        lang,
+        t("device.denied_title"),
+        t("device.denied_text"),
+        "",
+        "",
+    );
     (
         StatusCode::OK,
         [(header::CACHE_CONTROL, "no-store")],
@@ -131,24 +146,24 @@ pub async fn submit(
 ) -> Response {
     let form = parse_params(std::str::from_utf8(&body).unwrap_or(""));
     let Some(agent) = session::agent_of(&headers) else {
-        return stop(StatusCode::FORBIDDEN, "en", "error.csrf");
+        return stop(StatusCode::FORBIDDEN, "", "error.csrf");
     };
     if !csrf::valid(
         &agent,
         form.get(csrf::FIELD).map(String::as_str).unwrap_or(""),
     ) {
-        return stop(StatusCode::FORBIDDEN, "en", "error.csrf");
+        return stop(StatusCode::FORBIDDEN, "", "error.csrf");
     }
     let host = castellan_api::gate::host(&l.st, &headers, &uri);
     let Ok(instance) = castellan_api::authn::instance_by_host(&l.st.db, &l.st.cache, &host).await
     else {
-        return stop(StatusCode::NOT_FOUND, "en", "error.request");
+        return stop(StatusCode::NOT_FOUND, "", "error.request");
     };
     let limits = Keys::device_code(&instance, &l.client_address(&extensions, &headers));
     match limits.allow(&l.st).await {
         Ok(true) => {}
-        Ok(false) => return stop(StatusCode::TOO_MANY_REQUESTS, "en", "error.rate"),
-        Err(_) => return stop(StatusCode::SERVICE_UNAVAILABLE, "en", "error.busy"),
+        Ok(false) => return stop(StatusCode::TOO_MANY_REQUESTS, "", "error.rate"),
+        Err(_) => return stop(StatusCode::SERVICE_UNAVAILABLE, "", "error.busy"),
     }
     let typed = form.get("user_code").cloned().unwrap_or_default();
     let mut found = None;
@@ -160,24 +175,15 @@ pub async fn submit(
     }
     let Some((user_code, client_id, scope)) = found else {
         if limits.hit(&l.st).await.is_err() {
-            return stop(StatusCode::SERVICE_UNAVAILABLE, "en", "error.busy");
+            return stop(StatusCode::SERVICE_UNAVAILABLE, "", "error.busy");
         }
-        return render(
-            &l,
-            &headers,
-            &uri,
-            &agent,
-            false,
-            &typed,
-            i18n::text("en", "device.unknown"),
-        )
-        .await;
+        return render(&l, &headers, &uri, &agent, false, &typed, "device.unknown").await;
     };
     if form.get("action").map(String::as_str) == Some("deny") {
         return match castellan_oidc::device_authorization::deny(&l.st, &instance, &user_code).await
         {
             Ok(_) => denied(&l, &headers, &uri).await,
-            Err(_) => stop(StatusCode::SERVICE_UNAVAILABLE, "en", "error.busy"),
+            Err(_) => stop(StatusCode::SERVICE_UNAVAILABLE, "", "error.busy"),
         };
     }
     let r = AuthRequest {
@@ -194,7 +200,7 @@ pub async fn submit(
             *resp.status_mut() = StatusCode::SEE_OTHER;
             resp
         }
-        Err(_) => stop(StatusCode::SERVICE_UNAVAILABLE, "en", "error.busy"),
+        Err(_) => stop(StatusCode::SERVICE_UNAVAILABLE, "", "error.busy"),
     }
 }
 

@@ -29,16 +29,23 @@ pub struct Flow {
     pub form: HashMap<String, String>,
 }
 
-/// A page that ends the flow (no request, bad form, unknown instance), in the default
-/// branding until the `rebrand` layer draws it in the instance's.
+/// A page that ends the flow (no request, bad form, unknown instance) with the text `key`, in
+/// the default branding until the `rebrand` layer draws it in the instance's. `lang` '' (not
+/// chosen yet): English, and the layer picks the language as for any page.
 pub fn stop(status: StatusCode, lang: &str, key: &str) -> Response {
-    let (title, error) = (i18n::text(lang, "error.title"), i18n::text(lang, key));
-    let body = page::render(&Brand::default(), lang, title, "", error, "");
+    let shown = if lang.is_empty() { "en" } else { lang };
+    let (title, error) = (i18n::text(shown, "error.title"), i18n::text(shown, key));
+    let body = page::render(&Brand::default(), shown, title, "", error, "");
     let mut r = with_headers((status, Html(body)).into_response());
     r.extensions_mut().insert(PlainPage {
-        lang: lang.into(),
+        lang: shown.into(),
         title: title.into(),
         error: error.into(),
+        key: if lang.is_empty() {
+            key.into()
+        } else {
+            String::new()
+        },
         ..PlainPage::default()
     });
     r
@@ -76,11 +83,11 @@ impl Flow {
     ) -> Result<Flow, Response> {
         let form = parse_params(std::str::from_utf8(body).unwrap_or(""));
         let Some(agent) = session::agent_of(headers) else {
-            return Err(stop(StatusCode::FORBIDDEN, "en", "error.csrf"));
+            return Err(stop(StatusCode::FORBIDDEN, "", "error.csrf"));
         };
         let sent = form.get(csrf::FIELD).map(String::as_str).unwrap_or("");
         if !csrf::valid(&agent, sent) {
-            return Err(stop(StatusCode::FORBIDDEN, "en", "error.csrf"));
+            return Err(stop(StatusCode::FORBIDDEN, "", "error.csrf"));
         }
         Self::build(l, headers, uri, form, agent, false).await
     }
@@ -97,13 +104,19 @@ impl Flow {
         let host = castellan_api::gate::host(&st, headers, uri);
         let Ok(instance) = castellan_api::authn::instance_by_host(&st.db, &st.cache, &host).await
         else {
-            return Err(stop(StatusCode::NOT_FOUND, "en", "error.request"));
+            return Err(stop(StatusCode::NOT_FOUND, "", "error.request"));
         };
         let id = form.get("authRequestID").cloned().unwrap_or_default();
         let Some(req) = auth_request::open(&st, &instance, &id) else {
-            return Err(stop(StatusCode::BAD_REQUEST, "en", "error.request"));
+            return Err(stop(StatusCode::BAD_REQUEST, "", "error.request"));
         };
-        let lang = i18n::lang(&req.ui_locales);
+        let lang = i18n::pick(
+            &st,
+            &instance,
+            &req.ui_locales,
+            i18n::accept_language(headers),
+        )
+        .await;
         let org = crate::users::org_of_request(&st, &instance, &req).await;
         Ok(Flow {
             st,

@@ -1,28 +1,93 @@
-//! Texts of the login pages by language. English only so far; a language is added as one more
-//! arm of `text`, and `lang` picks the first of the request's `ui_locales` that has one.
+//! Texts of the login pages by language: English and German. A language is added as one more
+//! table here and one more entry of the instance API's `SUPPORTED_LANGUAGES` (which the admin
+//! API's default language and discovery's `ui_locales_supported` list).
 
-/// Languages with texts.
-const LANGUAGES: &[&str] = &["en"];
+use castellan_api::app::instance::SUPPORTED_LANGUAGES;
+use castellan_api::state::St;
+use castellan_store::params;
+use http::{header, HeaderMap};
 
-/// The first of `ui_locales` (space-separated, e.g. `de-CH en`) with texts, else English.
-pub fn lang(ui_locales: &str) -> &'static str {
-    for l in ui_locales.split_ascii_whitespace() {
-        let base = l
+/// The first of `tags` (language tags, e.g. `de-CH`, in order of preference) with texts.
+fn first_known<'a>(tags: impl IntoIterator<Item = &'a str>) -> Option<&'static str> {
+    tags.into_iter().find_map(|tag| {
+        let base = tag
             .split(['-', '_'])
             .next()
             .unwrap_or("")
+            .trim()
             .to_ascii_lowercase();
-        if let Some(found) = LANGUAGES.iter().find(|x| **x == base) {
-            return found;
-        }
-    }
-    "en"
+        SUPPORTED_LANGUAGES.iter().find(|l| **l == base).copied()
+    })
 }
 
-/// The text `key` in `lang` (English when missing). Another language: one more table like
-/// `en`, chosen here by `lang`, falling back to `en` for keys it lacks.
-pub fn text(_lang: &str, key: &str) -> &'static str {
-    en(key)
+/// The language tags of an `Accept-Language` value, highest weight first (ties in the order
+/// given; `*` and weight 0 left out).
+fn accepted(value: &str) -> Vec<&str> {
+    let mut tags: Vec<(f32, usize, &str)> = value
+        .split(',')
+        .enumerate()
+        .filter_map(|(i, part)| {
+            let mut it = part.split(';');
+            let tag = it.next()?.trim();
+            let q = it
+                .find_map(|p| p.trim().strip_prefix("q="))
+                .map_or(Some(1.0), |q| q.trim().parse::<f32>().ok())?;
+            (!tag.is_empty() && tag != "*" && q > 0.0).then_some((q, i, tag))
+        })
+        .collect();
+    tags.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    tags.into_iter().map(|(_, _, t)| t).collect()
+}
+
+/// The request's `Accept-Language` value ('' without one).
+pub fn accept_language(headers: &HeaderMap) -> &str {
+    headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+}
+
+/// A page's language: the first of the authorization request's `ui_locales` with texts, else
+/// of the browser's `Accept-Language` (`accept`), else the instance's default language, else
+/// English.
+pub async fn pick(st: &St, instance: &str, ui_locales: &str, accept: &str) -> &'static str {
+    if let Some(l) =
+        first_known(ui_locales.split_ascii_whitespace()).or_else(|| first_known(accepted(accept)))
+    {
+        return l;
+    }
+    let inst = instance.to_string();
+    let default = st
+        .read_cache
+        .get(
+            st,
+            format!("default_language\0{instance}"),
+            move |c| match c.one(
+                "SELECT default_language FROM instances WHERE id = ?",
+                &params![&inst],
+            )? {
+                Some(r) => r.text(0),
+                None => Ok(String::new()),
+            },
+        )
+        .await;
+    default
+        .ok()
+        .and_then(|d| first_known([d.as_str()]))
+        .unwrap_or("en")
+}
+
+/// The text `key` in `lang` (English when the language lacks it).
+pub fn text(lang: &str, key: &str) -> &'static str {
+    let t = match lang {
+        "de" => de(key),
+        _ => "",
+    };
+    if t.is_empty() {
+        en(key)
+    } else {
+        t
+    }
 }
 
 fn en(key: &str) -> &'static str {
@@ -74,6 +139,99 @@ fn en(key: &str) -> &'static str {
         "error.input" => "The form contains characters that cannot be used. Please correct it and try again.",
         "error.method" => "This page cannot be opened this way. Please start again from the application.",
         "error.page" => "This page does not exist. Please start again from the application.",
+        "device.deny" => "Deny",
+        "device.denied_title" => "Device not connected",
+        "device.denied_text" => "You refused the device's request. You can close this window.",
         _ => "",
+    }
+}
+
+fn de(key: &str) -> &'static str {
+    match key {
+        "login.title" => "Willkommen zurück!",
+        "login.description" => "Geben Sie Ihre Anmeldedaten ein.",
+        "login.name" => "Anmeldename",
+        "login.next" => "Weiter",
+        "login.register" => "Registrieren",
+        "login.not_allowed" => "Die Anmeldung mit Benutzername und Passwort ist für diese Organisation nicht erlaubt.",
+        "login.user_not_found" => "Der Benutzer wurde nicht gefunden.",
+        "password.title" => "Passwort",
+        "password.description" => "Geben Sie Ihr Passwort ein.",
+        "password.label" => "Passwort",
+        "password.submit" => "Anmelden",
+        "password.invalid" => "Der Anmeldename oder das Passwort ist falsch.",
+        "password.locked" => "Dieser Benutzer ist gesperrt. Bitte wenden Sie sich an Ihre Administration.",
+        "password.inactive" => "Dieser Benutzer ist nicht aktiv.",
+        "password.other_user" => "Anderen Benutzer verwenden",
+        "change.title" => "Passwort ändern",
+        "change.description" => "Sie müssen Ihr Passwort ändern, bevor Sie fortfahren.",
+        "change.old" => "Aktuelles Passwort",
+        "change.new" => "Neues Passwort",
+        "change.confirm" => "Neues Passwort bestätigen",
+        "change.submit" => "Passwort ändern",
+        "change.mismatch" => "Die neuen Passwörter stimmen nicht überein.",
+        "select.title" => "Konto auswählen",
+        "select.description" => "Wählen Sie das Konto, mit dem Sie fortfahren möchten.",
+        "select.other" => "Anderes Konto verwenden",
+        "register.title" => "Registrieren",
+        "register.description" => "Erstellen Sie Ihr Konto.",
+        "register.firstname" => "Vorname",
+        "register.lastname" => "Nachname",
+        "register.email" => "E-Mail",
+        "register.username" => "Benutzername",
+        "register.password" => "Passwort",
+        "register.password_confirm" => "Passwort bestätigen",
+        "register.submit" => "Konto erstellen",
+        "register.not_allowed" => "Die Registrierung ist für diese Organisation nicht erlaubt.",
+        "device.title" => "Gerät verbinden",
+        "device.description" => "Geben Sie den Code ein, den Ihr Gerät anzeigt.",
+        "device.code" => "Code",
+        "device.unknown" => "Dieser Code ist unbekannt oder abgelaufen.",
+        "device.deny" => "Ablehnen",
+        "device.denied_title" => "Gerät nicht verbunden",
+        "device.denied_text" => "Sie haben die Anfrage des Geräts abgelehnt. Sie können dieses Fenster schliessen.",
+        "error.title" => "Etwas ist schiefgelaufen",
+        "error.request" => "Diese Anmeldeanfrage ist unbekannt oder abgelaufen. Bitte beginnen Sie erneut in der Anwendung.",
+        "error.csrf" => "Das Formular ist abgelaufen oder wurde nicht von diesem Browser gesendet. Bitte laden Sie die Seite neu und versuchen Sie es erneut.",
+        "error.rate" => "Zu viele Versuche. Bitte warten Sie eine Minute und versuchen Sie es erneut.",
+        "error.busy" => "Der Dienst ist ausgelastet. Bitte versuchen Sie es erneut.",
+        "error.input" => "Das Formular enthält Zeichen, die nicht verwendet werden können. Bitte korrigieren Sie es und versuchen Sie es erneut.",
+        "error.method" => "Diese Seite kann so nicht geöffnet werden. Bitte beginnen Sie erneut in der Anwendung.",
+        "error.page" => "Diese Seite existiert nicht. Bitte beginnen Sie erneut in der Anwendung.",
+        _ => "",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_language_is_read_by_weight() {
+        assert_eq!(accepted("de-CH,de;q=0.9,en;q=0.8"), ["de-CH", "de", "en"]);
+        assert_eq!(accepted("en;q=0.5, de"), ["de", "en"]);
+        assert_eq!(accepted("fr;q=0, *;q=0.1, it"), ["it"]);
+        assert_eq!(accepted("de;q=x, en"), ["en"]);
+        assert!(accepted("").is_empty());
+        assert_eq!(first_known(accepted("fr-FR,fr;q=0.9,de;q=0.8")), Some("de"));
+        assert_eq!(first_known(["fr", "it"]), None);
+    }
+
+    #[test]
+    fn every_english_key_has_german() {
+        let src = include_str!("i18n.rs");
+        let start = src.find("fn en(").expect("en table");
+        let end = src.find("fn de(").expect("de table");
+        let keys: Vec<&str> = src[start..end]
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix('"')?.split_once("\" =>"))
+            .map(|(k, _)| k)
+            .collect();
+        assert!(keys.len() > 40, "{keys:?}");
+        for key in keys {
+            assert!(!de(key).is_empty(), "no German for {key}");
+        }
+        assert_eq!(text("de", "no.such.key"), "");
+        assert_eq!(text("xx", "login.next"), "Next");
     }
 }

@@ -116,11 +116,11 @@ pub fn router(st: St) -> Router {
 
 /// A path under the login that names no page: a page that says so (404).
 async fn no_page() -> Response {
-    flow::stop(StatusCode::NOT_FOUND, "en", "error.page")
+    flow::stop(StatusCode::NOT_FOUND, "", "error.page")
 }
 
 /// A page asked for with a method it does not take (a form's address opened as a link): a page
 /// that says so (405; the `Allow` header lists the methods it takes).
 async fn wrong_method() -> Response {
-    flow::stop(StatusCode::METHOD_NOT_ALLOWED, "en", "error.method")
+    flow::stop(StatusCode::METHOD_NOT_ALLOWED, "", "error.method")
 }

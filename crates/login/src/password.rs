@@ -46,7 +46,7 @@ async fn form(l: &Login, req: Request) -> Result<(Flow, String), Response> {
     let (parts, body) = req.into_parts();
     let ip = l.client_address(&parts.extensions, &parts.headers);
     let Ok(body) = axum::body::to_bytes(body, MAX_FORM).await else {
-        return Err(stop(StatusCode::PAYLOAD_TOO_LARGE, "en", "error.request"));
+        return Err(stop(StatusCode::PAYLOAD_TOO_LARGE, "", "error.request"));
     };
     let f = Flow::for_form(l, &parts.headers, &parts.uri, &body).await?;
     Ok((f, ip))

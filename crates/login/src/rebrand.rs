@@ -3,7 +3,7 @@
 //! branding of the instance the request's host names, so that every page a user meets looks
 //! like the login. A host that names no instance keeps the plain page.
 
-use crate::{page, Login};
+use crate::{i18n, page, Login};
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::middleware::Next;
@@ -14,14 +14,21 @@ use http::header;
 /// The layer's function (`axum::middleware::from_fn_with_state`).
 pub async fn pages(State(l): State<Login>, req: Request, next: Next) -> Response {
     let host = castellan_api::gate::host(&l.st, req.headers(), req.uri());
+    let accept = i18n::accept_language(req.headers()).to_string();
     let mut r = next.run(req).await;
-    let Some(p) = r.extensions_mut().remove::<PlainPage>() else {
+    let Some(mut p) = r.extensions_mut().remove::<PlainPage>() else {
         return r;
     };
     let Ok(instance) = castellan_api::authn::instance_by_host(&l.st.db, &l.st.cache, &host).await
     else {
         return r;
     };
+    if !p.key.is_empty() {
+        let lang = i18n::pick(&l.st, &instance, "", &accept).await;
+        p.title = i18n::text(lang, "error.title").into();
+        p.error = i18n::text(lang, &p.key).into();
+        p.lang = lang.into();
+    }
     let brand = page::brand(&l.st, &instance, "", &host).await;
     let html = page::render(&brand, &p.lang, &p.title, &p.description, &p.error, &p.body);
     r.headers_mut().remove(header::CONTENT_LENGTH);

@@ -25,7 +25,8 @@ pub fn escape(s: &str) -> String {
 
 /// What a page drawn without the instance's branding says, carried in its response's
 /// extensions so that the hosted login can draw it again in the branding of the instance the
-/// request's host names. Texts are plain; `body` is HTML.
+/// request's host names. Texts are plain; `body` is HTML. `key`, when set, names the login
+/// text of `error`, for a page whose language is not chosen yet.
 #[derive(Debug, Clone, Default)]
 pub struct PlainPage {
     pub lang: String,
@@ -33,6 +34,7 @@ pub struct PlainPage {
     pub description: String,
     pub error: String,
     pub body: String,
+    pub key: String,
 }
 
 /// A plain error page of the provider (the request cannot go back to the client).
@@ -81,7 +83,7 @@ fn page(status: StatusCode, title: &str, text: &str, alert: bool) -> Response {
         title: title.into(),
         description,
         error,
-        body: String::new(),
+        ..PlainPage::default()
     });
     r
 }

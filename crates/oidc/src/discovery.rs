@@ -100,7 +100,7 @@ pub async fn configuration(State(o): State<Oidc>, req: Request) -> Response {
         "code_challenge_methods_supported": pkce,
         "claims_supported": CLAIMS,
         "claims_parameter_supported": false,
-        "ui_locales_supported": ["en"],
+        "ui_locales_supported": castellan_api::app::instance::SUPPORTED_LANGUAGES,
         "backchannel_logout_supported": true,
         "backchannel_logout_session_supported": true,
     });

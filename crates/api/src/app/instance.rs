@@ -11,8 +11,8 @@ use castellan_proto::zitadel::instance::v1 as pb;
 use castellan_proto::zitadel::v1::ObjectDetails;
 use castellan_store::params;
 
-/// The languages we have texts for.
-pub const SUPPORTED_LANGUAGES: &[&str] = &["en"];
+/// The languages we have texts for (the login's, `login/src/i18n.rs`).
+pub const SUPPORTED_LANGUAGES: &[&str] = &["en", "de"];
 
 fn instance_not_found() -> Error {
     Error::not_found("QUERY-1kIjX", "Errors.IAM.NotFound")

@@ -235,17 +235,93 @@ both!(
         let body = login_page(&mut b, &client).await;
         assert!(body.contains("--on-primary:#000000"), "{body}");
         assert!(body.contains("--link:#000000"), "{body}");
-        // ui_locales picks the page language (English is the one so far).
-        let p = b
-            .get(&authorize_url(
-                &client,
-                "&prompt=login&ui_locales=de-CH%20en",
-            ))
-            .await;
-        let p = b.follow(p).await;
-        assert!(p.body.contains("<html lang=\"en\""));
     }
 );
+
+// The page language: ui_locales first, then the browser's Accept-Language, then the
+// instance's default language, else English; every page of the flow keeps it.
+both!(page_language, |s: TestServer| async move {
+    let client = oidc_app(&s, json!({})).await;
+    let (_, login) = human(&s, "sprache", false).await;
+    let page_in =
+        |lang: &'static str| move |body: &str| body.contains(&format!("<html lang=\"{lang}\""));
+    let (german, english) = (page_in("de"), page_in("en"));
+    let mut b = Browser::new(&s);
+    let p = b
+        .get(&authorize_url(
+            &client,
+            "&prompt=login&ui_locales=fr%20de-CH%20en",
+        ))
+        .await;
+    let p = b.follow(p).await;
+    assert!(
+        german(&p.body) && p.body.contains("Anmeldename"),
+        "{}",
+        p.body
+    );
+    // The password page and its error stay German.
+    let r = b
+        .submit(&p, "/ui/login/loginname", &[("loginName", &login)])
+        .await;
+    assert!(
+        german(&r.body) && r.body.contains("Geben Sie Ihr Passwort ein."),
+        "{}",
+        r.body
+    );
+    let r = b
+        .submit(&r, "/ui/login/password", &[("password", "wrong")])
+        .await;
+    assert!(
+        r.body
+            .contains("Der Anmeldename oder das Passwort ist falsch."),
+        "{}",
+        r.body
+    );
+    // Without ui_locales the browser's languages decide, by weight.
+    let page = |accept: &'static str| {
+        let (s, client) = (&s, &client);
+        async move {
+            let mut b = Browser::new(s);
+            let p = b
+                .get_with(
+                    &authorize_url(client, "&prompt=login"),
+                    &[("accept-language", accept)],
+                )
+                .await;
+            b.follow(p).await.body
+        }
+    };
+    assert!(german(&page("fr-FR,fr;q=0.9,de;q=0.8,en;q=0.7").await));
+    assert!(english(&page("en;q=0.9,de;q=0.5").await));
+    // Without either, the instance's default language.
+    assert!(english(&page("").await));
+    ok(s.admin("PUT", "/admin/v1/languages/default/de", None).await);
+    assert!(german(&page("").await));
+    assert!(english(&page("en").await));
+    // Pages before any request (device, stops) follow the same order.
+    let r = s
+        .http
+        .get(s.url("/ui/login/no-such-page"))
+        .send()
+        .await
+        .expect("send");
+    let body = r.text().await.expect("body");
+    assert!(body.contains("Diese Seite existiert nicht."), "{body}");
+    let r = s
+        .http
+        .get(s.url("/device"))
+        .header("accept-language", "en-GB")
+        .send()
+        .await
+        .expect("send");
+    let body = r.text().await.expect("body");
+    assert!(body.contains("Connect a device"), "{body}");
+    // Discovery lists the languages.
+    let d = ok(s
+        .call("GET", "/.well-known/openid-configuration", None, None, None)
+        .await);
+    assert_eq!(d["ui_locales_supported"], json!(["en", "de"]), "{d}");
+});
 
 /// Sets the instance's label policy to `settings` and activates it.
 async fn activate_label(s: &TestServer, settings: Value) {

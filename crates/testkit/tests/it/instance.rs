@@ -174,15 +174,15 @@ both!(
 
 both!(supported_languages, |s: TestServer| async move {
     let a = ok(s.admin("GET", "/admin/v1/languages", None).await);
-    assert_eq!(a["languages"], json!(["en"]), "{a}");
+    assert_eq!(a["languages"], json!(["en", "de"]), "{a}");
     let b = ok(s.admin("GET", "/auth/v1/languages", None).await);
-    assert_eq!(b["languages"], json!(["en"]), "{b}");
+    assert_eq!(b["languages"], json!(["en", "de"]), "{b}");
     // Any authenticated user may ask; anonymous callers may not.
     let (_, t) = machine(&s, None, "lang-user").await;
     let c = ok(s
         .call("GET", "/admin/v1/languages", None, Some(&t), None)
         .await);
-    assert_eq!(c["languages"], json!(["en"]));
+    assert_eq!(c["languages"], json!(["en", "de"]));
     let d = s.call("GET", "/auth/v1/languages", None, None, None).await;
     assert_eq!(d.0, 401, "{}", d.1);
 });
@@ -218,7 +218,7 @@ both!(default_and_allowed_languages, |s: TestServer| async move {
     let d = ok(s.admin("GET", "/admin/v1/languages/default", None).await);
     assert_eq!(d["language"], "en", "{d}");
     let a = ok(s.admin("GET", "/admin/v1/languages/allowed", None).await);
-    assert_eq!(a["languages"], json!(["en"]), "{a}");
+    assert_eq!(a["languages"], json!(["en", "de"]), "{a}");
 
     let set = ok(s.admin("PUT", "/admin/v1/languages/default/EN", None).await);
     assert!(set["details"]["sequence"].is_string(), "{set}");

@@ -115,6 +115,15 @@ impl Browser {
         self.send(req).await
     }
 
+    /// A GET with extra `headers` (as a browser sends `Accept-Language`).
+    pub async fn get_with(&mut self, url: &str, headers: &[(&str, &str)]) -> Page {
+        let mut req = self.http.get(self.abs(url));
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        self.send(req).await
+    }
+
     pub async fn post(&mut self, url: &str, fields: &[(&str, &str)]) -> Page {
         let body = serde_urlencoded::to_string(fields).expect("form");
         let req = self
