@@ -258,6 +258,32 @@ impl Flow {
         self.finish(r)
     }
 
+    /// What a form's page says about `e`, an error of the command it ran: in English as the
+    /// API words it; in another language the texts of the messages a form can meet (password
+    /// complexity, a taken user name, an invalid email), else the API's words.
+    pub fn error_text(&self, e: &castellan_domain::Error) -> String {
+        let key = match e.key {
+            _ if self.lang == "en" => return e.text(),
+            "Errors.PasswordComplexityPolicy.MinLength" => "complexity.min_length",
+            "Errors.PasswordComplexityPolicy.HasLower" => "complexity.lower",
+            "Errors.PasswordComplexityPolicy.HasUpper" => "complexity.upper",
+            "Errors.PasswordComplexityPolicy.HasNumber" => "complexity.number",
+            "Errors.PasswordComplexityPolicy.HasSymbol" => "complexity.symbol",
+            "Errors.User.AlreadyExists" => "register.exists",
+            "Errors.User.Email.Invalid" => "register.email_invalid",
+            _ => return e.text(),
+        };
+        // The minimum length is the one number in the complexity error's detail.
+        let n: String = e
+            .detail
+            .as_deref()
+            .unwrap_or("")
+            .chars()
+            .filter(char::is_ascii_digit)
+            .collect();
+        self.t(key).replace("{n}", &n)
+    }
+
     /// The page for a sign-in step that failed: a value no store can hold (400), a request
     /// answered already (400), else busy (503).
     pub fn sign_in_failed(&self, e: &castellan_domain::Error) -> Response {

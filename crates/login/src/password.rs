@@ -203,7 +203,7 @@ pub async fn change(State(l): State<Login>, req: Request) -> Response {
     if let Err(e) =
         castellan_api::app::users::set_password(&f.st, &ctx, &user.id, &new, false, false).await
     {
-        return render_change(&f, &name, &e.0.text()).await;
+        return render_change(&f, &name, &f.error_text(&e.0)).await;
     }
     f.signed_in(&user.id).await
 }

@@ -108,6 +108,6 @@ pub async fn submit(State(l): State<Login>, headers: HeaderMap, uri: Uri, body: 
     };
     match castellan_api::app::users::add_human(&f.st, &ctx, f.org.clone(), h).await {
         Ok((id, _)) => f.signed_in(&id).await,
-        Err(e) => render(&f, &e.0.text()).await,
+        Err(e) => render(&f, &f.error_text(&e.0)).await,
     }
 }

@@ -277,6 +277,56 @@ both!(page_language, |s: TestServer| async move {
         "{}",
         r.body
     );
+    // Registration in German: its checks speak German too.
+    let p = b
+        .get(&authorize_url(&client, "&prompt=create&ui_locales=de"))
+        .await;
+    let p = b.follow(p).await;
+    assert!(
+        german(&p.body) && p.body.contains("Konto erstellen"),
+        "{}",
+        p.body
+    );
+    let form = |user: &'static str, pw: &'static str| {
+        [
+            ("firstname", "Re"),
+            ("lastname", "Gistriert"),
+            ("email", "re@example.com"),
+            ("username", user),
+            ("register-password", pw),
+            ("register-password-confirmation", pw),
+        ]
+    };
+    let r = b
+        .submit(&p, "/ui/login/register", &form("neu", "kurz"))
+        .await;
+    assert!(
+        r.body
+            .contains("Das Passwort muss mindestens 8 Zeichen lang sein."),
+        "{}",
+        r.body
+    );
+    let r = b
+        .submit(&p, "/ui/login/register", &form("neu", "langes-passwort-1!"))
+        .await;
+    assert!(
+        r.body
+            .contains("Das Passwort muss einen Großbuchstaben enthalten."),
+        "{}",
+        r.body
+    );
+    let r = b
+        .submit(
+            &p,
+            "/ui/login/register",
+            &form("sprache", "Langes-Passwort-1!"),
+        )
+        .await;
+    assert!(
+        r.body.contains("Dieser Benutzer existiert bereits."),
+        "{}",
+        r.body
+    );
     // Without ui_locales the browser's languages decide, by weight.
     let page = |accept: &'static str| {
         let (s, client) = (&s, &client);
