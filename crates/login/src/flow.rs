@@ -41,11 +41,8 @@ pub fn stop(status: StatusCode, lang: &str, key: &str) -> Response {
         lang: shown.into(),
         title: title.into(),
         error: error.into(),
-        key: if lang.is_empty() {
-            key.into()
-        } else {
-            String::new()
-        },
+        lang_chosen: !lang.is_empty(),
+        key: key.into(),
         ..PlainPage::default()
     });
     r

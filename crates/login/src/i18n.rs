@@ -216,6 +216,40 @@ fn de(key: &str) -> &'static str {
     }
 }
 
+/// The provider's page texts (`castellan_oidc`, written in English) in `lang`, by their
+/// English words; `None` for words without a translation (texts with details in them).
+pub fn provider_text(lang: &str, english: &str) -> Option<&'static str> {
+    if lang != "de" {
+        return None;
+    }
+    Some(match english {
+        "Unknown instance" => "Unbekannte Instanz",
+        "This address does not belong to any instance." => "Diese Adresse gehört zu keiner Instanz.",
+        "The application's request is invalid" => "Die Anfrage der Anwendung ist ungültig",
+        "The request has no client_id." => "Die Anfrage enthält keine client_id.",
+        "The application (client_id) is unknown or not active." => "Die Anwendung (client_id) ist unbekannt oder nicht aktiv.",
+        "The redirect_uri is not registered for this application." => "Die redirect_uri ist für diese Anwendung nicht registriert.",
+        "The login cannot be continued" => "Die Anmeldung kann nicht fortgesetzt werden",
+        "This sign-in request is unknown, expired or already used. Please start again from the application." => "Diese Anmeldeanfrage ist unbekannt, abgelaufen oder bereits verwendet. Bitte beginnen Sie erneut in der Anwendung.",
+        "This sign-in request was already used. Please start again from the application." => "Diese Anmeldeanfrage wurde bereits verwendet. Bitte beginnen Sie erneut in der Anwendung.",
+        "This sign-in request is unknown, expired, already used or was not finished on this browser. Please start again from the application." => "Diese Anmeldeanfrage ist unbekannt, abgelaufen, bereits verwendet oder wurde nicht in diesem Browser abgeschlossen. Bitte beginnen Sie erneut in der Anwendung.",
+        "Device connected" => "Gerät verbunden",
+        "You are signed in on your device. You can close this window." => "Sie sind auf Ihrem Gerät angemeldet. Sie können dieses Fenster schließen.",
+        "The device cannot be connected" => "Das Gerät kann nicht verbunden werden",
+        "The code has expired or was already used. Please start again on your device." => "Der Code ist abgelaufen oder wurde bereits verwendet. Bitte beginnen Sie erneut auf Ihrem Gerät.",
+        "The logout request is invalid" => "Die Abmeldeanfrage ist ungültig",
+        "The id_token_hint is not a valid ID token of this issuer." => "Der id_token_hint ist kein gültiges ID-Token dieses Ausstellers.",
+        "The id_token_hint was not issued to this client_id." => "Der id_token_hint wurde nicht für diese client_id ausgestellt.",
+        "A post_logout_redirect_uri needs a client_id or an id_token_hint." => "Eine post_logout_redirect_uri braucht eine client_id oder einen id_token_hint.",
+        "The post_logout_redirect_uri is not registered for this application." => "Die post_logout_redirect_uri ist für diese Anwendung nicht registriert.",
+        "Please try again" => "Bitte versuchen Sie es erneut",
+        "The service is busy." => "Der Dienst ist ausgelastet.",
+        "Signed out" => "Abgemeldet",
+        "You have been signed out. You can close this window." => "Sie wurden abgemeldet. Sie können dieses Fenster schließen.",
+        _ => return None,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,7 +1,8 @@
 //! Pages drawn before the instance was known (the provider's error and signed-out pages, the
 //! login's stops) carry what they say ([`PlainPage`]); this layer draws them again in the
 //! branding of the instance the request's host names, so that every page a user meets looks
-//! like the login. A host that names no instance keeps the plain page.
+//! like the login, and in the language the login would pick (the browser's, else the
+//! instance's). A host that names no instance keeps the plain page.
 
 use crate::{i18n, page, Login};
 use axum::body::Body;
@@ -23,11 +24,23 @@ pub async fn pages(State(l): State<Login>, req: Request, next: Next) -> Response
     else {
         return r;
     };
-    if !p.key.is_empty() {
+    if !p.lang_chosen {
         let lang = i18n::pick(&l.st, &instance, "", &accept).await;
-        p.title = i18n::text(lang, "error.title").into();
-        p.error = i18n::text(lang, &p.key).into();
-        p.lang = lang.into();
+        if !p.key.is_empty() {
+            p.title = i18n::text(lang, "error.title").into();
+            p.error = i18n::text(lang, &p.key).into();
+            p.lang = lang.into();
+        } else if let Some(title) = i18n::provider_text(lang, &p.title) {
+            let own = |t: &mut String| {
+                if let Some(x) = i18n::provider_text(lang, t) {
+                    *t = x.into();
+                }
+            };
+            own(&mut p.description);
+            own(&mut p.error);
+            p.title = title.into();
+            p.lang = lang.into();
+        }
     }
     let brand = page::brand(&l.st, &instance, "", &host).await;
     let html = page::render(&brand, &p.lang, &p.title, &p.description, &p.error, &p.body);

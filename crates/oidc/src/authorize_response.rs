@@ -25,11 +25,13 @@ pub fn escape(s: &str) -> String {
 
 /// What a page drawn without the instance's branding says, carried in its response's
 /// extensions so that the hosted login can draw it again in the branding of the instance the
-/// request's host names. Texts are plain; `body` is HTML. `key`, when set, names the login
-/// text of `error`, for a page whose language is not chosen yet.
+/// request's host names. Texts are plain; `body` is HTML. Unless `lang_chosen`, the page is
+/// English and the login picks its language: `key`, when set, names the login text of
+/// `error`; else the texts are the provider's English words.
 #[derive(Debug, Clone, Default)]
 pub struct PlainPage {
     pub lang: String,
+    pub lang_chosen: bool,
     pub title: String,
     pub description: String,
     pub error: String,

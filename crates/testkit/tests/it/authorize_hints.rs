@@ -366,6 +366,30 @@ both!(page_language, |s: TestServer| async move {
         .expect("send");
     let body = r.text().await.expect("body");
     assert!(body.contains("Connect a device"), "{body}");
+    // So do the provider's own pages.
+    for (path, accept, says) in [
+        (
+            "/oauth/v2/authorize?client_id=nope&response_type=code&scope=openid",
+            "",
+            "Die Anwendung (client_id) ist unbekannt oder nicht aktiv.",
+        ),
+        ("/oidc/v1/end_session", "", "Sie wurden abgemeldet."),
+        (
+            "/oidc/v1/end_session",
+            "en-US,en",
+            "You have been signed out.",
+        ),
+    ] {
+        let r = s
+            .http
+            .get(s.url(path))
+            .header("accept-language", accept)
+            .send()
+            .await
+            .expect("send");
+        let body = r.text().await.expect("body");
+        assert!(body.contains(says), "{path} {accept}: {body}");
+    }
     // Discovery lists the languages.
     let d = ok(s
         .call("GET", "/.well-known/openid-configuration", None, None, None)
