@@ -129,16 +129,16 @@ async function backgroundLuminance(page) {
   return 0.2126 * r + 0.7152 * g + 0.0722 * b;
 }
 
-// Every login page the browser can reach (login name, password, a wrong password, the
-// password change of cfg.change_required_account, account selection, registration, device
-// code entry, an unknown page, the provider's error page) in the light and the dark colour
-// scheme: no WCAG A/AA violation, and the dark scheme really is dark (the label policy's
-// default theme follows the browser). A screenshot of each for review.
+// Every login page the browser can reach (login name, also in German, password, a wrong
+// password, the password change of cfg.change_required_account, account selection,
+// registration, device code entry, an unknown page, the provider's error page) in the light and
+// the dark colour scheme: no WCAG A/AA violation, and the dark scheme really is dark (the label
+// policy's default theme follows the browser). A screenshot of each for review.
 async function accessibility(c) {
-  const authorize = async (prompt) => client.buildAuthorizationUrl(c, {
+  const authorize = async (prompt, extra = {}) => client.buildAuthorizationUrl(c, {
     redirect_uri: callbackUri(cfg), scope: 'openid', state: client.randomState(), nonce: client.randomNonce(),
     code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()),
-    code_challenge_method: 'S256', prompt,
+    code_challenge_method: 'S256', prompt, ...extra,
   }).href;
   const submit = async (page, fields) => {
     for (const [name, value] of Object.entries(fields)) await page.locator(`input[name="${name}"]:visible`).first().fill(value);
@@ -147,6 +147,7 @@ async function accessibility(c) {
   };
   const pages = [
     ['login-name', async (p) => p.goto(await authorize('login'))],
+    ['login-name-german', async (p) => p.goto(await authorize('login', { ui_locales: 'de' }))],
     ['password', async (p) => submit(p, { loginName: cfg.account.username })],
     ['password-wrong', async (p) => submit(p, { password: 'not-the-password' })],
     ['password-change', async (p) => {
