@@ -4,7 +4,6 @@
 
 use castellan_api::app::instance::SUPPORTED_LANGUAGES;
 use castellan_api::state::St;
-use castellan_store::params;
 use http::{header, HeaderMap};
 
 /// The first of `tags` (language tags, e.g. `de-CH`, in order of preference) with texts.
@@ -56,22 +55,8 @@ pub async fn pick(st: &St, instance: &str, ui_locales: &str, accept: &str) -> &'
     {
         return l;
     }
-    let inst = instance.to_string();
-    let default = st
-        .read_cache
-        .get(
-            st,
-            format!("default_language\0{instance}"),
-            move |c| match c.one(
-                "SELECT default_language FROM instances WHERE id = ?",
-                &params![&inst],
-            )? {
-                Some(r) => r.text(0),
-                None => Ok(String::new()),
-            },
-        )
-        .await;
-    default
+    castellan_api::app::instance::default_language_of(st, instance)
+        .await
         .ok()
         .and_then(|d| first_known([d.as_str()]))
         .unwrap_or("en")

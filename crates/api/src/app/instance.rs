@@ -248,10 +248,17 @@ pub async fn remove_trusted_domain(st: &St, ctx: &Ctx, domain: &str) -> R<Object
 
 /// The instance's default language.
 pub async fn default_language(st: &St, ctx: &Ctx) -> R<String> {
-    let inst = ctx.instance_id.clone();
-    Ok(st
-        .db
-        .read(move |c| {
+    Ok(default_language_of(st, &ctx.instance_id).await?)
+}
+
+/// The default language of `instance`, through the node's read cache (the login asks on
+/// every page that names no language).
+pub async fn default_language_of(st: &St, instance: &str) -> castellan_domain::Result<String> {
+    let inst = instance.to_string();
+    let key = format!("default_language\0{instance}");
+    let lang = st
+        .read_cache
+        .get(st, key, move |c| {
             c.one(
                 "SELECT default_language FROM instances WHERE id = ?",
                 &params![&inst],
@@ -259,7 +266,8 @@ pub async fn default_language(st: &St, ctx: &Ctx) -> R<String> {
             .ok_or_else(instance_not_found)?
             .text(0)
         })
-        .await?)
+        .await?;
+    Ok(lang.as_ref().clone())
 }
 
 /// Sets the instance's default language; it must be one we support.
