@@ -213,12 +213,13 @@ pub fn input_with_suffix(
     autocomplete: &str,
     suffix: &str,
 ) -> String {
+    let described = format!(" aria-describedby=\"{}-suffix\"", escape(id));
     format!(
-        "<label for=\"{id}\">{l}</label><div class=\"suffixed\"><input id=\"{id}\" name=\"{id}\" type=\"text\" value=\"{v}\" autocomplete=\"{autocomplete}\" aria-describedby=\"{id}-suffix\" autofocus><span id=\"{id}-suffix\">{s}</span></div>",
-        id = escape(id),
-        l = escape(label),
-        v = escape(value),
-        s = escape(suffix),
+        "{}<div class=\"suffixed\">{}<span id=\"{}-suffix\">{}</span></div>",
+        label_for(id, label),
+        control(id, "text", value, autocomplete, true, &described),
+        escape(id),
+        escape(suffix),
     )
 }
 
@@ -240,10 +241,25 @@ pub fn input(
     autocomplete: &str,
     autofocus: bool,
 ) -> String {
+    label_for(id, label) + &control(id, kind, value, autocomplete, autofocus, "")
+}
+
+fn label_for(id: &str, label: &str) -> String {
+    format!("<label for=\"{}\">{}</label>", escape(id), escape(label))
+}
+
+/// An `<input>` named and identified `id`; `attrs` (already escaped) are added to it.
+fn control(
+    id: &str,
+    kind: &str,
+    value: &str,
+    autocomplete: &str,
+    autofocus: bool,
+    attrs: &str,
+) -> String {
     format!(
-        "<label for=\"{id}\">{l}</label><input id=\"{id}\" name=\"{id}\" type=\"{kind}\" value=\"{v}\" autocomplete=\"{autocomplete}\"{af}>",
+        "<input id=\"{id}\" name=\"{id}\" type=\"{kind}\" value=\"{v}\" autocomplete=\"{autocomplete}\"{attrs}{af}>",
         id = escape(id),
-        l = escape(label),
         v = escape(value),
         af = if autofocus { " autofocus" } else { "" },
     )

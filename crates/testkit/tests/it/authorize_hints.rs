@@ -349,22 +349,9 @@ both!(page_language, |s: TestServer| async move {
     assert!(german(&page("").await));
     assert!(english(&page("en").await));
     // Pages before any request (device, stops) follow the same order.
-    let r = s
-        .http
-        .get(s.url("/ui/login/no-such-page"))
-        .send()
-        .await
-        .expect("send");
-    let body = r.text().await.expect("body");
+    let body = plain_get(&s, "/ui/login/no-such-page", &[]).await;
     assert!(body.contains("Diese Seite existiert nicht."), "{body}");
-    let r = s
-        .http
-        .get(s.url("/device"))
-        .header("accept-language", "en-GB")
-        .send()
-        .await
-        .expect("send");
-    let body = r.text().await.expect("body");
+    let body = plain_get(&s, "/device", &[("accept-language", "en-GB")]).await;
     assert!(body.contains("Connect a device"), "{body}");
     // So do the provider's own pages.
     for (path, accept, says) in [
@@ -380,14 +367,7 @@ both!(page_language, |s: TestServer| async move {
             "You have been signed out.",
         ),
     ] {
-        let r = s
-            .http
-            .get(s.url(path))
-            .header("accept-language", accept)
-            .send()
-            .await
-            .expect("send");
-        let body = r.text().await.expect("body");
+        let body = plain_get(&s, path, &[("accept-language", accept)]).await;
         assert!(body.contains(says), "{path} {accept}: {body}");
     }
     // Discovery lists the languages.
@@ -407,6 +387,15 @@ async fn activate_label(s: &TestServer, settings: Value) {
         Some(json!({})),
     )
     .await);
+}
+
+/// The body of a GET of `path` with `headers`, without the browser's cookie.
+async fn plain_get(s: &TestServer, path: &str, headers: &[(&str, &str)]) -> String {
+    let mut req = s.http.get(s.url(path));
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    req.send().await.expect("send").text().await.expect("body")
 }
 
 /// The body of the login page a fresh authorization request of `client` shows.
@@ -544,13 +533,11 @@ both!(every_page_wears_the_branding, |s: TestServer| async move {
         assert!(body.contains(says), "{path}: {body}");
     }
     // A host that names no instance keeps the plain page.
-    let r = s
-        .http
-        .get(s.url("/oidc/v1/end_session"))
-        .header("host", "no-such-instance.example")
-        .send()
-        .await
-        .expect("send");
-    let body = r.text().await.expect("body");
+    let body = plain_get(
+        &s,
+        "/oidc/v1/end_session",
+        &[("host", "no-such-instance.example")],
+    )
+    .await;
     assert!(!body.contains("--primary"), "{body}");
 });
