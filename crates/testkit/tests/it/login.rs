@@ -190,6 +190,20 @@ pub async fn oidc_app(s: &TestServer, extra: Value) -> String {
 
 /// [`oidc_app`], returning (project id, app id, client id).
 pub async fn oidc_app_ids(s: &TestServer, extra: Value) -> (String, String, String) {
+    let (project, r) = oidc_app_created(s, extra).await;
+    let id = |k: &str| r[k].as_str().expect(k).to_string();
+    (project, id("appId"), id("clientId"))
+}
+
+/// [`oidc_app`], returning (client id, client secret).
+pub async fn oidc_app_secret(s: &TestServer, extra: Value) -> (String, String) {
+    let (_, r) = oidc_app_created(s, extra).await;
+    let id = |k: &str| r[k].as_str().expect(k).to_string();
+    (id("clientId"), id("clientSecret"))
+}
+
+/// Creates [`oidc_app`]'s project and app; returns the project id and AddOIDCApp's answer.
+async fn oidc_app_created(s: &TestServer, extra: Value) -> (String, Value) {
     let p = ok(s
         .admin(
             "POST",
@@ -219,8 +233,7 @@ pub async fn oidc_app_ids(s: &TestServer, extra: Value) -> (String, String, Stri
             Some(body),
         )
         .await);
-    let id = |k: &str| r[k].as_str().expect(k).to_string();
-    (project, id("appId"), id("clientId"))
+    (project, r)
 }
 
 /// A human in the default org with `PASSWORD`; returns (id, login name).

@@ -51,44 +51,11 @@ both!(
 both!(
     end_session_ends_the_sessions_tokens,
     |s: TestServer| async move {
-        let p = ok(s
-            .admin(
-                "POST",
-                "/management/v1/projects",
-                Some(json!({"name": "RP"})),
-            )
-            .await);
-        let project = p["id"].as_str().expect("project").to_string();
-        let app = ok(s
-            .admin(
-                "POST",
-                &format!("/management/v1/projects/{project}/apps/oidc"),
-                Some(json!({
-                    "name": "web",
-                    "redirectUris": [REDIRECT],
-                    "responseTypes": ["OIDC_RESPONSE_TYPE_CODE"],
-                    "grantTypes": ["OIDC_GRANT_TYPE_AUTHORIZATION_CODE"],
-                    "appType": "OIDC_APP_TYPE_WEB",
-                    "authMethodType": "OIDC_AUTH_METHOD_TYPE_BASIC",
-                })),
-            )
-            .await);
-        let client = app["clientId"].as_str().expect("client").to_string();
-        let secret = app["clientSecret"].as_str().expect("secret").to_string();
+        let (client, secret) = oidc_app_secret(&s, json!({})).await;
         let (_, login) = human(&s, "eve", false).await;
         let mut b = Browser::new(&s);
         let done = login_to_code(&s, &mut b, &client, &login).await;
-        let code = done.params()["code"].clone();
-        let r = super::oidc_token::token(
-            &s,
-            Some((&client, &secret)),
-            &[
-                ("grant_type", "authorization_code"),
-                ("code", code.as_str()),
-                ("redirect_uri", REDIRECT),
-            ],
-        )
-        .await;
+        let r = redeem(&s, (&client, &secret), &done.params()["code"]).await;
         assert_eq!(r.status, 200, "{:?}", r.body);
         let tokens = r.body.clone();
         let at = tokens["access_token"].as_str().expect("at").to_string();
@@ -105,6 +72,61 @@ both!(
         let p = b.get("/oidc/v1/end_session").await;
         assert_eq!(p.status, 200);
         assert_eq!(userinfo().await.expect("userinfo").status().as_u16(), 401);
+    }
+);
+
+/// Redeems `code` at the token endpoint as `client` (basic authentication).
+async fn redeem(s: &TestServer, client: (&str, &str), code: &str) -> super::oidc_token::Answer {
+    super::oidc_token::token(
+        s,
+        Some(client),
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", REDIRECT),
+        ],
+    )
+    .await
+}
+
+both!(
+    a_code_outlives_neither_its_session_nor_its_user,
+    |s: TestServer| async move {
+        let (client, secret) = oidc_app_secret(&s, json!({})).await;
+        let (uid, login) = human(&s, "ivo", false).await;
+        let code_of_a_login = || async {
+            let mut b = Browser::new(&s);
+            let code = login_to_code(&s, &mut b, &client, &login).await.params()["code"].clone();
+            (b, code)
+        };
+        // Signed out before the client redeemed the code: no tokens.
+        let (mut b, code) = code_of_a_login().await;
+        assert_eq!(b.get("/oidc/v1/end_session").await.status, 200);
+        redeem(&s, (&client, &secret), &code)
+            .await
+            .err(400, "invalid_grant");
+        // Deactivated in between: no tokens either; once reactivated, a new login's code works.
+        let (_, code) = code_of_a_login().await;
+        let user = format!("/management/v1/users/{uid}");
+        ok(
+            s.admin("POST", &format!("{user}/_deactivate"), Some(json!({})))
+                .await,
+        );
+        let r = redeem(&s, (&client, &secret), &code).await;
+        r.err(400, "invalid_grant");
+        assert!(
+            r.body["error_description"]
+                .as_str()
+                .is_some_and(|d| d.contains("no longer valid")),
+            "{}",
+            r.body
+        );
+        ok(
+            s.admin("POST", &format!("{user}/_reactivate"), Some(json!({})))
+                .await,
+        );
+        let (_, code) = code_of_a_login().await;
+        redeem(&s, (&client, &secret), &code).await.ok();
     }
 );
 
