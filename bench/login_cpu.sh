@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# CPU milliseconds per password login, by part: each server thread group (hashing, runtime,
+# writer), PostgreSQL's processes when the server runs on PostgreSQL, and the load generator.
+# Reads utime+stime from /proc before and after one oidc-login run (no perf needed), so the
+# figures add up to the machine's work per login; compare the hashing threads' share with the
+# argon2id ceiling's own CPU per verification (printed last, from a hash-ceiling run).
+# env: BIN_DIR (target/release) SECS (8) CONNECTIONS (8) PORT (18303)
+#      HASH_MEMORY/HASH_ITERATIONS/HASH_PARALLELISM (19456/2/1)
+#      URL: the database (default: a fresh SQLite file); a PostgreSQL URL must name an empty
+#      database, and PostgreSQL's processes are counted as those of the user `postgres`.
+set -euo pipefail
+D=${BIN_DIR:-target/release}
+BIN=$(realpath "$D/castellan") LOAD=$(realpath "$D/castellan-bench")
+SECS=${SECS:-8} CONNECTIONS=${CONNECTIONS:-8} PORT=${PORT:-18303}
+HM=${HASH_MEMORY:-19456} HI=${HASH_ITERATIONS:-2} HP=${HASH_PARALLELISM:-1}
+dir=$(mktemp -d /tmp/login_cpu.XXXX)
+URL=${URL:-sqlite://$dir/c.db}
+(cd "$dir" && exec env CASTELLAN_MASTERKEY=MasterkeyNeedsToHave32Characters CASTELLAN_PORT="$PORT" \
+    CASTELLAN_EXTERNALPORT="$PORT" CASTELLAN_DATABASE_URL="$URL" \
+    CASTELLAN_FIRSTINSTANCE_PATPATH="$dir/pat.txt" CASTELLAN_LOG_LEVEL=warn \
+    CASTELLAN_PASSWORDHASHER_MEMORY="$HM" CASTELLAN_PASSWORDHASHER_ITERATIONS="$HI" \
+    CASTELLAN_PASSWORDHASHER_PARALLELISM="$HP" \
+    "$BIN" start-from-init --masterkey-from-env --tls-mode disabled >"$dir/out" 2>"$dir/err") &
+SERVER=$!
+trap 'kill $SERVER 2>/dev/null; rm -rf "$dir"' EXIT
+for _ in $(seq 1 100); do curl -sf "localhost:$PORT/debug/ready" >/dev/null && break; sleep 0.1; done
+pat=$(cat "$dir/pat.txt")
+json() { node -pe "JSON.parse(process.argv[1])$1" "$2"; }
+mgmt() { curl -sf -X "$1" "localhost:$PORT$2" -H "authorization: Bearer $pat" -H 'content-type: application/json' -d "$3"; }
+project=$(json .id "$(mgmt POST /management/v1/projects '{"name":"login-cpu"}')")
+web=$(mgmt POST "/management/v1/projects/$project/apps/oidc" '{"name":"web","redirectUris":["https://rp.example.com/cb"],"responseTypes":["OIDC_RESPONSE_TYPE_CODE"],"grantTypes":["OIDC_GRANT_TYPE_AUTHORIZATION_CODE"],"appType":"OIDC_APP_TYPE_WEB","authMethodType":"OIDC_AUTH_METHOD_TYPE_BASIC"}')
+human=$(json .userId "$(mgmt POST /management/v1/users/human/_import '{"userName":"login-cpu","profile":{"firstName":"L","lastName":"C"},"email":{"email":"login-cpu@example.com","isEmailVerified":true},"password":"Bench-Password-1!","passwordChangeRequired":false}')")
+login=$(json .user.preferredLoginName "$(curl -sf "localhost:$PORT/management/v1/users/$human" -H "authorization: Bearer $pat")")
+# Clock ticks of each server thread name, and of PostgreSQL's processes.
+ticks() {
+    { for t in /proc/$SERVER/task/*; do echo "$(cat "$t/comm") $(awk '{print $14 + $15}' "$t/stat")"; done
+      for p in $(pgrep -u postgres || true); do echo "postgres $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)"; done
+    } | awk '{a[$1] += $2} END {for (k in a) print k, a[k]}' | sort
+}
+ticks >"$dir/t0"
+/usr/bin/time -f "%U %S" -o "$dir/load" "$LOAD" --addr "localhost:$PORT" --duration "$SECS" \
+    --connections "$CONNECTIONS" --scenario oidc-login --client-id="$(json .clientId "$web")" \
+    --client-secret="$(json .clientSecret "$web")" --login-name "$login" \
+    --password 'Bench-Password-1!' --label login-cpu >"$dir/res"
+ticks >"$dir/t1"
+n=$(node -pe 'JSON.parse(require("fs").readFileSync(process.argv[1])).ok' "$dir/res")
+hz=$(getconf CLK_TCK)
+echo "logins: $n in ${SECS} s ($(node -pe 'JSON.parse(require("fs").readFileSync(process.argv[1])).per_second' "$dir/res")/s)"
+join "$dir/t0" "$dir/t1" | awk -v n="$n" -v hz="$hz" '$3 > $2 {printf "%-16s %7.3f ms/login\n", $1, ($3 - $2) * 1000 / hz / n}'
+awk -v n="$n" '{printf "%-16s %7.3f ms/login\n", "load-generator", ($1 + $2) * 1000 / n}' "$dir/load"
+/usr/bin/time -f "%U %S" -o "$dir/ceil" "$LOAD" --scenario hash-ceiling --duration "$SECS" --hash-memory "$HM" \
+    --hash-iterations "$HI" --hash-parallelism "$HP" --label c >"$dir/c"
+c=$(node -pe 'JSON.parse(require("fs").readFileSync(process.argv[1])).per_second' "$dir/c")
+awk -v c="$c" -v s="$SECS" '{printf "argon2id ceiling %s/s, %.3f ms of CPU per verification\n", c, ($1 + $2) * 1000 / (c * s)}' "$dir/ceil"
