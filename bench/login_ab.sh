@@ -1,33 +1,15 @@
 #!/usr/bin/env bash
-# Alternates argon2id ceiling runs and password-login runs against one server (SQLite) and
-# prints each login slice's ratio to the mean of the ceilings around it, then the whole run's.
+# Alternates argon2id ceiling runs and password-login runs against one server (SQLite, or the
+# empty database URL names) and prints each login slice's ratio to the mean of the ceilings
+# around it, then the whole run's.
 # For quick experiments between full bench/run.sh runs.
 # env: BIN_DIR (target/release) ROUNDS (4) SECS (6) CONNECTIONS (8) PORT (18301)
 #      HASH_MEMORY/HASH_ITERATIONS/HASH_PARALLELISM (19456/2/1)
 #      PIN=1: one hashing thread pinned to each core, every other server thread and the load
 #      generator to core 0 (taskset), to see what keeping a core free of all but hashing gives.
 set -euo pipefail
-D=${BIN_DIR:-target/release}
-BIN=$(realpath "$D/castellan") LOAD=$(realpath "$D/castellan-bench")
 SECS=${SECS:-6} ROUNDS=${ROUNDS:-4} CONNECTIONS=${CONNECTIONS:-8} PORT=${PORT:-18301}
-HM=${HASH_MEMORY:-19456} HI=${HASH_ITERATIONS:-2} HP=${HASH_PARALLELISM:-1}
-dir=$(mktemp -d /tmp/login_ab.XXXX)
-(cd "$dir" && exec env CASTELLAN_MASTERKEY=MasterkeyNeedsToHave32Characters CASTELLAN_PORT="$PORT" \
-    CASTELLAN_EXTERNALPORT="$PORT" CASTELLAN_DATABASE_URL="sqlite://$dir/c.db" \
-    CASTELLAN_FIRSTINSTANCE_PATPATH="$dir/pat.txt" CASTELLAN_LOG_LEVEL=warn \
-    CASTELLAN_PASSWORDHASHER_MEMORY="$HM" CASTELLAN_PASSWORDHASHER_ITERATIONS="$HI" \
-    CASTELLAN_PASSWORDHASHER_PARALLELISM="$HP" \
-    "$BIN" start-from-init --masterkey-from-env --tls-mode disabled >"$dir/out" 2>"$dir/err") &
-SERVER=$!
-trap 'kill $SERVER 2>/dev/null; rm -rf "$dir"' EXIT
-for _ in $(seq 1 100); do curl -sf "localhost:$PORT/debug/ready" >/dev/null && break; sleep 0.1; done
-pat=$(cat "$dir/pat.txt")
-json() { node -pe "JSON.parse(process.argv[1])$1" "$2"; }
-mgmt() { curl -sf -X "$1" "localhost:$PORT$2" -H "authorization: Bearer $pat" -H 'content-type: application/json' -d "$3"; }
-project=$(json .id "$(mgmt POST /management/v1/projects '{"name":"login-ab"}')")
-web=$(mgmt POST "/management/v1/projects/$project/apps/oidc" '{"name":"web","redirectUris":["https://rp.example.com/cb"],"responseTypes":["OIDC_RESPONSE_TYPE_CODE"],"grantTypes":["OIDC_GRANT_TYPE_AUTHORIZATION_CODE"],"appType":"OIDC_APP_TYPE_WEB","authMethodType":"OIDC_AUTH_METHOD_TYPE_BASIC"}')
-human=$(json .userId "$(mgmt POST /management/v1/users/human/_import '{"userName":"login-ab","profile":{"firstName":"L","lastName":"A"},"email":{"email":"login-ab@example.com","isEmailVerified":true},"password":"Bench-Password-1!","passwordChangeRequired":false}')")
-login=$(json .user.preferredLoginName "$(curl -sf "localhost:$PORT/management/v1/users/$human" -H "authorization: Bearer $pat")")
+. "$(dirname "$0")/login_server.sh"
 pin=()
 if [ "${PIN:-0}" = 1 ]; then
     n=0

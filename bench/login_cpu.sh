@@ -9,28 +9,8 @@
 #      URL: the database (default: a fresh SQLite file); a PostgreSQL URL must name an empty
 #      database, and PostgreSQL's processes are counted as those of the user `postgres`.
 set -euo pipefail
-D=${BIN_DIR:-target/release}
-BIN=$(realpath "$D/castellan") LOAD=$(realpath "$D/castellan-bench")
 SECS=${SECS:-8} CONNECTIONS=${CONNECTIONS:-8} PORT=${PORT:-18303}
-HM=${HASH_MEMORY:-19456} HI=${HASH_ITERATIONS:-2} HP=${HASH_PARALLELISM:-1}
-dir=$(mktemp -d /tmp/login_cpu.XXXX)
-URL=${URL:-sqlite://$dir/c.db}
-(cd "$dir" && exec env CASTELLAN_MASTERKEY=MasterkeyNeedsToHave32Characters CASTELLAN_PORT="$PORT" \
-    CASTELLAN_EXTERNALPORT="$PORT" CASTELLAN_DATABASE_URL="$URL" \
-    CASTELLAN_FIRSTINSTANCE_PATPATH="$dir/pat.txt" CASTELLAN_LOG_LEVEL=warn \
-    CASTELLAN_PASSWORDHASHER_MEMORY="$HM" CASTELLAN_PASSWORDHASHER_ITERATIONS="$HI" \
-    CASTELLAN_PASSWORDHASHER_PARALLELISM="$HP" \
-    "$BIN" start-from-init --masterkey-from-env --tls-mode disabled >"$dir/out" 2>"$dir/err") &
-SERVER=$!
-trap 'kill $SERVER 2>/dev/null; rm -rf "$dir"' EXIT
-for _ in $(seq 1 100); do curl -sf "localhost:$PORT/debug/ready" >/dev/null && break; sleep 0.1; done
-pat=$(cat "$dir/pat.txt")
-json() { node -pe "JSON.parse(process.argv[1])$1" "$2"; }
-mgmt() { curl -sf -X "$1" "localhost:$PORT$2" -H "authorization: Bearer $pat" -H 'content-type: application/json' -d "$3"; }
-project=$(json .id "$(mgmt POST /management/v1/projects '{"name":"login-cpu"}')")
-web=$(mgmt POST "/management/v1/projects/$project/apps/oidc" '{"name":"web","redirectUris":["https://rp.example.com/cb"],"responseTypes":["OIDC_RESPONSE_TYPE_CODE"],"grantTypes":["OIDC_GRANT_TYPE_AUTHORIZATION_CODE"],"appType":"OIDC_APP_TYPE_WEB","authMethodType":"OIDC_AUTH_METHOD_TYPE_BASIC"}')
-human=$(json .userId "$(mgmt POST /management/v1/users/human/_import '{"userName":"login-cpu","profile":{"firstName":"L","lastName":"C"},"email":{"email":"login-cpu@example.com","isEmailVerified":true},"password":"Bench-Password-1!","passwordChangeRequired":false}')")
-login=$(json .user.preferredLoginName "$(curl -sf "localhost:$PORT/management/v1/users/$human" -H "authorization: Bearer $pat")")
+. "$(dirname "$0")/login_server.sh"
 # Clock ticks of each server thread name, and of PostgreSQL's processes.
 ticks() {
     { for t in /proc/$SERVER/task/*; do echo "$(cat "$t/comm") $(awk '{print $14 + $15}' "$t/stat")"; done
