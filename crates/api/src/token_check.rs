@@ -98,6 +98,32 @@ fn still_valid(c: &mut dyn Conn, t: &AccessToken) -> castellan_domain::Result<bo
     Ok(t.client_id == t.subject || t.client_id == r.text(2)? || t.client_id == r.text(3)?)
 }
 
+/// [`still_valid`] of a token a finished login is about to get, as an SQL expression (true:
+/// valid) for a statement that holds the login's row: `instance`, `user`, `client`, `grant`
+/// and `session` are SQL expressions of that statement (the session `''` when there is none).
+/// The token's own id is left out: nothing can have revoked a token not minted yet. The code
+/// grant puts it into the code's redemption, sparing the read of [`access_token_active`].
+pub fn login_still_valid_sql(
+    instance: &str,
+    user: &str,
+    client: &str,
+    grant: &str,
+    session: &str,
+) -> String {
+    format!(
+        "EXISTS (SELECT 1 FROM users u JOIN orgs o ON o.instance_id = u.instance_id AND o.id = u.org_id \
+         JOIN apps a ON a.instance_id = u.instance_id AND a.client_id = {client} AND a.client_id <> '' \
+         JOIN projects p ON p.instance_id = a.instance_id AND p.id = a.project_id \
+         WHERE u.instance_id = {instance} AND u.id = {user} AND u.state = {} AND o.state = {} \
+         AND a.state = {} AND p.state = {} AND NOT EXISTS (SELECT 1 FROM oidc_revocations r \
+         WHERE r.instance_id = u.instance_id AND r.id IN ({grant}, {session})))",
+        user_state::ACTIVE,
+        org_state::ACTIVE,
+        app_state::ACTIVE,
+        project_state::ACTIVE,
+    )
+}
+
 /// Revokes every token whose id, grant id or session id is `id`, until `expires_at`
 /// (µs; the longest remaining life of any token it ends, after which the row may go).
 /// Takes effect at once on every node.

@@ -15,10 +15,12 @@ use crate::Oidc;
 use axum::response::Response;
 use base64::Engine;
 use castellan_api::authn::hash_secret;
+use castellan_api::token_check::login_still_valid_sql;
 use castellan_domain::id::now_micros;
 use castellan_domain::oidc_app::grant_type;
 use castellan_store::{params, Conn};
 use http::HeaderMap;
+use std::sync::LazyLock;
 
 /// The stored request a code stands for, as its redemption returns it.
 struct Request {
@@ -32,6 +34,9 @@ struct Request {
     auth_time: i64,
     amr: String,
     code_expires_at: i64,
+    /// Whether a token of this login would pass the token check now (user, organisation,
+    /// app and project active; grant and session not revoked), read by the redemption.
+    active: bool,
 }
 
 /// What presenting a code did.
@@ -46,6 +51,25 @@ enum Redeemed {
     OtherRedirect,
 }
 
+/// The redemption: marks an unused code of the client and `redirect_uri` used and returns its
+/// request, with the token check of the login's tokens-to-be (one statement, one round trip).
+static REDEEM: LazyLock<String> = LazyLock::new(|| {
+    let t = "oidc_auth_requests";
+    format!(
+        "UPDATE {t} SET code_used_at = ? \
+         WHERE instance_id = ? AND code_hash = ? AND code_used_at = 0 AND client_id = ? AND redirect_uri = ? \
+         RETURNING id, scope, nonce, code_challenge, code_challenge_method, user_id, session_id, \
+         auth_time, amr, code_expires_at, {}",
+        login_still_valid_sql(
+            &format!("{t}.instance_id"),
+            &format!("{t}.user_id"),
+            &format!("{t}.client_id"),
+            &format!("{t}.id"),
+            &format!("{t}.session_id"),
+        )
+    )
+});
+
 /// Marks the code used if it is unused and belongs to `client_id` and `redirect_uri`, in one
 /// statement (of two concurrent redemptions one wins); otherwise looks it up to say why not.
 fn redeem(
@@ -56,13 +80,7 @@ fn redeem(
     redirect_uri: &str,
     now: i64,
 ) -> castellan_domain::Result<Redeemed> {
-    let row = conn.one(
-        "UPDATE oidc_auth_requests SET code_used_at = ? \
-         WHERE instance_id = ? AND code_hash = ? AND code_used_at = 0 AND client_id = ? AND redirect_uri = ? \
-         RETURNING id, scope, nonce, code_challenge, code_challenge_method, user_id, session_id, \
-         auth_time, amr, code_expires_at",
-        &params![now, inst, hash, client_id, redirect_uri],
-    )?;
+    let row = conn.one(&REDEEM, &params![now, inst, hash, client_id, redirect_uri])?;
     if let Some(r) = row {
         return Ok(Redeemed::Now(Request {
             id: r.text(0)?,
@@ -75,6 +93,7 @@ fn redeem(
             auth_time: r.int(7)?,
             amr: r.text(8)?,
             code_expires_at: r.int(9)?,
+            active: r.bool(10)?,
         }));
     }
     let Some(r) = conn.one(
@@ -214,6 +233,7 @@ pub async fn run(o: &Oidc, c: &Call, headers: &HeaderMap, form: &Form) -> OResul
         scope: &r.scope,
         grant_id: r.id.clone(),
         nonce: Some(&r.nonce),
+        active: Some(r.active),
     };
     crate::login_grant::tokens(o, c, &app, &s, login, "OIDC-cod10").await
 }

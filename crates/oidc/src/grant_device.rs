@@ -181,6 +181,7 @@ pub async fn run(o: &Oidc, c: &Call, headers: &HeaderMap, form: &Form) -> OResul
         scope: &r.scope,
         grant_id: o.st.ids.next(),
         nonce: None,
+        active: None,
     };
     crate::login_grant::tokens(o, c, &app, &s, login, "OIDC-dev10").await
 }

@@ -26,6 +26,8 @@ pub struct Login<'a> {
     /// Grant id of every token minted (and the refresh-token family).
     pub grant_id: String,
     pub nonce: Option<&'a str>,
+    /// The token check's verdict when the redemption already read it; `None`: check now.
+    pub active: Option<bool>,
 }
 
 /// Mints the tokens of `login` for `app`; `inactive_id` is the error id when the user or the
@@ -59,7 +61,11 @@ pub async fn tokens(
     };
     let at = mint::access_token(&o.st, &g, s).await?;
     // The user deactivated or the session ended since the login: no tokens.
-    if !castellan_api::token_check::access_token_active(&o.st, &at.claims).await? {
+    let active = match login.active {
+        Some(a) => a,
+        None => castellan_api::token_check::access_token_active(&o.st, &at.claims).await?,
+    };
+    if !active {
         return Err(OAuthError::invalid_grant(
             inactive_id,
             "the grant is no longer valid",

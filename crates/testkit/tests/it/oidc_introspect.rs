@@ -603,15 +603,44 @@ both_backends!(eddsa_keys, eddsa_keys_sign_id_tokens);
 
 // Every verdict of the token check (`token_check::still_valid`) against the database, asked
 // with fresh tokens (no cached verdict), and an organisation's deactivation seen through
-// introspection of a token that was active before.
+// introspection of a token that was active before. For an app's tokens, the check the code
+// grant folds into the code's redemption (`login_still_valid_sql`) must give the same verdict.
 both!(
     token_verdicts_follow_users_orgs_apps_and_projects,
     |s: TestServer| async move {
         let st = s.state();
         let active = |t: castellan_domain::access_token::AccessToken| async move {
-            castellan_api::token_check::access_token_active(st, &t)
+            let verdict = castellan_api::token_check::access_token_active(st, &t)
                 .await
-                .unwrap_or_else(|e| panic!("{:?}", e.0))
+                .unwrap_or_else(|e| panic!("{:?}", e.0));
+            let (inst, user, client) = (
+                t.instance_id.clone(),
+                t.subject.clone(),
+                t.client_id.clone(),
+            );
+            let grant = t.grant_id.clone().unwrap_or_default();
+            let session = t.session_id.clone().unwrap_or_default();
+            let (folded, of_an_app) = st
+                .db
+                .read(move |c| {
+                    let sql = format!(
+                        "SELECT {}, EXISTS (SELECT 1 FROM apps WHERE instance_id = ? AND client_id = ?)",
+                        castellan_api::token_check::login_still_valid_sql("?", "?", "?", "?", "?")
+                    );
+                    let r = c
+                        .one(
+                            &sql,
+                            &castellan_store::params![&client, &inst, &user, &grant, &session, &inst, &client],
+                        )?
+                        .expect("a row");
+                    Ok((r.bool(0)?, r.bool(1)?))
+                })
+                .await
+                .expect("the folded check");
+            if of_an_app {
+                assert_eq!(folded, verdict, "the folded check of {t:?}");
+            }
+            verdict
         };
         // The introspecting app, in the default org; a user of another org.
         let pa = project(&s, "verdict-api").await;
