@@ -32,12 +32,23 @@ impl Keys {
     /// `instance`.
     pub fn password(instance: &str, ip: &str, who: &str) -> Keys {
         Keys(vec![
-            (format!("ip/{instance}/{ip}"), CHECKS_PER_IP),
+            (password_ip_key(instance, ip), CHECKS_PER_IP),
             (
-                format!("user/{instance}/{}", who.to_lowercase()),
+                format!("{}{}", password_user_prefix(instance), who.to_lowercase()),
                 CHECKS_PER_LOGIN_NAME,
             ),
         ])
+    }
+
+    /// Whether counters with these failures in the current and previous minute (in the
+    /// order of the keys) allow an attempt.
+    pub fn allow_hits(&self, hits: &[i64]) -> bool {
+        self.0.len() == hits.len()
+            && self
+                .0
+                .iter()
+                .zip(hits)
+                .all(|((_, limit), n)| *n < i64::from(*limit))
     }
 
     /// The counter of user codes typed on the device page from address `ip` in `instance`.
@@ -58,7 +69,7 @@ impl Keys {
     pub fn allow_in(&self, c: &mut dyn Conn) -> Result<bool> {
         let marks = vec!["?"; self.0.len()].join(", ");
         let mut p: Vec<Value> = self.0.iter().map(|(k, _)| Value::from(k)).collect();
-        p.push(Value::from(minute() - 1));
+        p.push(Value::from(window_start()));
         let rows = c.query(
             &format!(
                 "SELECT key, CAST(SUM(hits) AS BIGINT) FROM login_rate_limits \
@@ -110,4 +121,28 @@ impl Keys {
 /// The current one-minute window.
 fn minute() -> i64 {
     castellan_domain::id::now_micros() / 60_000_000
+}
+
+/// The first minute whose failures count now (the previous one).
+pub fn window_start() -> i64 {
+    minute() - 1
+}
+
+/// The key of a password check's per-address counter.
+pub fn password_ip_key(instance: &str, ip: &str) -> String {
+    format!("ip/{instance}/{ip}")
+}
+
+/// What a password check's per-user counter key starts with: the user id follows.
+pub fn password_user_prefix(instance: &str) -> String {
+    format!("user/{instance}/")
+}
+
+/// An SQL expression of the failures counted under the key `key` (an SQL expression) since
+/// the minute `since` (another).
+pub fn hits_sql(key: &str, since: &str) -> String {
+    format!(
+        "(SELECT CAST(COALESCE(SUM(hits), 0) AS BIGINT) FROM login_rate_limits \
+         WHERE key = {key} AND minute >= {since})"
+    )
 }

@@ -2,7 +2,7 @@
 //! (lockout policy).
 
 use crate::flow::SignInWrites;
-use crate::rate_limit::Keys;
+use crate::rate_limit::{hits_sql, password_ip_key, password_user_prefix, window_start, Keys};
 use castellan_api::app::policies;
 use castellan_api::app::users::{UserRow, COLS};
 use castellan_api::state::St;
@@ -12,6 +12,7 @@ use castellan_domain::Result;
 use castellan_oidc::auth_request::AuthRequest;
 use castellan_store::projection::{user_state, HUMAN};
 use castellan_store::{params, Author, Conn};
+use std::sync::LazyLock;
 
 /// The organisation a request is restricted to by its scopes, else the instance's default.
 pub async fn org_of_request(st: &St, instance: &str, r: &AuthRequest) -> String {
@@ -89,6 +90,14 @@ pub async fn candidate(
     let (inst, ip, name) = (instance.to_string(), ip.to_string(), name.to_string());
     st.db
         .read_point(move |c| {
+            if let Some(found) = q
+                .as_ref()
+                .map(|q| q.by_login_name(c, &ip))
+                .transpose()?
+                .flatten()
+            {
+                return Ok(found);
+            }
             let user = match &q {
                 Some(q) => q.run(c)?,
                 None => None,
@@ -157,6 +166,51 @@ impl Lookup {
             org_only,
             allow_email,
         })
+    }
+
+    /// [`candidate`] in one statement for the usual form of the name, the full login name of
+    /// one human (of the request's organisation when `org_only`), with the failures counted
+    /// against a check of it from `ip`. `None` for any other name: its forms are then tried
+    /// one by one.
+    fn by_login_name(&self, c: &mut dyn Conn, ip: &str) -> Result<Option<Candidate>> {
+        static SQL: LazyLock<String> = LazyLock::new(|| {
+            format!(
+                "SELECT {COLS}, {}, {} FROM users WHERE instance_id = ? AND lower(login_name) = ?",
+                hits_sql("?", "?"),
+                hits_sql("? || users.id", "?"),
+            )
+        });
+        let since = window_start();
+        let rows = c.query(
+            &SQL,
+            &params![
+                &password_ip_key(&self.instance, ip),
+                since,
+                &password_user_prefix(&self.instance),
+                since,
+                &self.instance,
+                &self.name
+            ],
+        )?;
+        let [r] = rows.as_slice() else {
+            return Ok(None);
+        };
+        let user = UserRow::from_row(r)?;
+        // A user id with capitals is counted under its lower-case spelling: the slow way.
+        if user.kind != HUMAN
+            || (self.org_only && user.org_id != self.context_org)
+            || user.id != user.id.to_lowercase()
+        {
+            return Ok(None);
+        }
+        let at = COLS.split(',').count();
+        let hits = [r.int(at)?, r.int(at + 1)?];
+        let keys = Keys::password(&self.instance, ip, &user.id);
+        Ok(Some(Candidate {
+            allowed: keys.allow_hits(&hits),
+            user: Some(user),
+            keys,
+        }))
     }
 
     /// The human user the name names.
