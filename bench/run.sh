@@ -39,8 +39,10 @@ if [ -n "$BACKENDS" ]; then
 else
     cargo build --release -p castellan-bench
 fi
-BIN=${CARGO_TARGET_DIR:-target}/release/castellan
-LOAD=${CARGO_TARGET_DIR:-target}/release/castellan-bench
+# Absolute, so that a server started in its own directory finds its binary whether
+# CARGO_TARGET_DIR is relative or absolute.
+BIN=$(realpath -m "${CARGO_TARGET_DIR:-target}/release/castellan")
+LOAD=$(realpath "${CARGO_TARGET_DIR:-target}/release/castellan-bench")
 mkdir -p bench/results
 OUT=bench/results/latest.jsonl
 : > "$OUT"
@@ -176,7 +178,7 @@ start_server() {
         CASTELLAN_DATABASE_URL="$url" CASTELLAN_FIRSTINSTANCE_PATPATH="$dir/pat.txt" CASTELLAN_LOG_LEVEL=warn \
         CASTELLAN_PASSWORDHASHER_MEMORY="$HASH_MEMORY" CASTELLAN_PASSWORDHASHER_ITERATIONS="$HASH_ITERATIONS" \
         CASTELLAN_PASSWORDHASHER_PARALLELISM="$HASH_PARALLELISM" "$@" \
-        "$OLDPWD/$BIN" start-from-init --masterkey-from-env --tls-mode disabled >"$dir/out.txt" 2>"$dir/err.txt") &
+        "$BIN" start-from-init --masterkey-from-env --tls-mode disabled >"$dir/out.txt" 2>"$dir/err.txt") &
     SERVER=$!
     for _ in $(seq 1 100); do curl -sf "localhost:$port/debug/ready" >/dev/null && break; sleep 0.1; done
     sleep 1
