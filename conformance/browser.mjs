@@ -29,6 +29,20 @@ const profile = mkdtempSync(path.join(tmpdir(), 'castellan-chromium-'));
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
+// A screenshot for review, saved as `file` under `shots`. Headless Chromium now and then cannot
+// capture a frame ("Unable to capture screenshot", seen when the machine was busy): after a
+// moment, one more try, so that the page's checks still decide the module.
+async function shoot(page, file, options = {}) {
+  const take = () => page.screenshot({ path: path.join(shots, file), ...options });
+  try {
+    await take();
+  } catch (e) {
+    if (!String(e?.message).includes('Unable to capture screenshot')) throw e;
+    await page.waitForTimeout(1000);
+    await take();
+  }
+}
+
 const fill = (t) => t.replaceAll('{username}', cfg.account.username ?? '').replaceAll('{password}', cfg.account.password ?? '')
   .replaceAll('{new_password}', cfg.account.new_password ?? '');
 
@@ -43,7 +57,7 @@ async function mobileAndLabels(c) {
   const phone = await context.newPage();
   await phone.setViewportSize({ width: 390, height: 844 });
   await phone.goto(url.href);
-  await phone.screenshot({ path: path.join(shots, `${cfg.target}-mobile.png`), fullPage: true });
+  await shoot(phone, `${cfg.target}-mobile.png`, { fullPage: true });
   const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   if (overflow > 0) throw new Error(`the login page scrolls sideways on a 390 px screen (${overflow} px)`);
   const unlabelled = await phone.evaluate(() => [...document.querySelectorAll('input:not([type=hidden])')]
@@ -57,7 +71,7 @@ async function signIn(page, url, tag) {
   await page.goto(url);
   let typed = 0;
   for (let step = 1; step <= 10 && !page.url().startsWith(callbackUri(cfg)); step += 1) {
-    await page.screenshot({ path: path.join(shots, `${tag}-${String(step).padStart(2, '0')}.png`), fullPage: true });
+    await shoot(page, `${tag}-${String(step).padStart(2, '0')}.png`, { fullPage: true });
     for (const [name, template] of Object.entries(cfg.login.fields)) {
       const input = page.locator(`input[name="${name}"]:visible`);
       if (await input.count()) {
@@ -71,7 +85,7 @@ async function signIn(page, url, tag) {
     await Promise.all([page.waitForURL((u) => u.href !== page.url(), { timeout: 10_000 }).catch(() => {}), button.click()]);
     await page.waitForLoadState('load');
   }
-  await page.screenshot({ path: path.join(shots, `${tag}-99-callback.png`) });
+  await shoot(page, `${tag}-99-callback.png`);
   const landed = page.url();
   if (!landed.startsWith(callbackUri(cfg))) throw new Error(`never reached the redirect_uri (last page ${landed})`);
   return typed;
@@ -171,7 +185,7 @@ async function accessibility(c) {
     await page.emulateMedia({ colorScheme: scheme });
     for (const [name, open] of pages) {
       await open(page);
-      await page.screenshot({ path: path.join(shots, `${cfg.target}-a11y-${scheme}-${name}.png`), fullPage: true });
+      await shoot(page, `${cfg.target}-a11y-${scheme}-${name}.png`, { fullPage: true });
       for (const v of await wcagViolations(page)) found.push(`${scheme} ${name}: ${v}`);
       (luminance[name] ??= {})[scheme] = await backgroundLuminance(page);
     }
