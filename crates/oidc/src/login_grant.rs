@@ -59,17 +59,17 @@ pub async fn tokens(
         jwt: app.jwt_access_token(),
         scopes,
     };
+    // The user deactivated or the session ended since the login: no tokens. A verdict the
+    // redemption already read refuses before anything is minted.
+    let refused = || OAuthError::invalid_grant(inactive_id, "the grant is no longer valid");
+    if login.active == Some(false) {
+        return Err(refused());
+    }
     let at = mint::access_token(&o.st, &g, s).await?;
-    // The user deactivated or the session ended since the login: no tokens.
-    let active = match login.active {
-        Some(a) => a,
-        None => castellan_api::token_check::access_token_active(&o.st, &at.claims).await?,
-    };
-    if !active {
-        return Err(OAuthError::invalid_grant(
-            inactive_id,
-            "the grant is no longer valid",
-        ));
+    if login.active.is_none()
+        && !castellan_api::token_check::access_token_active(&o.st, &at.claims).await?
+    {
+        return Err(refused());
     }
     let id_token = if g.scopes.iter().any(|s| s == scopes::OPENID) {
         let x = IdExtras {
