@@ -7,6 +7,8 @@
 #      HASH_MEMORY/HASH_ITERATIONS/HASH_PARALLELISM (19456/2/1)
 #      PIN=1: one hashing thread pinned to each core, every other server thread and the load
 #      generator to core 0 (taskset), to see what keeping a core free of all but hashing gives.
+#      BATCH=1: every server thread but the hashing ones under SCHED_BATCH (chrt -b), so that a
+#      woken request thread does not preempt a hash.
 set -euo pipefail
 SECS=${SECS:-6} ROUNDS=${ROUNDS:-4} CONNECTIONS=${CONNECTIONS:-8} PORT=${PORT:-18301}
 . "$(dirname "$0")/login_server.sh"
@@ -21,6 +23,11 @@ if [ "${PIN:-0}" = 1 ]; then
         fi
     done
     pin=(taskset -c 0)
+fi
+if [ "${BATCH:-0}" = 1 ]; then
+    for t in /proc/$SERVER/task/*; do
+        [ "$(cat "$t/comm")" = castellan-hash ] || chrt -b -p 0 "${t##*/}" >/dev/null
+    done
 fi
 rate() { node -pe 'JSON.parse(require("fs").readFileSync(0)).per_second'; }
 ceiling() { "$LOAD" --scenario hash-ceiling --duration "$SECS" --hash-memory "$HM" --hash-iterations "$HI" --hash-parallelism "$HP" --label c | rate; }
