@@ -10,16 +10,23 @@ use http::{header, StatusCode};
 /// Escapes text for HTML content and attribute values.
 pub fn escape(s: &str) -> String {
     let mut o = String::with_capacity(s.len());
-    for ch in s.chars() {
-        match ch {
-            '&' => o.push_str("&amp;"),
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '"' => o.push_str("&quot;"),
-            '\'' => o.push_str("&#39;"),
-            c => o.push(c),
-        }
+    // The special characters are ASCII, so the runs between them are whole characters; most
+    // values (sealed requests, tokens, names) have none and are copied at once.
+    let mut from = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let entity = match b {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' => "&quot;",
+            b'\'' => "&#39;",
+            _ => continue,
+        };
+        o.push_str(&s[from..i]);
+        o.push_str(entity);
+        from = i + 1;
     }
+    o.push_str(&s[from..]);
     o
 }
 
@@ -171,5 +178,22 @@ pub fn response_mode(r: &AuthRequest) -> String {
         "fragment".into()
     } else {
         "query".into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape;
+
+    #[test]
+    fn escape_replaces_the_five_html_specials_and_keeps_the_rest() {
+        assert_eq!(escape(""), "");
+        assert_eq!(escape("eyJhbGciOi-_.~"), "eyJhbGciOi-_.~");
+        assert_eq!(
+            escape(r#"<a href="x?a=1&b='2'">"#),
+            "&lt;a href=&quot;x?a=1&amp;b=&#39;2&#39;&quot;&gt;"
+        );
+        assert_eq!(escape("é<ü>ß&"), "é&lt;ü&gt;ß&amp;");
+        assert_eq!(escape("&&"), "&amp;&amp;");
     }
 }
