@@ -77,18 +77,14 @@ impl Keys {
             ),
             &p,
         )?;
+        let mut hits = vec![0; self.0.len()];
         for r in &rows {
             let key = r.text(0)?;
-            let limit = self
-                .0
-                .iter()
-                .find(|(k, _)| *k == key)
-                .map_or(0, |(_, l)| *l);
-            if r.int(1)? >= i64::from(limit) {
-                return Ok(false);
+            if let Some(i) = self.0.iter().position(|(k, _)| *k == key) {
+                hits[i] = r.int(1)?;
             }
         }
-        Ok(true)
+        Ok(self.allow_hits(&hits))
     }
 
     /// Counts a failed attempt against every counter, inside the caller's write.

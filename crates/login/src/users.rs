@@ -173,16 +173,19 @@ impl Lookup {
     /// against a check of it from `ip`. `None` for any other name: its forms are then tried
     /// one by one.
     fn by_login_name(&self, c: &mut dyn Conn, ip: &str) -> Result<Option<Candidate>> {
-        static SQL: LazyLock<String> = LazyLock::new(|| {
-            format!(
+        // The statement, and the column of its first counter (after the user's columns).
+        static SQL: LazyLock<(String, usize)> = LazyLock::new(|| {
+            let sql = format!(
                 "SELECT {COLS}, {}, {} FROM users WHERE instance_id = ? AND lower(login_name) = ?",
                 hits_sql("?", "?"),
                 hits_sql("? || users.id", "?"),
-            )
+            );
+            (sql, COLS.split(',').count())
         });
+        let (sql, at) = (&SQL.0, SQL.1);
         let since = window_start();
         let rows = c.query(
-            &SQL,
+            sql,
             &params![
                 &password_ip_key(&self.instance, ip),
                 since,
@@ -203,7 +206,6 @@ impl Lookup {
         {
             return Ok(None);
         }
-        let at = COLS.split(',').count();
         let hits = [r.int(at)?, r.int(at + 1)?];
         let keys = Keys::password(&self.instance, ip, &user.id);
         Ok(Some(Candidate {
